@@ -1,0 +1,55 @@
+"""What every blueprint shares: the argument parser, the per-request database."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flask_smorest
+import sqlite_utils
+from flask import current_app, g
+from marshmallow import RAISE
+from webargs.flaskparser import FlaskParser
+
+from ..config import Settings
+from ..db import connect
+
+
+class _Parser(FlaskParser):
+    # Bad input is a 400 with the field at fault, and an unknown query
+    # parameter (a misspelt filter) is an error rather than silently ignored.
+    DEFAULT_VALIDATION_STATUS = 400
+    DEFAULT_UNKNOWN_BY_LOCATION = {  # noqa: RUF012 - webargs' own class attribute
+        **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
+        "query": RAISE,
+        "querystring": RAISE,
+    }
+
+
+class Blueprint(flask_smorest.Blueprint):
+    ARGUMENTS_PARSER = _Parser()
+
+
+def settings() -> Settings:
+    value: Settings = current_app.config["REGISTRY_SETTINGS"]
+    return value
+
+
+def get_db() -> sqlite_utils.Database:
+    """One connection per request, closed when the request ends."""
+    if "db" not in g:
+        config = settings()
+        g.db = connect(config.db_path, busy_timeout_ms=config.busy_timeout_ms)
+    db: sqlite_utils.Database = g.db
+    return db
+
+
+def close_db(_exc: BaseException | None = None) -> None:
+    db = g.pop("db", None)
+    if db is not None:
+        db.close()
+
+
+def actor() -> str:
+    """Who is writing; API keys (when configured) name themselves here."""
+    value: Any = g.get("actor")
+    return str(value) if value else "api"

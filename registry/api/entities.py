@@ -1,0 +1,104 @@
+"""/entities: search, read and hand-edit sanctioned entities."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, url_for
+from flask.views import MethodView
+
+from schemas import EntityPatchSchema, EntitySchema
+from schemas.api import EntityDetailSchema, EntityListArgs, EntityPageSchema
+
+from .. import editing, queries
+from ..problems import InputError, Problem
+from .common import Blueprint, actor, get_db
+
+blp = Blueprint("entities", __name__, url_prefix="/entities", description="Sanctioned entities")
+
+
+class EntityCreateSchema(EntitySchema):
+    class Meta:
+        # POST may leave the id to the service.
+        partial = ("id",)
+
+
+def entity_or_error(entity_id: str) -> dict[str, Any]:
+    db = get_db()
+    entity = queries.get_entity(db, entity_id)
+    if entity is not None:
+        return entity
+    if queries.entity_status(db, entity_id) == "deleted":
+        raise InputError(
+            [
+                Problem(
+                    f"Entity {entity_id!r} was deleted; its history is kept.",
+                    field="id",
+                    location="path",
+                )
+            ],
+            status=410,
+            title="Gone",
+        )
+    raise InputError(
+        [Problem(f"No entity {entity_id!r}.", field="id", location="path")],
+        status=404,
+        title="Not Found",
+    )
+
+
+@blp.route("")
+class Entities(MethodView):
+    @blp.arguments(EntityListArgs, location="query")
+    @blp.response(200, EntityPageSchema)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Search entities by name, listing and country, a page at a time."""
+        return queries.list_entities(get_db(), args).as_dict()
+
+    @blp.arguments(EntityCreateSchema)
+    @blp.response(201, EntityDetailSchema)
+    @blp.alt_response(409, description="An entity with this id exists.")
+    def post(self, entity: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
+        """Create an entity (id optional); checked like a fixture load."""
+        entity_id = editing.create_entity(get_db(), entity, actor=actor())
+        return entity_or_error(entity_id), 201, {"Location": _location(entity_id)}
+
+
+@blp.route("/<string:entity_id>")
+class EntityById(MethodView):
+    @blp.response(200, EntityDetailSchema)
+    @blp.alt_response(404, description="No such entity.")
+    @blp.alt_response(410, description="The entity was deleted.")
+    def get(self, entity_id: str) -> dict[str, Any]:
+        """An entity with its names, identifiers, addresses, designations and evidence."""
+        return entity_or_error(entity_id)
+
+    @blp.arguments(EntityCreateSchema)
+    @blp.response(200, EntityDetailSchema)
+    @blp.alt_response(201, schema=EntityDetailSchema, description="Created.")
+    @blp.alt_response(409, description="The entity is maintained by an import.")
+    def put(self, entity: dict[str, Any], entity_id: str) -> tuple[dict[str, Any], int]:
+        """Replace the entity's own record, or create it under this id."""
+        created = editing.replace_entity(get_db(), entity_id, entity, actor=actor())
+        return entity_or_error(entity_id), 201 if created else 200
+
+    @blp.arguments(EntityPatchSchema)
+    @blp.response(200, EntityDetailSchema)
+    @blp.alt_response(404, description="No such entity.")
+    @blp.alt_response(409, description="The entity is maintained by an import.")
+    def patch(self, patch: dict[str, Any], entity_id: str) -> dict[str, Any]:
+        """Change some top-level fields; a list given replaces the whole list."""
+        editing.patch_entity(get_db(), entity_id, patch, actor=actor())
+        return entity_or_error(entity_id)
+
+    @blp.response(204)
+    @blp.alt_response(404, description="No such entity.")
+    @blp.alt_response(409, description="The entity is maintained by an import.")
+    def delete(self, entity_id: str) -> Response:
+        """Take the entity out of the registry; its history is kept."""
+        editing.delete_entity(get_db(), entity_id, actor=actor())
+        return Response(status=204)
+
+
+def _location(entity_id: str) -> str:
+    return url_for("entities.EntityById", entity_id=entity_id)

@@ -1,0 +1,43 @@
+"""/healthz, /stats and /bulk."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from schemas import FixtureSchema
+from schemas.api import DryRunArgs, HealthSchema, LoadReportSchema, StatsSchema
+
+from .. import queries
+from ..db import generation
+from ..loader import apply_fixtures, prepare_fixture
+from .common import Blueprint, actor, get_db
+
+blp = Blueprint("meta", __name__, description="Service health, statistics and bulk loads")
+
+
+@blp.route("/healthz")
+@blp.response(200, HealthSchema)
+def healthz() -> dict[str, Any]:
+    """The service is up and its database answers."""
+    return {"status": "ok", "database": "ok", "generation": generation(get_db())}
+
+
+@blp.route("/stats")
+@blp.response(200, StatsSchema)
+def stats() -> dict[str, Any]:
+    """Counts by status, type, jurisdiction and authority."""
+    return queries.stats(get_db())
+
+
+@blp.route("/bulk", methods=["POST"])
+@blp.arguments(DryRunArgs, location="query")
+@blp.arguments(FixtureSchema)
+@blp.response(200, LoadReportSchema)
+@blp.alt_response(409, description="A record belongs to another dataset.")
+def bulk(args: dict[str, Any], fixture: dict[str, Any]) -> dict[str, Any]:
+    """Load a fixture document (the format of `fixtures/`), all or nothing.
+
+    Sources must carry their text inline: a request cannot name server files.
+    """
+    doc = prepare_fixture(fixture, name="request body", base_dir=None)
+    return apply_fixtures(get_db(), [doc], actor=actor(), dry_run=args["dry_run"]).as_dict()

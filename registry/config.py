@@ -1,0 +1,44 @@
+"""Configuration, read from environment variables in this one place."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SystemExit(f"{name} must be an integer, got {raw!r}") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service can be told from outside, with its default."""
+
+    # SQLite file of the registry.
+    db_path: Path = field(default_factory=lambda: Path("data") / "registry.db")
+    # Largest request body accepted (413 beyond it).
+    max_body_bytes: int = 20 * 1024 * 1024
+    # Page size bounds for list endpoints.
+    default_page_size: int = 50
+    max_page_size: int = 500
+    # Milliseconds a writer waits for another writer before failing cleanly.
+    busy_timeout_ms: int = 10_000
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        return cls(
+            db_path=Path(os.environ.get("REGISTRY_DB") or cls().db_path),
+            max_body_bytes=_int("REGISTRY_MAX_BODY_BYTES", cls.max_body_bytes),
+            default_page_size=_int("REGISTRY_DEFAULT_PAGE_SIZE", cls.default_page_size),
+            max_page_size=_int("REGISTRY_MAX_PAGE_SIZE", cls.max_page_size),
+            busy_timeout_ms=_int("REGISTRY_BUSY_TIMEOUT_MS", cls.busy_timeout_ms),
+            log_level=os.environ.get("REGISTRY_LOG_LEVEL", cls.log_level).upper(),
+        )

@@ -1,0 +1,312 @@
+"""The SQLite store: connections, pragmas, schema migrations and transactions.
+
+Layout, in short:
+- `records` hold what one list (a dataset) says about one subject, as a JSON
+  document; `entities` are clusters of records (one real-world subject listed by
+  several authorities) with a summary row for filtering.
+- `names`, `identifiers`, `addresses`, `designations` are the records' parts,
+  one row per part and per version: a change closes the old row (`valid_to`)
+  and inserts a new one, so nothing is updated away and any past state can be
+  read back (`valid_to IS NULL` is the current state).
+- `history` keeps every version of every record, source and action document
+  with who changed it (a key, a load, an import run) and when.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import sqlite_utils
+from sqlite_utils import Migrations
+
+migrations = Migrations("registry")
+
+
+@migrations()
+def m001_initial(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        INSERT INTO meta VALUES ('generation', '0');
+
+        CREATE TABLE sources (
+            id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            title TEXT NOT NULL,
+            publisher TEXT,
+            url TEXT,
+            language TEXT,
+            published TEXT,
+            published_as_stated TEXT,
+            checksum TEXT,
+            size INTEGER,
+            notes TEXT,
+            text TEXT,
+            hash TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX sources_kind ON sources(kind);
+
+        CREATE TABLE actions (
+            id TEXT PRIMARY KEY,
+            jurisdiction TEXT NOT NULL,
+            authority TEXT,
+            date TEXT NOT NULL,
+            date_start TEXT NOT NULL,
+            date_end TEXT NOT NULL,
+            title TEXT NOT NULL,
+            program TEXT,
+            target_count INTEGER,
+            doc TEXT NOT NULL,
+            hash TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX actions_jurisdiction ON actions(jurisdiction, date_start);
+        CREATE INDEX actions_date ON actions(date_start);
+
+        CREATE TABLE entities (
+            id TEXT PRIMARY KEY,
+            type TEXT NOT NULL,
+            name TEXT NOT NULL,
+            country TEXT,
+            status TEXT NOT NULL,
+            first_listed TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX entities_type ON entities(type);
+        CREATE INDEX entities_country ON entities(country);
+        CREATE INDEX entities_status ON entities(status);
+
+        CREATE TABLE records (
+            id TEXT PRIMARY KEY,
+            dataset TEXT NOT NULL,
+            entity_id TEXT NOT NULL,
+            doc TEXT NOT NULL,
+            hash TEXT NOT NULL,
+            merge TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            removed_at TEXT,
+            deleted_at TEXT
+        );
+        CREATE INDEX records_dataset ON records(dataset);
+        CREATE INDEX records_entity ON records(entity_id);
+
+        CREATE TABLE history (
+            id INTEGER PRIMARY KEY,
+            object_type TEXT NOT NULL,
+            object_id TEXT NOT NULL,
+            entity_id TEXT,
+            dataset TEXT,
+            version INTEGER NOT NULL,
+            change TEXT NOT NULL,
+            at TEXT NOT NULL,
+            valid_to TEXT,
+            actor TEXT,
+            run_id TEXT,
+            doc TEXT,
+            hash TEXT
+        );
+        CREATE INDEX history_object ON history(object_type, object_id, version);
+        CREATE INDEX history_entity ON history(entity_id, at);
+        CREATE INDEX history_run ON history(run_id);
+
+        CREATE TABLE names (
+            id INTEGER PRIMARY KEY,
+            record_id TEXT NOT NULL,
+            entity_id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            script TEXT,
+            lang TEXT,
+            source_id TEXT,
+            key TEXT NOT NULL,
+            valid_from TEXT NOT NULL,
+            valid_to TEXT
+        );
+        CREATE INDEX names_entity ON names(entity_id, valid_to);
+        CREATE INDEX names_record ON names(record_id, valid_to);
+        CREATE INDEX names_key ON names(key) WHERE valid_to IS NULL;
+        CREATE VIRTUAL TABLE names_fts USING fts5(
+            name, content='names', content_rowid='id',
+            tokenize='unicode61 remove_diacritics 2'
+        );
+        CREATE TRIGGER names_ai AFTER INSERT ON names BEGIN
+            INSERT INTO names_fts(rowid, name) VALUES (new.id, new.name);
+        END;
+        CREATE TRIGGER names_ad AFTER DELETE ON names BEGIN
+            INSERT INTO names_fts(names_fts, rowid, name) VALUES ('delete', old.id, old.name);
+        END;
+
+        CREATE TABLE identifiers (
+            id INTEGER PRIMARY KEY,
+            record_id TEXT NOT NULL,
+            entity_id TEXT NOT NULL,
+            scheme TEXT NOT NULL,
+            value TEXT NOT NULL,
+            value_norm TEXT NOT NULL,
+            country TEXT,
+            note TEXT,
+            source_id TEXT,
+            valid_from TEXT NOT NULL,
+            valid_to TEXT
+        );
+        CREATE INDEX identifiers_entity ON identifiers(entity_id, valid_to);
+        CREATE INDEX identifiers_record ON identifiers(record_id, valid_to);
+        CREATE INDEX identifiers_value ON identifiers(value_norm) WHERE valid_to IS NULL;
+
+        CREATE TABLE addresses (
+            id INTEGER PRIMARY KEY,
+            record_id TEXT NOT NULL,
+            entity_id TEXT NOT NULL,
+            "full" TEXT NOT NULL,
+            street TEXT,
+            city TEXT,
+            region TEXT,
+            postal_code TEXT,
+            country TEXT,
+            source_id TEXT,
+            valid_from TEXT NOT NULL,
+            valid_to TEXT
+        );
+        CREATE INDEX addresses_entity ON addresses(entity_id, valid_to);
+        CREATE INDEX addresses_record ON addresses(record_id, valid_to);
+        CREATE INDEX addresses_country ON addresses(country) WHERE valid_to IS NULL;
+
+        CREATE TABLE designations (
+            row_id INTEGER PRIMARY KEY,
+            id TEXT NOT NULL,
+            record_id TEXT NOT NULL,
+            entity_id TEXT NOT NULL,
+            jurisdiction TEXT NOT NULL,
+            authority TEXT NOT NULL,
+            list TEXT NOT NULL,
+            program TEXT,
+            listed_date TEXT,
+            listed_start TEXT,
+            listed_end TEXT,
+            delisted_date TEXT,
+            conduct TEXT,
+            legal_basis TEXT,
+            reference TEXT,
+            action_id TEXT,
+            evidence TEXT NOT NULL,
+            valid_from TEXT NOT NULL,
+            valid_to TEXT
+        );
+        CREATE INDEX designations_entity ON designations(entity_id, valid_to);
+        CREATE INDEX designations_record ON designations(record_id, valid_to);
+        CREATE INDEX designations_id ON designations(id, valid_to);
+        CREATE INDEX designations_jurisdiction ON designations(jurisdiction, listed_start)
+            WHERE valid_to IS NULL;
+        CREATE INDEX designations_authority ON designations(authority COLLATE NOCASE)
+            WHERE valid_to IS NULL;
+        CREATE INDEX designations_program ON designations(program COLLATE NOCASE)
+            WHERE valid_to IS NULL;
+        CREATE INDEX designations_listed ON designations(listed_start) WHERE valid_to IS NULL;
+        CREATE INDEX designations_action ON designations(action_id) WHERE valid_to IS NULL;
+
+        CREATE TABLE designation_sources (
+            designation_row INTEGER NOT NULL,
+            source_id TEXT NOT NULL,
+            PRIMARY KEY (designation_row, source_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX designation_sources_source ON designation_sources(source_id);
+
+        CREATE TABLE import_runs (
+            id TEXT PRIMARY KEY,
+            format TEXT NOT NULL,
+            dataset TEXT NOT NULL,
+            files TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            status TEXT NOT NULL,
+            counts TEXT,
+            warnings TEXT,
+            actor TEXT
+        );
+        CREATE INDEX import_runs_dataset ON import_runs(dataset, started_at);
+        """
+    )
+
+
+def utcnow() -> str:
+    """A sortable UTC timestamp with microseconds; every row written in one
+    transaction shares it, which is what makes as-of reads consistent."""
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def connect(path: str | Path, *, busy_timeout_ms: int = 10_000) -> sqlite_utils.Database:
+    """Open a connection with the pragmas a shared service needs (WAL, busy timeout)."""
+    path = Path(path)
+    if str(path) != ":memory:":
+        path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(path), timeout=busy_timeout_ms / 1000, check_same_thread=False)
+    db = sqlite_utils.Database(conn)
+    db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+    db.execute("PRAGMA foreign_keys = ON")
+    if str(path) != ":memory:":
+        db.enable_wal()
+    # FULL: a compliance registry must not lose a committed write to a power cut.
+    db.execute("PRAGMA synchronous = FULL")
+    return db
+
+
+def migrate(db: sqlite_utils.Database) -> None:
+    """Bring the schema up to date; safe to call from several processes at once."""
+    if migrations.pending(db):
+        # Under the write lock, so two processes starting at once migrate once.
+        with immediate(db):
+            if migrations.pending(db):
+                migrations.apply(db)
+
+
+def open_registry(path: str | Path, *, busy_timeout_ms: int = 10_000) -> sqlite_utils.Database:
+    """Connect and migrate: what every command-line entry point uses."""
+    db = connect(path, busy_timeout_ms=busy_timeout_ms)
+    migrate(db)
+    return db
+
+
+@contextlib.contextmanager
+def immediate(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """A write transaction that takes the write lock at BEGIN.
+
+    A deferred BEGIN that later upgrades to a write can fail with SQLITE_BUSY
+    without waiting when another writer committed in between; BEGIN IMMEDIATE
+    waits for `busy_timeout` instead, so two writers queue up cleanly.
+    """
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.rollback()
+        raise
+    else:
+        try:
+            db.conn.execute("COMMIT")
+        except BaseException:
+            db.rollback()
+            raise
+
+
+def generation(db: sqlite_utils.Database) -> int:
+    """A counter bumped by every write that changed data; caches key on it."""
+    row = db.conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def bump_generation(db: sqlite_utils.Database) -> None:
+    db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")

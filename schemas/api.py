@@ -1,0 +1,330 @@
+"""Query arguments and response bodies of the HTTP API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, post_dump, validate, validates_schema
+
+from .fields import StrictDate
+from .fixture import (
+    ENTITY_TYPES,
+    ID_MESSAGE,
+    ID_PATTERN,
+    SOURCE_KINDS,
+    ActionSchema,
+    AddressSchema,
+    DesignationSchema,
+    EvidenceSchema,
+    IdentifierSchema,
+    NameSchema,
+    SourceSchema,
+)
+
+MAX_PAGE_SIZE = 500
+DEFAULT_PAGE_SIZE = 50
+ENTITY_STATUSES = ("active", "delisted", "unlisted")
+
+
+def _doc(text: str) -> dict[str, str]:
+    return {"description": text}
+
+
+def _code(text: str) -> fields.String:
+    return fields.String(
+        validate=validate.Regexp(r"^[A-Z]{2}$", error="Use a two-letter upper-case code."),
+        metadata=_doc(text),
+    )
+
+
+class Complete(Schema):
+    """Responses list every field of their schema, null when unknown: one shape."""
+
+    @post_dump
+    def _fill(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        for name, field in self.dump_fields.items():
+            data.setdefault(field.data_key or name, None)
+        return data
+
+
+class PageArgs(Schema):
+    limit = fields.Integer(
+        load_default=DEFAULT_PAGE_SIZE,
+        validate=validate.Range(min=1, max=MAX_PAGE_SIZE),
+        metadata=_doc(f"Items per page, 1-{MAX_PAGE_SIZE}."),
+    )
+    cursor = fields.String(
+        validate=validate.Length(max=500),
+        metadata=_doc("The next_cursor of the previous page."),
+    )
+
+
+def _check_range(data: dict[str, Any], low: str, high: str) -> None:
+    if data.get(low) and data.get(high) and data[low] > data[high]:
+        raise ValidationError(f"Must not be after {high}.", field_name=low)
+
+
+class DesignationFilterArgs(PageArgs):
+    jurisdiction = _code("Listing jurisdiction: US, GB, EU, UN ...")
+    authority = fields.String(
+        validate=validate.Length(min=1, max=200), metadata=_doc("e.g. BIS, OFAC, FCDO.")
+    )
+    program = fields.String(
+        validate=validate.Length(min=1, max=300), metadata=_doc("List programme or regime.")
+    )
+    listed_from = StrictDate(metadata=_doc("Listed on or after this day (YYYY-MM-DD)."))
+    listed_to = StrictDate(metadata=_doc("Listed on or before this day (YYYY-MM-DD)."))
+    source = fields.String(
+        validate=validate.Regexp(ID_PATTERN, error=ID_MESSAGE),
+        metadata=_doc("Only listings whose evidence cites this source id."),
+    )
+
+    @validates_schema
+    def _dates(self, data: dict[str, Any], **kwargs: Any) -> None:
+        _check_range(data, "listed_from", "listed_to")
+
+
+class EntityListArgs(DesignationFilterArgs):
+    q = fields.String(
+        validate=validate.Length(min=1, max=200),
+        metadata=_doc("Name or identifier search; case- and accent-insensitive, word prefixes."),
+    )
+    type = fields.String(validate=validate.OneOf(ENTITY_TYPES))
+    country = _code("ISO 3166 country of the entity or of one of its addresses.")
+    status = fields.String(
+        validate=validate.OneOf(ENTITY_STATUSES),
+        metadata=_doc("active: at least one listing in force; delisted: none left; unlisted."),
+    )
+
+
+class DesignationListArgs(DesignationFilterArgs):
+    entity = fields.String(validate=validate.Regexp(ID_PATTERN, error=ID_MESSAGE))
+    action = fields.String(validate=validate.Regexp(ID_PATTERN, error=ID_MESSAGE))
+    status = fields.String(validate=validate.OneOf(("active", "delisted")))
+
+
+class ActionListArgs(PageArgs):
+    jurisdiction = _code("US, GB, EU, UN ...")
+    authority = fields.String(validate=validate.Length(min=1, max=200))
+    date_from = StrictDate(metadata=_doc("Announced on or after (YYYY-MM-DD)."))
+    date_to = StrictDate(metadata=_doc("Announced on or before (YYYY-MM-DD)."))
+
+    @validates_schema
+    def _dates(self, data: dict[str, Any], **kwargs: Any) -> None:
+        _check_range(data, "date_from", "date_to")
+
+
+class SourceListArgs(PageArgs):
+    kind = fields.String(validate=validate.OneOf(SOURCE_KINDS))
+
+
+class DryRunArgs(Schema):
+    dry_run = fields.Boolean(
+        load_default=False, metadata=_doc("Check and count everything, write nothing.")
+    )
+
+
+# -- responses ---------------------------------------------------------------------
+
+
+class DesignationBriefSchema(Complete):
+    id = fields.String()
+    jurisdiction = fields.String()
+    authority = fields.String()
+    list = fields.String()
+    program = fields.String(allow_none=True)
+    listed_date = fields.String(allow_none=True)
+    delisted_date = fields.String(allow_none=True)
+    status = fields.String()
+
+
+class EntitySummarySchema(Complete):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    type = fields.String()
+    country = fields.String(allow_none=True)
+    status = fields.String()
+    first_listed = fields.String(allow_none=True)
+    designations = fields.List(fields.Nested(DesignationBriefSchema))
+
+
+class ActionBriefSchema(Complete):
+    id = fields.String()
+    title = fields.String()
+    date = fields.String()
+    jurisdiction = fields.String()
+    authority = fields.String(allow_none=True)
+
+
+class EvidenceOutSchema(Complete, EvidenceSchema):
+    pass
+
+
+class DesignationOutSchema(Complete, DesignationSchema):
+    evidence = fields.List(fields.Nested(EvidenceOutSchema))
+    listed_date_precision = fields.String(allow_none=True)
+    status = fields.String()
+    record = fields.String(metadata=_doc("Record (list entry) the designation comes from."))
+    action = fields.Nested(ActionBriefSchema, allow_none=True)  # type: ignore[assignment]
+    entity = fields.Nested(lambda: EntityRefSchema(), allow_none=True)
+
+
+class EntityRefSchema(Complete):
+    id = fields.String()
+    name = fields.String()
+    type = fields.String()
+
+
+class NameOutSchema(Complete, NameSchema):
+    record = fields.String()
+
+
+class IdentifierOutSchema(Complete, IdentifierSchema):
+    record = fields.String()
+
+
+class AddressOutSchema(Complete, AddressSchema):
+    record = fields.String()
+
+
+class RecordOutSchema(Complete):
+    id = fields.String()
+    dataset = fields.String()
+    merge = fields.Dict(metadata=_doc("Why this record belongs to the entity: rule and detail."))
+    created_at = fields.String()
+    updated_at = fields.String()
+    removed_at = fields.String(allow_none=True, metadata=_doc("When its list dropped it."))
+
+
+class SourceBriefSchema(Complete):
+    id = fields.String()
+    kind = fields.String()
+    title = fields.String()
+    publisher = fields.String(allow_none=True)
+    url = fields.String(allow_none=True)
+    published = fields.String(allow_none=True)
+
+
+class EntityDetailSchema(Complete):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    type = fields.String()
+    country = fields.String(allow_none=True)
+    status = fields.String()
+    first_listed = fields.String(allow_none=True)
+    notes = fields.String(allow_none=True)
+    names = fields.List(fields.Nested(NameOutSchema))
+    identifiers = fields.List(fields.Nested(IdentifierOutSchema))
+    addresses = fields.List(fields.Nested(AddressOutSchema))
+    designations = fields.List(fields.Nested(DesignationOutSchema))
+    records = fields.List(fields.Nested(RecordOutSchema))
+    sources = fields.List(
+        fields.Nested(SourceBriefSchema), metadata=_doc("Every source the entity's facts cite.")
+    )
+    created_at = fields.String()
+    updated_at = fields.String()
+
+
+class ActionOutSchema(Complete, ActionSchema):
+    evidence = fields.List(fields.Nested(EvidenceOutSchema))
+    designations = fields.List(
+        fields.Nested(lambda: DesignationLinkSchema()),
+        metadata=_doc("Listings made by this action whose targets are known."),
+    )
+    created_at = fields.String()
+    updated_at = fields.String()
+
+
+class DesignationLinkSchema(Complete):
+    id = fields.String()
+    entity = fields.Nested(EntityRefSchema)
+
+
+class SourceOutSchema(Complete, SourceSchema):
+    size = fields.Integer(allow_none=True)
+    cited_by = fields.Dict(keys=fields.String(), values=fields.Integer())
+    created_at = fields.String()
+    updated_at = fields.String()
+
+
+def page_of(item_schema: type[Schema], name: str) -> type[Schema]:
+    """A page schema: items, total and the cursor of the next page."""
+    return Schema.from_dict(
+        {
+            "items": fields.List(fields.Nested(item_schema), required=True),
+            "total": fields.Integer(required=True, metadata=_doc("Items matching the filters.")),
+            "next_cursor": fields.String(
+                allow_none=True, required=True, metadata=_doc("Null on the last page.")
+            ),
+        },
+        name=name,
+    )
+
+
+EntityPageSchema = page_of(EntitySummarySchema, "EntityPage")
+DesignationPageSchema = page_of(DesignationOutSchema, "DesignationPage")
+ActionPageSchema = page_of(ActionOutSchema, "ActionPage")
+SourcePageSchema = page_of(SourceOutSchema, "SourcePage")
+
+
+class SourceDetailSchema(SourceOutSchema):
+    text = fields.String(allow_none=True, metadata=_doc("Full text, when held."))
+
+
+class CountsSchema(Schema):
+    added = fields.Integer()
+    changed = fields.Integer()
+    removed = fields.Integer()
+    unchanged = fields.Integer()
+
+
+class FileReportSchema(Schema):
+    file = fields.String()
+    dataset = fields.String()
+    sources = fields.Nested(CountsSchema)
+    actions = fields.Nested(CountsSchema)
+    entities = fields.Nested(CountsSchema)
+
+
+class LoadReportSchema(Schema):
+    dry_run = fields.Boolean()
+    changed = fields.Boolean(metadata=_doc("False when the load changed nothing."))
+    totals = fields.Nested(CountsSchema)
+    files = fields.List(fields.Nested(FileReportSchema))
+
+
+class StatsSchema(Schema):
+    entities = fields.Integer()
+    by_status = fields.Dict(keys=fields.String(), values=fields.Integer())
+    by_type = fields.Dict(keys=fields.String(), values=fields.Integer())
+    designations = fields.Integer()
+    by_jurisdiction = fields.Dict(keys=fields.String(), values=fields.Integer())
+    by_authority = fields.Dict(keys=fields.String(), values=fields.Integer())
+    actions = fields.Integer()
+    sources = fields.Integer()
+    records_by_dataset = fields.Dict(keys=fields.String(), values=fields.Integer())
+
+
+class HealthSchema(Schema):
+    status = fields.String()
+    database = fields.String()
+    generation = fields.Integer(metadata=_doc("Bumped by every write that changed data."))
+
+
+class ProblemItemSchema(Schema):
+    message = fields.String(required=True)
+    field = fields.String(metadata=_doc("Dotted path of the field at fault."))
+    location = fields.String(metadata=_doc("query, json, path, file ..."))
+    file = fields.String()
+    record = fields.String()
+
+
+class ProblemSchema(Schema):
+    """RFC 9457 problem details, the body of every error (application/problem+json)."""
+
+    type = fields.String(required=True)
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String()
+    instance = fields.String()
+    errors = fields.List(fields.Nested(ProblemItemSchema))

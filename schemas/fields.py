@@ -1,0 +1,73 @@
+"""Custom marshmallow fields shared by the fixture and API schemas."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from typing import Any
+
+from marshmallow import ValidationError, fields
+
+_PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+
+PRECISIONS = ("day", "month", "year")
+
+
+def parse_partial_date(value: str) -> tuple[str, str]:
+    """Check a date written as YYYY, YYYY-MM or YYYY-MM-DD; return (value, precision).
+
+    Sources often state only a month ("last week", "June 2024"); recording the
+    precision keeps us from inventing a day the document never gave.
+    """
+    match = _PARTIAL_DATE.match(value)
+    if not match:
+        raise ValueError("Not a date: use YYYY-MM-DD, YYYY-MM or YYYY.")
+    year, month, day = match.groups()
+    if month is None:
+        return value, "year"
+    if not 1 <= int(month) <= 12:
+        raise ValueError("Not a date: month must be 01-12.")
+    if day is None:
+        return value, "month"
+    try:
+        dt.date(int(year), int(month), int(day))
+    except ValueError as exc:
+        raise ValueError(f"Not a date: {exc}.") from None
+    return value, "day"
+
+
+def date_bounds(value: str) -> tuple[str, str]:
+    """First and last ISO day of a partial date ("2024-06" -> 2024-06-01, 2024-06-30)."""
+    _, precision = parse_partial_date(value)
+    if precision == "day":
+        return value, value
+    if precision == "month":
+        year, month = (int(p) for p in value.split("-"))
+        last = calendar.monthrange(year, month)[1]
+        return f"{value}-01", f"{value}-{last:02d}"
+    return f"{value}-01-01", f"{value}-12-31"
+
+
+class PartialDate(fields.String):
+    """An ISO date that may be given to the month or the year only."""
+
+    default_error_messages = {  # noqa: RUF012 - marshmallow's own pattern
+        "invalid_partial": "Not a date: use YYYY-MM-DD, YYYY-MM or YYYY.",
+    }
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            parse_partial_date(text)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+        return text
+
+
+class StrictDate(fields.Date):
+    """A full ISO date (YYYY-MM-DD) whose message names the expected form."""
+
+    default_error_messages = {  # noqa: RUF012 - marshmallow's own pattern
+        "invalid": "Not a valid date: use YYYY-MM-DD.",
+    }

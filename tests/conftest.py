@@ -1,0 +1,72 @@
+"""Shared test fixtures: real SQLite files in temporary folders, the app, a live server."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from registry import create_app
+from registry.config import Settings
+from registry.db import open_registry
+from registry.loader import load_paths
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "fixtures"
+SEEDS = ROOT / "seeds"
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "registry.db"
+
+
+@pytest.fixture
+def loaded_db_path(db_path: Path) -> Path:
+    db = open_registry(db_path)
+    load_paths(db, [FIXTURES])
+    db.close()
+    return db_path
+
+
+def make_app(db_path: Path, **settings: object) -> Flask:
+    app = create_app(Settings(db_path=db_path, **settings))  # type: ignore[arg-type]
+    app.config["TESTING"] = True
+    return app
+
+
+@pytest.fixture
+def app(loaded_db_path: Path) -> Flask:
+    return make_app(loaded_db_path)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[str]:
+    """The app behind waitress on a real port, as `registry serve` runs it."""
+    from waitress.server import create_server
+
+    server = create_server(app, host="127.0.0.1", port=free_port(), threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        server.close()
+        thread.join(timeout=5)
