@@ -10,8 +10,8 @@ from schemas.api import (
     ActionPageSchema,
     DesignationListArgs,
     DesignationPageSchema,
-    SourceListArgs,
     SourceDetailSchema,
+    SourceListArgs,
     SourcePageSchema,
 )
 
