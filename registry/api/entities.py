@@ -6,9 +6,11 @@ from typing import Any
 
 from flask import Response, url_for
 from flask.views import MethodView
+from marshmallow import fields, validate
 
 from schemas import EntityPatchSchema, EntitySchema
 from schemas.api import EntityDetailSchema, EntityListArgs, EntityPageSchema
+from schemas.fixture import ID_MESSAGE, ID_PATTERN
 
 from .. import editing, queries
 from ..problems import InputError, Problem
@@ -18,9 +20,11 @@ blp = Blueprint("entities", __name__, url_prefix="/entities", description="Sanct
 
 
 class EntityCreateSchema(EntitySchema):
-    class Meta:
-        # POST may leave the id to the service.
-        partial = ("id",)
+    # POST may leave the id to the service; PUT takes it from the path.
+    id = fields.String(
+        validate=validate.Regexp(ID_PATTERN, error=ID_MESSAGE),
+        metadata={"description": "Stable id; generated from the name when omitted."},
+    )
 
 
 def entity_or_error(entity_id: str) -> dict[str, Any]:

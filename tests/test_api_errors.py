@@ -1,0 +1,163 @@
+"""One error envelope: every error path answers application/problem+json of the same shape."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+
+from .conftest import make_app
+
+NEW_ENTITY = {
+    "type": "company",
+    "name": "Envelope Test Ltd",
+    "designations": [
+        {
+            "id": "envelope-test-gb",
+            "jurisdiction": "GB",
+            "authority": "FCDO",
+            "list": "UK Sanctions List",
+            "evidence": [{"source": "seed-000", "quote": "including three Chinese companies"}],
+        }
+    ],
+}
+
+
+@pytest.fixture
+def small_body_client(loaded_db_path: Path) -> FlaskClient:
+    return make_app(loaded_db_path, max_body_bytes=2_000).test_client()
+
+
+def error_cases(
+    client: FlaskClient, small: FlaskClient
+) -> list[tuple[str, object, int, str | None]]:
+    """(what, response, expected status, field expected in errors or None)."""
+    client.post("/entities", json={**NEW_ENTITY, "id": "to-delete"})
+    client.delete("/entities/to-delete")
+    return [
+        ("bad date", client.get("/entities?listed_from=2024-13-45"), 400, "listed_from"),
+        ("negative limit", client.get("/entities?limit=-3"), 400, "limit"),
+        ("limit too big", client.get("/entities?limit=100000"), 400, "limit"),
+        ("unknown filter", client.get("/entities?jurisdicton=GB"), 400, "jurisdicton"),
+        ("bad jurisdiction", client.get("/entities?jurisdiction=gb"), 400, "jurisdiction"),
+        ("bad type", client.get("/entities?type=spaceship"), 400, "type"),
+        (
+            "reversed range",
+            client.get("/entities?listed_from=2024-03-01&listed_to=2024-02-01"),
+            400,
+            "listed_from",
+        ),
+        ("bad cursor", client.get("/entities?cursor=not-a-cursor"), 400, "cursor"),
+        ("q without words", client.get("/entities?q=%22%2A%28"), 400, "q"),
+        ("designation filter", client.get("/designations?status=maybe"), 400, "status"),
+        ("action dates", client.get("/actions?date_from=yesterday"), 400, "date_from"),
+        ("source kind", client.get("/sources?kind=rumour"), 400, "kind"),
+        (
+            "invalid JSON",
+            client.post("/entities", data="{not json", content_type="application/json"),
+            400,
+            None,
+        ),
+        ("missing fields", client.post("/entities", json={"name": "x"}), 400, "type"),
+        (
+            "bad nested field",
+            client.post(
+                "/entities",
+                json={
+                    **NEW_ENTITY,
+                    "designations": [
+                        {
+                            **NEW_ENTITY["designations"][0],  # type: ignore[index]
+                            "listed_date": "2024-02-31",
+                        }
+                    ],
+                },
+            ),
+            400,
+            "designations[0].listed_date",
+        ),
+        (
+            "quote not in source",
+            client.post(
+                "/entities",
+                json={
+                    **NEW_ENTITY,
+                    "designations": [
+                        {
+                            **NEW_ENTITY["designations"][0],  # type: ignore[index]
+                            "evidence": [{"source": "seed-000", "quote": "made up"}],
+                        }
+                    ],
+                },
+            ),
+            400,
+            "designations[0].evidence[0].quote",
+        ),
+        (
+            "bulk file path",
+            client.post(
+                "/bulk",
+                json={
+                    "sources": [{"id": "x", "kind": "other", "title": "x", "path": "/etc/passwd"}]
+                },
+            ),
+            400,
+            "path",
+        ),
+        ("unknown entity", client.get("/entities/no-such-entity"), 404, "id"),
+        ("unknown action", client.get("/actions/no-such-action"), 404, "id"),
+        ("unknown source", client.get("/sources/no-such-source"), 404, "id"),
+        ("unknown path", client.get("/no/such/path"), 404, None),
+        ("patch unknown", client.patch("/entities/no-such-entity", json={"name": "x"}), 404, "id"),
+        ("wrong method", client.delete("/sources"), 405, None),
+        (
+            "existing id",
+            client.post("/entities", json={**NEW_ENTITY, "id": "finder-technology-ltd"}),
+            409,
+            "id",
+        ),
+        ("id mismatch", client.put("/entities/abc", json={**NEW_ENTITY, "id": "xyz"}), 400, "id"),
+        ("deleted entity", client.get("/entities/to-delete"), 410, "id"),
+        ("oversized body", small.post("/bulk", json={"entities": [NEW_ENTITY] * 50}), 413, None),
+    ]
+
+
+def test_every_error_path_answers_problem_json(
+    client: FlaskClient, small_body_client: FlaskClient
+) -> None:
+    for what, response, status, field in error_cases(client, small_body_client):
+        assert response.status_code == status, (what, response.get_data(as_text=True))  # type: ignore[attr-defined]
+        assert response.content_type == "application/problem+json", what  # type: ignore[attr-defined]
+        body = response.get_json()  # type: ignore[attr-defined]
+        assert body["status"] == status, what
+        assert body["title"] and body["detail"] and body["type"] == "about:blank", what
+        assert body["instance"].startswith("/"), what
+        if field is not None:
+            fields = [e.get("field") for e in body["errors"]]
+            assert field in fields, (what, body["errors"])
+            assert all(e["message"] for e in body["errors"]), what
+
+
+def test_server_errors_are_problem_json_without_internals(loaded_db_path: Path) -> None:
+    app = make_app(loaded_db_path)
+    app.config["TESTING"] = False
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+
+    @app.route("/boom")
+    def boom() -> str:
+        raise RuntimeError("secret internal detail")
+
+    response = app.test_client().get("/boom")
+    assert response.status_code == 500
+    assert response.content_type == "application/problem+json"
+    assert "secret" not in response.get_data(as_text=True)
+    assert response.get_json()["title"] == "Internal Server Error"
+
+
+def test_openapi_documents_errors_as_problem_json(client: FlaskClient) -> None:
+    spec = client.get("/openapi.json").get_json()
+    response = spec["paths"]["/entities"]["get"]["responses"]["400"]
+    ref = response["$ref"].split("/")[-1]
+    content = spec["components"]["responses"][ref]["content"]
+    assert list(content) == ["application/problem+json"]
