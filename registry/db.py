@@ -139,9 +139,8 @@ def m001_initial(db: sqlite_utils.Database) -> None:
             name, content='names', content_rowid='id',
             tokenize='unicode61 remove_diacritics 2'
         );
-        CREATE TRIGGER names_ai AFTER INSERT ON names BEGIN
-            INSERT INTO names_fts(rowid, name) VALUES (new.id, new.name);
-        END;
+        -- names_fts is filled in bulk by the writer (one INSERT ... SELECT per batch is
+        -- an order of magnitude faster than a per-row trigger); rows are never deleted.
         CREATE TRIGGER names_ad AFTER DELETE ON names BEGIN
             INSERT INTO names_fts(names_fts, rowid, name) VALUES ('delete', old.id, old.name);
         END;

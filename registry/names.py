@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from functools import lru_cache
 
 # Legal-form spellings that mean the same thing; merging treats them as equal.
 _LEGAL_SYNONYMS = {
@@ -24,11 +25,14 @@ _NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
 
 def fold(text: str) -> str:
     """Case- and accent-insensitive form: NFKD, no combining marks, casefolded."""
+    if text.isascii():
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text)
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return unicodedata.normalize("NFC", stripped).casefold()
 
 
+@lru_cache(maxsize=262_144)
 def name_key(name: str) -> str:
     """The exact normalised form used to merge records: case, accents, punctuation
     and legal-form spelling ignored; nothing else."""
@@ -49,6 +53,7 @@ def name_key(name: str) -> str:
     return " ".join(out)
 
 
+@lru_cache(maxsize=262_144)
 def identifier_key(value: str) -> str:
     """Identifier value without spaces, punctuation or case: 'ICP 11021902' -> 'ICP11021902'."""
     return "".join(ch for ch in unicodedata.normalize("NFKC", value).upper() if ch.isalnum())
@@ -72,8 +77,11 @@ _SCRIPT_BY_NAME_PREFIX = (
 )
 
 
+@lru_cache(maxsize=262_144)
 def detect_script(text: str) -> str | None:
     """The ISO 15924 code of the script most letters of `text` are written in."""
+    if text.isascii():
+        return "Latn" if any(ch.isalpha() for ch in text) else None
     counts: Counter[str] = Counter()
     for ch in text:
         if not ch.isalpha():

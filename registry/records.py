@@ -22,26 +22,45 @@ from .names import detect_script, identifier_key, name_key
 MIN_CROSS_SCHEME_IDENTIFIER = 8
 
 
+_EMPTY = (None, "", [], {})
+
+
 def compact(value: Any) -> Any:
     """Drop None, empty strings and empty containers, recursively, so that an
-    absent field and an explicit null hash the same."""
+    absent field and an explicit null hash the same. Official rows quoted as
+    evidence (`row`) are kept exactly as published."""
     if isinstance(value, Mapping):
-        out = {k: compact(v) for k, v in value.items()}
-        return {k: v for k, v in out.items() if v not in (None, "", [], {})}
+        out = {k: v if k == "row" else compact(v) for k, v in value.items()}
+        return {k: v for k, v in out.items() if v not in _EMPTY}
     if isinstance(value, list):
         items = [compact(v) for v in value]
-        return [v for v in items if v not in (None, "", [], {})]
+        return [v for v in items if v not in _EMPTY]
     return value
+
+
+def _strip(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in item.items() if v not in _EMPTY}
 
 
 def canonical_entity(doc: Mapping[str, Any]) -> dict[str, Any]:
     """The stored form of an entity document: primary name listed among the
-    names, duplicate names dropped, scripts filled in, nulls removed."""
-    out = compact(dict(doc))
+    names, duplicate names dropped, scripts filled in, nulls removed.
+
+    Written for the document shape rather than with `compact`, because imports
+    canonicalise tens of thousands of records."""
+    out = _strip(doc)
+    for part in ("identifiers", "addresses"):
+        if part in out:
+            out[part] = [_strip(item) for item in out[part]]
+    if "designations" in out:
+        out["designations"] = [
+            {**_strip(d), "evidence": [_strip(e) for e in d["evidence"]]}
+            for d in out["designations"]
+        ]
     names: list[dict[str, Any]] = []
     seen: set[tuple[str, str]] = set()
     for item in [{"name": out["name"], "kind": "primary"}, *out.get("names", [])]:
-        item = dict(item)
+        item = _strip(item)
         item.setdefault("kind", "aka")
         if item["kind"] == "primary" and item["name"] != out["name"]:
             item["kind"] = "variation"  # one primary per record: the record's name
@@ -57,13 +76,19 @@ def canonical_entity(doc: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def doc_hash(doc: Mapping[str, Any]) -> str:
-    payload = json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
-
-
 def dumps(doc: Any) -> str:
+    """The one serialisation of documents: stored, hashed and compared as is."""
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def encode(doc: Any) -> tuple[str, str]:
+    """(serialised document, its SHA-256), computed once."""
+    payload = dumps(doc)
+    return payload, hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def doc_hash(doc: Any) -> str:
+    return encode(doc)[1]
 
 
 @dataclass(frozen=True)

@@ -4,13 +4,16 @@ Every function here runs inside a transaction its caller opened (see
 `db.immediate`), so a whole load or import commits or rolls back as one. Rows
 are never updated away: a changed record closes its old part rows and inserts
 new ones, and its previous document stays in `history`.
+
+Record writes are batched (one executemany per table per batch) because an
+import writes tens of thousands of records in one transaction.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,18 +25,27 @@ from .db import bump_generation
 from .names import identifier_key, name_key
 from .records import (
     ExistingRecord,
+    MergeKeys,
     canonical_entity,
     choose_entity,
     compact,
     delist,
-    doc_hash,
     dumps,
+    encode,
     merge_keys,
     summarise_entity,
 )
 
 PART_TABLES = ("names", "identifiers", "addresses", "designations")
 CHUNK = 500
+# Above this many new records, merge candidates are read once into memory
+# instead of queried per record.
+PRELOAD_MERGE_KEYS_FROM = 200
+
+
+def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 class WriteConflict(Exception):
@@ -90,6 +102,105 @@ class Snapshot:
 
 
 @dataclass
+class _Existing:
+    dataset: str
+    entity_id: str
+    hash: str
+    version: int
+    removed_at: str | None
+    deleted_at: str | None
+
+
+@dataclass
+class _Batch:
+    """Rows of one write_records call, written table by table at the end."""
+
+    new_records: list[tuple[Any, ...]] = field(default_factory=list)
+    updated_records: list[tuple[Any, ...]] = field(default_factory=list)
+    close_parts: list[str] = field(default_factory=list)
+    close_history: list[str] = field(default_factory=list)
+    history: list[tuple[Any, ...]] = field(default_factory=list)
+    names: list[tuple[Any, ...]] = field(default_factory=list)
+    identifiers: list[tuple[Any, ...]] = field(default_factory=list)
+    addresses: list[tuple[Any, ...]] = field(default_factory=list)
+    designations: list[tuple[Any, ...]] = field(default_factory=list)
+    designation_sources: list[tuple[int, str]] = field(default_factory=list)
+
+
+class _Merger:
+    """Finds records of other datasets that a new record may join (see choose_entity)."""
+
+    def __init__(self, conn: sqlite3.Connection, dataset: str, preload: bool) -> None:
+        self.conn = conn
+        self.dataset = dataset
+        self.docs: dict[str, ExistingRecord | None] = {}
+        self.by_value: dict[str, set[str]] | None = None
+        self.by_name: dict[str, set[str]] | None = None
+        if preload:
+            self.by_value, self.by_name = {}, {}
+            for value, record_id in conn.execute(
+                "SELECT i.value_norm, i.record_id FROM identifiers i JOIN records r "
+                "ON r.id = i.record_id WHERE i.valid_to IS NULL AND r.dataset != ? "
+                "AND r.deleted_at IS NULL",
+                (dataset,),
+            ):
+                self.by_value.setdefault(value, set()).add(record_id)
+            for key, record_id in conn.execute(
+                "SELECT n.key, n.record_id FROM names n JOIN records r ON r.id = n.record_id "
+                "WHERE n.valid_to IS NULL AND r.dataset != ? AND r.deleted_at IS NULL",
+                (dataset,),
+            ):
+                self.by_name.setdefault(key, set()).add(record_id)
+
+    def _candidate_ids(self, keys: MergeKeys) -> set[str]:
+        values = sorted({value for _, value, _ in keys.identifiers})
+        names = sorted(keys.names) if keys.type != "person" else []
+        found: set[str] = set()
+        if self.by_value is not None and self.by_name is not None:
+            for value in values:
+                found |= self.by_value.get(value, set())
+            for name in names:
+                found |= self.by_name.get(name, set())
+            return found
+        for table, column, items in (
+            ("identifiers", "value_norm", values),
+            ("names", "key", names),
+        ):
+            if items:
+                marks = ",".join("?" * len(items))
+                found.update(
+                    r[0]
+                    for r in self.conn.execute(
+                        f"SELECT DISTINCT record_id FROM {table} WHERE valid_to IS NULL "
+                        f"AND {column} IN ({marks})",
+                        items,
+                    )
+                )
+        return found
+
+    def _existing(self, record_ids: set[str]) -> list[ExistingRecord]:
+        missing = sorted(r for r in record_ids if r not in self.docs)
+        for chunk in _chunks(missing):
+            marks = ",".join("?" * len(chunk))
+            for rid, eid, dataset, doc, deleted in self.conn.execute(
+                f"SELECT id, entity_id, dataset, doc, deleted_at FROM records "
+                f"WHERE id IN ({marks})",
+                list(chunk),
+            ):
+                self.docs[rid] = (
+                    None
+                    if deleted or dataset == self.dataset
+                    else ExistingRecord(rid, eid, dataset, merge_keys(json.loads(doc)))
+                )
+        return [c for r in sorted(record_ids) if (c := self.docs.get(r)) is not None]
+
+    def choose(self, record_id: str, doc: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+        keys = merge_keys(doc)
+        candidates = self._existing(self._candidate_ids(keys))
+        return choose_entity(record_id, self.dataset, keys, candidates)
+
+
+@dataclass
 class Writer:
     """Writes one transaction's worth of changes, all stamped `now` and `actor`."""
 
@@ -99,6 +210,8 @@ class Writer:
     run_id: str | None = None
     touched_entities: set[str] = field(default_factory=set)
     changed_anything: bool = False
+    # Documents written by this writer, so entity summaries need not re-read them.
+    written_docs: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.db.conn.in_transaction:
@@ -108,44 +221,43 @@ class Writer:
     def conn(self) -> sqlite3.Connection:
         return self.db.conn
 
-    # -- history ---------------------------------------------------------------
+    # -- single documents: sources and actions ------------------------------------
 
-    def _history(
-        self,
-        object_type: str,
-        object_id: str,
-        version: int,
-        change: str,
-        doc: Any,
-        *,
-        entity_id: str | None = None,
-        dataset: str | None = None,
+    def _history_one(
+        self, object_type: str, object_id: str, version: int, change: str, doc: Any, **extra: Any
     ) -> None:
         self.conn.execute(
             "UPDATE history SET valid_to = ? WHERE object_type = ? AND object_id = ? "
             "AND valid_to IS NULL",
             (self.now, object_type, object_id),
         )
+        payload, digest = encode(doc) if doc is not None else (None, None)
         self.conn.execute(
             "INSERT INTO history (object_type, object_id, entity_id, dataset, version, change, "
             "at, actor, run_id, doc, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             (
                 object_type,
                 object_id,
-                entity_id,
-                dataset,
+                extra.get("entity_id"),
+                extra.get("dataset"),
                 version,
                 change,
                 self.now,
                 self.actor,
                 self.run_id,
-                None if doc is None else dumps(doc),
-                None if doc is None else doc_hash(doc),
+                payload,
+                digest,
             ),
         )
         self.changed_anything = True
 
-    # -- sources ---------------------------------------------------------------
+    def _prior(self, table: str, object_type: str, object_id: str) -> tuple[str, int] | None:
+        row = self.conn.execute(
+            f"SELECT hash, (SELECT MAX(version) FROM history WHERE object_type = ? "
+            f"AND object_id = {table}.id) FROM {table} WHERE id = ?",
+            (object_type, object_id),
+        ).fetchone()
+        return (row[0], row[1] or 0) if row else None
 
     def write_sources(self, sources: Iterable[Mapping[str, Any]]) -> Counts:
         counts = Counts()
@@ -153,18 +265,13 @@ class Writer:
             doc = {k: v for k, v in source.items() if k not in ("path", "text")}
             text = source.get("text")
             if text is not None:
-                doc["text_sha256"] = doc_hash({"text": text})
+                doc["text_sha256"] = encode({"text": text})[1]
             doc = compact(doc)
-            digest = doc_hash(doc)
-            row = self.conn.execute(
-                "SELECT hash, (SELECT MAX(version) FROM history WHERE object_type='source' "
-                "AND object_id = sources.id) FROM sources WHERE id = ?",
-                (doc["id"],),
-            ).fetchone()
-            if row and row[0] == digest:
+            digest = encode(doc)[1]
+            prior = self._prior("sources", "source", doc["id"])
+            if prior and prior[0] == digest:
                 counts.add("unchanged")
                 continue
-            change = "changed" if row else "added"
             values = {
                 "id": doc["id"],
                 "kind": doc["kind"],
@@ -181,33 +288,28 @@ class Writer:
                 "hash": digest,
                 "updated_at": self.now,
             }
-            if row:
+            if prior:
                 sets = ", ".join(f"{k} = :{k}" for k in values if k != "id")
                 self.conn.execute(f"UPDATE sources SET {sets} WHERE id = :id", values)
             else:
                 values["created_at"] = self.now
-                cols = ", ".join(values)
                 self.conn.execute(
-                    f"INSERT INTO sources ({cols}) VALUES ({', '.join(':' + k for k in values)})",
+                    f"INSERT INTO sources ({', '.join(values)}) "
+                    f"VALUES ({', '.join(':' + k for k in values)})",
                     values,
                 )
-            self._history("source", doc["id"], (row[1] or 0) + 1 if row else 1, change, doc)
+            change = "changed" if prior else "added"
+            self._history_one("source", doc["id"], (prior[1] if prior else 0) + 1, change, doc)
             counts.add(change)
         return counts
-
-    # -- actions ---------------------------------------------------------------
 
     def write_actions(self, actions: Iterable[Mapping[str, Any]]) -> Counts:
         counts = Counts()
         for action in actions:
             doc = compact(dict(action))
-            digest = doc_hash(doc)
-            row = self.conn.execute(
-                "SELECT hash, (SELECT MAX(version) FROM history WHERE object_type='action' "
-                "AND object_id = actions.id) FROM actions WHERE id = ?",
-                (doc["id"],),
-            ).fetchone()
-            if row and row[0] == digest:
+            payload, digest = encode(doc)
+            prior = self._prior("actions", "action", doc["id"])
+            if prior and prior[0] == digest:
                 counts.add("unchanged")
                 continue
             start, end = date_bounds(doc["date"])
@@ -220,12 +322,12 @@ class Writer:
                 doc["title"],
                 doc.get("program"),
                 doc.get("target_count"),
-                dumps(doc),
+                payload,
                 digest,
                 self.now,
                 doc["id"],
             )
-            if row:
+            if prior:
                 self.conn.execute(
                     "UPDATE actions SET jurisdiction=?, authority=?, date=?, date_start=?, "
                     "date_end=?, title=?, program=?, target_count=?, doc=?, hash=?, updated_at=? "
@@ -239,12 +341,12 @@ class Writer:
                     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (*values, self.now),
                 )
-            change = "changed" if row else "added"
-            self._history("action", doc["id"], (row[1] or 0) + 1 if row else 1, change, doc)
+            change = "changed" if prior else "added"
+            self._history_one("action", doc["id"], (prior[1] if prior else 0) + 1, change, doc)
             counts.add(change)
         return counts
 
-    # -- records ---------------------------------------------------------------
+    # -- records ---------------------------------------------------------------------
 
     def write_records(
         self,
@@ -252,87 +354,120 @@ class Writer:
         docs: Sequence[Mapping[str, Any]],
         *,
         snapshot: Snapshot | None = None,
-        changes: list[dict[str, Any]] | None = None,
+        progress: Callable[[int], None] | None = None,
     ) -> Counts:
         """Upsert records of one dataset by id. With `snapshot`, current records of
-        the dataset missing from `docs` are delisted (kept, with a delisted date).
-        `changes`, when given, receives one entry per record that changed."""
+        the dataset missing from `docs` are delisted (kept, with a delisted date)."""
         counts = Counts()
-        canon = [canonical_entity(doc) for doc in docs]
-        existing = self._existing_records([d["id"] for d in canon])
-        for doc in canon:
+        batch = _Batch()
+        existing = self._existing_records([str(d["id"]) for d in docs])
+        new_count = sum(1 for d in docs if d["id"] not in existing)
+        merger = _Merger(self.conn, dataset, preload=new_count >= PRELOAD_MERGE_KEYS_FROM)
+        for index, raw in enumerate(docs, 1):
+            doc = canonical_entity(raw)
             record_id = doc["id"]
-            digest = doc_hash(doc)
+            payload, digest = encode(doc)
             old = existing.get(record_id)
-            if old is not None and old["dataset"] != dataset:
+            if old is not None and old.dataset != dataset:
                 raise WriteConflict(
-                    f"Record {record_id!r} belongs to dataset {old['dataset']!r}, not {dataset!r}.",
+                    f"Record {record_id!r} belongs to dataset {old.dataset!r}, not {dataset!r}.",
                     record_id=record_id,
                 )
             if old is None:
-                entity_id, merge = self._choose_entity(record_id, dataset, doc)
-                self._insert_record(record_id, dataset, entity_id, doc, digest, merge)
-                change = "added"
-            elif old["hash"] == digest and not old["deleted_at"] and not old["removed_at"]:
+                entity_id, merge = merger.choose(record_id, doc)
+                batch.new_records.append(
+                    (
+                        record_id,
+                        dataset,
+                        entity_id,
+                        payload,
+                        digest,
+                        dumps(merge),
+                        self.now,
+                        self.now,
+                    )
+                )
+                change, version = "added", 1
+            elif old.hash == digest and not old.deleted_at:
                 counts.add("unchanged")
                 continue
             else:
-                if old["deleted_at"]:
-                    change = "restored"
-                elif old["removed_at"]:
-                    change = "relisted"
-                else:
-                    change = "changed"
-                entity_id = old["entity_id"]
-                self._replace_record(record_id, entity_id, doc, digest, old["version"] + 1)
-            self._history(
-                "record",
-                record_id,
-                1 if old is None else old["version"] + 1,
-                change,
-                doc,
-                entity_id=entity_id,
-                dataset=dataset,
-            )
-            if changes is not None:
-                changes.append(
-                    {
-                        "record_id": record_id,
-                        "entity_id": entity_id,
-                        "change": change,
-                        "before": old["doc"] if old else None,
-                        "after": doc,
-                    }
+                entity_id, version = old.entity_id, old.version + 1
+                change = (
+                    "restored"
+                    if old.deleted_at
+                    else ("relisted" if old.removed_at and not _all_delisted(doc) else "changed")
                 )
+                batch.updated_records.append(
+                    (
+                        payload,
+                        digest,
+                        version,
+                        self.now,
+                        old.removed_at if change == "changed" else None,
+                        record_id,
+                    )
+                )
+                batch.close_parts.append(record_id)
+                batch.close_history.append(record_id)
+            self._add_parts(batch, record_id, entity_id, doc)
+            batch.history.append(
+                (
+                    "record",
+                    record_id,
+                    entity_id,
+                    dataset,
+                    version,
+                    change,
+                    self.now,
+                    self.actor,
+                    self.run_id,
+                    payload,
+                    digest,
+                )
+            )
+            self.written_docs[record_id] = doc
             self.touched_entities.add(entity_id)
             counts.add(change)
+            if progress and index % 1000 == 0:
+                progress(index)
         if snapshot is not None:
-            present = {d["id"] for d in canon}
-            counts.merge(self._delist_missing(dataset, present, snapshot, changes))
+            present = {str(d["id"]) for d in docs}
+            counts.merge(self._delist_missing(batch, dataset, present, snapshot))
+        self._flush(batch)
+        if progress:
+            progress(len(docs))
         return counts
 
     def delete_record(self, record_id: str) -> str:
         """Take a record out of the current registry by hand; its history stays."""
         old = self._existing_records([record_id]).get(record_id)
-        if old is None or old["deleted_at"]:
+        if old is None or old.deleted_at:
             raise KeyError(record_id)
-        self._close_parts(record_id)
-        version = old["version"] + 1
+        batch = _Batch(close_parts=[record_id], close_history=[record_id])
+        version = old.version + 1
+        batch.history.append(
+            (
+                "record",
+                record_id,
+                old.entity_id,
+                old.dataset,
+                version,
+                "deleted",
+                self.now,
+                self.actor,
+                self.run_id,
+                None,
+                None,
+            )
+        )
+        self._flush(batch)
         self.conn.execute(
             "UPDATE records SET deleted_at = ?, updated_at = ?, version = ? WHERE id = ?",
             (self.now, self.now, version, record_id),
         )
-        self._history(
-            "record",
-            record_id,
-            version,
-            "deleted",
-            None,
-            entity_id=old["entity_id"],
-            dataset=old["dataset"],
-        )
-        self.touched_entities.add(old["entity_id"])
-        return str(old["entity_id"])
+        self.touched_entities.add(old.entity_id)
+        return old.entity_id
 
     def finish(self) -> None:
         """Refresh the summaries of touched entities and mark the data as changed."""
@@ -340,148 +475,57 @@ class Writer:
         if self.changed_anything:
             bump_generation(self.db)
 
-    # -- internals ---------------------------------------------------------------
+    # -- internals ---------------------------------------------------------------------
 
-    def _existing_records(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-        found: dict[str, dict[str, Any]] = {}
-        for start in range(0, len(ids), CHUNK):
-            chunk = ids[start : start + CHUNK]
+    def _existing_records(self, ids: Sequence[str]) -> dict[str, _Existing]:
+        found: dict[str, _Existing] = {}
+        for chunk in _chunks(ids):
             marks = ",".join("?" * len(chunk))
             for row in self.conn.execute(
-                f"SELECT id, dataset, entity_id, hash, version, removed_at, deleted_at, doc "
+                f"SELECT id, dataset, entity_id, hash, version, removed_at, deleted_at "
                 f"FROM records WHERE id IN ({marks})",
-                chunk,
+                list(chunk),
             ):
-                found[row[0]] = {
-                    "dataset": row[1],
-                    "entity_id": row[2],
-                    "hash": row[3],
-                    "version": row[4],
-                    "removed_at": row[5],
-                    "deleted_at": row[6],
-                    "doc": json.loads(row[7]),
-                }
+                found[row[0]] = _Existing(*row[1:])
         return found
 
-    def _choose_entity(
-        self, record_id: str, dataset: str, doc: Mapping[str, Any]
-    ) -> tuple[str, dict[str, Any]]:
-        keys = merge_keys(doc)
-        candidate_ids: set[str] = set()
-        values = sorted({value for _, value, _ in keys.identifiers})
-        if values:
-            marks = ",".join("?" * len(values))
-            candidate_ids.update(
-                r[0]
-                for r in self.conn.execute(
-                    f"SELECT DISTINCT record_id FROM identifiers WHERE valid_to IS NULL "
-                    f"AND value_norm IN ({marks})",
-                    values,
-                )
-            )
-        if keys.names and keys.type != "person":
-            names = sorted(keys.names)
-            marks = ",".join("?" * len(names))
-            candidate_ids.update(
-                r[0]
-                for r in self.conn.execute(
-                    f"SELECT DISTINCT record_id FROM names WHERE valid_to IS NULL "
-                    f"AND key IN ({marks})",
-                    names,
-                )
-            )
-        candidates = []
-        for rid, cand in self._existing_records(sorted(candidate_ids)).items():
-            if cand["deleted_at"]:
-                continue
-            candidates.append(
-                ExistingRecord(rid, cand["entity_id"], cand["dataset"], merge_keys(cand["doc"]))
-            )
-        return choose_entity(record_id, dataset, keys, candidates)
-
-    def _insert_record(
-        self,
-        record_id: str,
-        dataset: str,
-        entity_id: str,
-        doc: Mapping[str, Any],
-        digest: str,
-        merge: Mapping[str, Any],
+    def _add_parts(
+        self, batch: _Batch, record_id: str, entity_id: str, doc: Mapping[str, Any]
     ) -> None:
-        self.conn.execute(
-            "INSERT INTO records (id, dataset, entity_id, doc, hash, merge, version, "
-            "created_at, updated_at) VALUES (?,?,?,?,?,?,1,?,?)",
-            (record_id, dataset, entity_id, dumps(doc), digest, dumps(merge), self.now, self.now),
-        )
-        self._insert_parts(record_id, entity_id, doc)
-
-    def _replace_record(
-        self,
-        record_id: str,
-        entity_id: str,
-        doc: Mapping[str, Any],
-        digest: str,
-        version: int,
-        *,
-        removed: bool = False,
-    ) -> None:
-        self._close_parts(record_id)
-        self.conn.execute(
-            "UPDATE records SET doc = ?, hash = ?, version = ?, updated_at = ?, "
-            "removed_at = ?, deleted_at = NULL WHERE id = ?",
-            (dumps(doc), digest, version, self.now, self.now if removed else None, record_id),
-        )
-        self._insert_parts(record_id, entity_id, doc)
-
-    def _close_parts(self, record_id: str) -> None:
-        for table in PART_TABLES:
-            self.conn.execute(
-                f"UPDATE {table} SET valid_to = ? WHERE record_id = ? AND valid_to IS NULL",
-                (self.now, record_id),
-            )
-
-    def _insert_parts(self, record_id: str, entity_id: str, doc: Mapping[str, Any]) -> None:
-        base = (record_id, entity_id)
-        self.conn.executemany(
-            "INSERT INTO names (record_id, entity_id, name, kind, script, lang, source_id, key, "
-            "valid_from) VALUES (?,?,?,?,?,?,?,?,?)",
-            [
+        now = self.now
+        for n in doc.get("names", []):
+            batch.names.append(
                 (
-                    *base,
+                    record_id,
+                    entity_id,
                     n["name"],
                     n["kind"],
                     n.get("script"),
                     n.get("lang"),
                     n.get("source"),
                     name_key(n["name"]),
-                    self.now,
+                    now,
                 )
-                for n in doc.get("names", [])
-            ],
-        )
-        self.conn.executemany(
-            "INSERT INTO identifiers (record_id, entity_id, scheme, value, value_norm, country, "
-            "note, source_id, valid_from) VALUES (?,?,?,?,?,?,?,?,?)",
-            [
+            )
+        for i in doc.get("identifiers", []):
+            batch.identifiers.append(
                 (
-                    *base,
+                    record_id,
+                    entity_id,
                     i["scheme"],
                     i["value"],
                     identifier_key(i["value"]),
                     i.get("country"),
                     i.get("note"),
                     i.get("source"),
-                    self.now,
+                    now,
                 )
-                for i in doc.get("identifiers", [])
-            ],
-        )
-        self.conn.executemany(
-            'INSERT INTO addresses (record_id, entity_id, "full", street, city, region, '
-            "postal_code, country, source_id, valid_from) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            [
+            )
+        for a in doc.get("addresses", []):
+            batch.addresses.append(
                 (
-                    *base,
+                    record_id,
+                    entity_id,
                     a["full"],
                     a.get("street"),
                     a.get("city"),
@@ -489,21 +533,16 @@ class Writer:
                     a.get("postal_code"),
                     a.get("country"),
                     a.get("source"),
-                    self.now,
+                    now,
                 )
-                for a in doc.get("addresses", [])
-            ],
-        )
+            )
         for d in doc.get("designations", []):
             start, end = date_bounds(d["listed_date"]) if d.get("listed_date") else (None, None)
-            cursor = self.conn.execute(
-                "INSERT INTO designations (id, record_id, entity_id, jurisdiction, authority, "
-                "list, program, listed_date, listed_start, listed_end, delisted_date, conduct, "
-                "legal_basis, reference, action_id, evidence, valid_from) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            batch.designations.append(
                 (
                     d["id"],
-                    *base,
+                    record_id,
+                    entity_id,
                     d["jurisdiction"],
                     d["authority"],
                     d["list"],
@@ -517,21 +556,91 @@ class Writer:
                     d.get("reference"),
                     d.get("action"),
                     dumps(d["evidence"]),
-                    self.now,
-                ),
-            )
-            self.conn.executemany(
-                "INSERT OR IGNORE INTO designation_sources (designation_row, source_id) "
-                "VALUES (?, ?)",
-                [(cursor.lastrowid, e["source"]) for e in d["evidence"]],
+                    now,
+                    sorted({e["source"] for e in d["evidence"]}),
+                )
             )
 
+    def _flush(self, batch: _Batch) -> None:
+        conn = self.conn
+        now = self.now
+        # Close before inserting: the closing UPDATEs match every open row of a record.
+        for chunk in _chunks(batch.close_parts):
+            marks = ",".join("?" * len(chunk))
+            for table in PART_TABLES:
+                conn.execute(
+                    f"UPDATE {table} SET valid_to = ? WHERE valid_to IS NULL "
+                    f"AND record_id IN ({marks})",
+                    [now, *chunk],
+                )
+        for chunk in _chunks(batch.close_history):
+            marks = ",".join("?" * len(chunk))
+            conn.execute(
+                f"UPDATE history SET valid_to = ? WHERE object_type = 'record' "
+                f"AND valid_to IS NULL AND object_id IN ({marks})",
+                [now, *chunk],
+            )
+        conn.executemany(
+            "INSERT INTO records (id, dataset, entity_id, doc, hash, merge, version, created_at, "
+            "updated_at) VALUES (?,?,?,?,?,?,1,?,?)",
+            batch.new_records,
+        )
+        conn.executemany(
+            "UPDATE records SET doc = ?, hash = ?, version = ?, updated_at = ?, removed_at = ?, "
+            "deleted_at = NULL WHERE id = ?",
+            batch.updated_records,
+        )
+        last_name = conn.execute("SELECT COALESCE(MAX(id), 0) FROM names").fetchone()[0]
+        conn.executemany(
+            "INSERT INTO names (record_id, entity_id, name, kind, script, lang, source_id, key, "
+            "valid_from) VALUES (?,?,?,?,?,?,?,?,?)",
+            batch.names,
+        )
+        conn.execute(
+            "INSERT INTO names_fts (rowid, name) SELECT id, name FROM names WHERE id > ?",
+            (last_name,),
+        )
+        conn.executemany(
+            "INSERT INTO identifiers (record_id, entity_id, scheme, value, value_norm, country, "
+            "note, source_id, valid_from) VALUES (?,?,?,?,?,?,?,?,?)",
+            batch.identifiers,
+        )
+        conn.executemany(
+            'INSERT INTO addresses (record_id, entity_id, "full", street, city, region, '
+            "postal_code, country, source_id, valid_from) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            batch.addresses,
+        )
+        if batch.designations:
+            # Row ids chosen here (we hold the write lock) so their sources can be linked.
+            next_row = conn.execute(
+                "SELECT COALESCE(MAX(row_id), 0) + 1 FROM designations"
+            ).fetchone()[0]
+            rows, links = [], []
+            for offset, (*values, sources) in enumerate(batch.designations):
+                rows.append((next_row + offset, *values))
+                links.extend((next_row + offset, s) for s in sources)
+            conn.executemany(
+                "INSERT INTO designations (row_id, id, record_id, entity_id, jurisdiction, "
+                "authority, list, program, listed_date, listed_start, listed_end, "
+                "delisted_date, conduct, legal_basis, reference, action_id, evidence, "
+                "valid_from) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                rows,
+            )
+            conn.executemany(
+                "INSERT OR IGNORE INTO designation_sources (designation_row, "
+                "source_id) VALUES (?, ?)",
+                links,
+            )
+        conn.executemany(
+            "INSERT INTO history (object_type, object_id, entity_id, dataset, version, change, "
+            "at, actor, run_id, doc, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            batch.history,
+        )
+        if batch.history or batch.new_records or batch.updated_records:
+            self.changed_anything = True
+
     def _delist_missing(
-        self,
-        dataset: str,
-        present: set[str],
-        snapshot: Snapshot,
-        changes: list[dict[str, Any]] | None,
+        self, batch: _Batch, dataset: str, present: set[str], snapshot: Snapshot
     ) -> Counts:
         counts = Counts()
         rows = self.conn.execute(
@@ -542,46 +651,55 @@ class Writer:
         for record_id, entity_id, raw, version in rows:
             if record_id in present:
                 continue
-            before = json.loads(raw)
-            after = delist(before, snapshot.date, snapshot.evidence)
-            self._replace_record(
-                record_id, entity_id, after, doc_hash(after), version + 1, removed=True
+            after = delist(json.loads(raw), snapshot.date, snapshot.evidence)
+            payload, digest = encode(after)
+            batch.updated_records.append(
+                (payload, digest, version + 1, self.now, self.now, record_id)
             )
-            self._history(
-                "record",
-                record_id,
-                version + 1,
-                "removed",
-                after,
-                entity_id=entity_id,
-                dataset=dataset,
-            )
-            if changes is not None:
-                changes.append(
-                    {
-                        "record_id": record_id,
-                        "entity_id": entity_id,
-                        "change": "removed",
-                        "before": before,
-                        "after": after,
-                    }
+            batch.close_parts.append(record_id)
+            batch.close_history.append(record_id)
+            self._add_parts(batch, record_id, entity_id, after)
+            batch.history.append(
+                (
+                    "record",
+                    record_id,
+                    entity_id,
+                    dataset,
+                    version + 1,
+                    "removed",
+                    self.now,
+                    self.actor,
+                    self.run_id,
+                    payload,
+                    digest,
                 )
+            )
+            self.written_docs[record_id] = after
             self.touched_entities.add(entity_id)
             counts.add("removed")
         return counts
 
     def _refresh_entities(self, entity_ids: Iterable[str]) -> None:
-        ids = sorted(entity_ids)
-        for start in range(0, len(ids), CHUNK):
-            chunk = ids[start : start + CHUNK]
+        for chunk in _chunks(sorted(entity_ids)):
             marks = ",".join("?" * len(chunk))
             members: dict[str, list[tuple[str, dict[str, Any]]]] = {i: [] for i in chunk}
-            for rid, eid, raw in self.conn.execute(
-                f"SELECT id, entity_id, doc FROM records WHERE entity_id IN ({marks}) "
+            unread: list[tuple[str, str]] = []
+            for rid, eid in self.conn.execute(
+                f"SELECT id, entity_id FROM records WHERE entity_id IN ({marks}) "
                 f"AND deleted_at IS NULL",
-                chunk,
+                list(chunk),
             ):
-                members[eid].append((rid, json.loads(raw)))
+                if rid in self.written_docs:
+                    members[eid].append((rid, self.written_docs[rid]))
+                else:
+                    unread.append((rid, eid))
+            for sub in _chunks(unread):
+                ids = [rid for rid, _ in sub]
+                owner = dict(sub)
+                for rid, raw in self.conn.execute(
+                    f"SELECT id, doc FROM records WHERE id IN ({','.join('?' * len(ids))})", ids
+                ):
+                    members[owner[rid]].append((rid, json.loads(raw)))
             rows = []
             for eid, records in members.items():
                 if records:
@@ -618,3 +736,8 @@ class Writer:
                 "first_listed=excluded.first_listed, updated_at=excluded.updated_at",
                 rows,
             )
+
+
+def _all_delisted(doc: Mapping[str, Any]) -> bool:
+    designations = doc.get("designations", [])
+    return bool(designations) and all(d.get("delisted_date") for d in designations)
