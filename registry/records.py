@@ -22,7 +22,7 @@ from .names import detect_script, identifier_key, name_key
 MIN_CROSS_SCHEME_IDENTIFIER = 8
 
 
-_EMPTY = (None, "", [], {})
+_EMPTY: tuple[Any, ...] = (None, "", [], {})
 
 
 def compact(value: Any) -> Any:

@@ -615,7 +615,8 @@ class Writer:
             next_row = conn.execute(
                 "SELECT COALESCE(MAX(row_id), 0) + 1 FROM designations"
             ).fetchone()[0]
-            rows, links = [], []
+            rows: list[tuple[Any, ...]] = []
+            links: list[tuple[int, str]] = []
             for offset, (*values, sources) in enumerate(batch.designations):
                 rows.append((next_row + offset, *values))
                 links.extend((next_row + offset, s) for s in sources)
