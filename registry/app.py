@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask
 
 from .api import register_api
+from .api.auth import register_auth
 from .api.common import close_db
 from .config import Settings
 from .db import connect, migrate
@@ -36,5 +37,6 @@ def create_app(settings: Settings | None = None, **config: Any) -> Flask:
     finally:
         db.close()
     app.teardown_appcontext(close_db)
+    register_auth(app)
     register_api(app)
     return app

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
+import sqlite_utils
 
 from .config import Settings
 from .db import open_registry
 from .loader import LoadReport, load_paths
 from .problems import InputError
+
+
+@contextlib.contextmanager
+def _registry(db_path: str | None) -> Iterator[sqlite_utils.Database]:
+    settings = _settings(db_path)
+    db = open_registry(settings.db_path, busy_timeout_ms=settings.busy_timeout_ms)
+    try:
+        yield db
+    finally:
+        db.close()
 
 
 def _settings(db: str | None) -> Settings:
@@ -58,17 +71,15 @@ def _print_report(report: LoadReport) -> None:
     )
 
 
-def _load(settings: Settings, paths: tuple[str, ...], dry_run: bool) -> LoadReport:
-    db = open_registry(settings.db_path, busy_timeout_ms=settings.busy_timeout_ms)
-    try:
-        return load_paths(db, paths, actor="load", dry_run=dry_run)
-    except InputError as exc:
-        click.echo(f"Nothing was written: {len(exc.problems)} problem(s).", err=True)
-        for problem in exc.problems:
-            click.echo(f"  {problem}", err=True)
-        sys.exit(1)
-    finally:
-        db.close()
+def _load(db_path: str | None, paths: tuple[str, ...], dry_run: bool) -> LoadReport:
+    with _registry(db_path) as db:
+        try:
+            return load_paths(db, paths, actor="load", dry_run=dry_run)
+        except InputError as exc:
+            click.echo(f"Nothing was written: {len(exc.problems)} problem(s).", err=True)
+            for problem in exc.problems:
+                click.echo(f"  {problem}", err=True)
+            sys.exit(1)
 
 
 @main.command()
@@ -77,7 +88,56 @@ def _load(settings: Settings, paths: tuple[str, ...], dry_run: bool) -> LoadRepo
 @db_option
 def load(paths: tuple[str, ...], dry_run: bool, db_path: str | None) -> None:
     """Load fixture files or folders, all or nothing; loading again changes nothing."""
-    _print_report(_load(_settings(db_path), paths, dry_run))
+    _print_report(_load(db_path, paths, dry_run))
+
+
+@main.group()
+def keys() -> None:
+    """Create, list and revoke API keys."""
+
+
+@keys.command("create")
+@click.option("--name", required=True, help="Who or what the key is for.")
+@click.option("--scope", required=True, type=click.Choice(["read", "write", "admin"]))
+@db_option
+def keys_create(name: str, scope: str, db_path: str | None) -> None:
+    """Create a key and print it once; only its hash is stored."""
+    from .keys import create_key
+
+    with _registry(db_path) as db:
+        key, secret = create_key(db, name, scope, created_by="cli")
+    click.echo(
+        f"Created key {key.id} ({key.scope}) for {key.name}. It is shown only now:", err=True
+    )
+    click.echo(secret)
+
+
+@keys.command("list")
+@db_option
+def keys_list(db_path: str | None) -> None:
+    """Every key with its scope and state (never the secret)."""
+    from .keys import list_keys
+
+    with _registry(db_path) as db:
+        rows = list_keys(db)
+    for row in rows:
+        state = f"revoked {row['revoked_at']}" if row["revoked_at"] else "active"
+        click.echo(f"{row['id']}  {row['scope']:<5}  {state:<36}  {row['name']}")
+
+
+@keys.command("revoke")
+@click.argument("key_id")
+@db_option
+def keys_revoke(key_id: str, db_path: str | None) -> None:
+    """Revoke a key by its id."""
+    from .keys import revoke_key
+
+    with _registry(db_path) as db:
+        done = revoke_key(db, key_id)
+    if not done:
+        click.echo(f"No active key {key_id}.", err=True)
+        sys.exit(1)
+    click.echo(f"Revoked {key_id}.")
 
 
 @main.command()
@@ -102,7 +162,7 @@ def serve(
 
     settings = _settings(db_path)
     if load_paths_:
-        _print_report(_load(settings, load_paths_, dry_run=False))
+        _print_report(_load(db_path, load_paths_, dry_run=False))
     app = create_app(settings)
     click.echo(
         f"Serving {settings.db_path} on http://{host}:{port} (OpenAPI at /openapi.json)", err=True

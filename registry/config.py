@@ -17,6 +17,16 @@ def _int(name: str, default: int) -> int:
         raise SystemExit(f"{name} must be an integer, got {raw!r}") from None
 
 
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value not in {"1", "true", "yes", "on", "0", "false", "no", "off"}:
+        raise SystemExit(f"{name} must be true or false, got {raw!r}")
+    return value in {"1", "true", "yes", "on"}
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the service can be told from outside, with its default."""
@@ -30,6 +40,8 @@ class Settings:
     max_page_size: int = 500
     # Milliseconds a writer waits for another writer before failing cleanly.
     busy_timeout_ms: int = 10_000
+    # Reads need an API key too (writes always do).
+    require_key_for_reads: bool = False
     log_level: str = "INFO"
 
     @classmethod
@@ -40,5 +52,8 @@ class Settings:
             default_page_size=_int("REGISTRY_DEFAULT_PAGE_SIZE", cls.default_page_size),
             max_page_size=_int("REGISTRY_MAX_PAGE_SIZE", cls.max_page_size),
             busy_timeout_ms=_int("REGISTRY_BUSY_TIMEOUT_MS", cls.busy_timeout_ms),
+            require_key_for_reads=_bool(
+                "REGISTRY_REQUIRE_KEY_FOR_READS", cls.require_key_for_reads
+            ),
             log_level=os.environ.get("REGISTRY_LOG_LEVEL", cls.log_level).upper(),
         )

@@ -309,3 +309,21 @@ def generation(db: sqlite_utils.Database) -> int:
 
 def bump_generation(db: sqlite_utils.Database) -> None:
     db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
+
+
+@migrations()
+def m002_api_keys(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE api_keys (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            scope TEXT NOT NULL,
+            hash TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            created_by TEXT,
+            last_used_at TEXT,
+            revoked_at TEXT
+        );
+        """
+    )

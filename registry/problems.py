@@ -51,10 +51,18 @@ def flatten_messages(messages: Any, prefix: str = "") -> list[tuple[str, str]]:
 class InputError(Exception):
     """Bad input; `status` is the HTTP status it maps to (400 invalid, 409 conflict)."""
 
-    def __init__(self, problems: list[Problem], *, status: int = 400, title: str | None = None):
+    def __init__(
+        self,
+        problems: list[Problem],
+        *,
+        status: int = 400,
+        title: str | None = None,
+        headers: dict[str, str] | None = None,
+    ):
         self.problems = problems
         self.status = status
         self.title = title
+        self.headers = headers or {}
         summary = "; ".join(str(p) for p in problems[:3])
         more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
         super().__init__(summary + more)

@@ -328,3 +328,30 @@ class ProblemSchema(Schema):
     detail = fields.String()
     instance = fields.String()
     errors = fields.List(fields.Nested(ProblemItemSchema))
+
+
+# -- API keys -------------------------------------------------------------------------
+
+KEY_SCOPES = ("read", "write", "admin")
+
+
+class KeyCreateSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    scope = fields.String(required=True, validate=validate.OneOf(KEY_SCOPES))
+
+
+class KeySchema(Complete):
+    id = fields.String()
+    name = fields.String()
+    scope = fields.String()
+    created_at = fields.String()
+    created_by = fields.String(allow_none=True)
+    last_used_at = fields.String(allow_none=True)
+    revoked_at = fields.String(allow_none=True)
+
+
+class KeyCreatedSchema(Complete):
+    id = fields.String()
+    name = fields.String()
+    scope = fields.String()
+    key = fields.String(metadata=_doc("The key itself: shown once, stored only as a hash."))

@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from registry import create_app
 from registry.config import Settings
 from registry.db import open_registry
+from registry.keys import create_key
 from registry.loader import load_paths
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,12 +43,37 @@ def make_app(db_path: Path, **settings: object) -> Flask:
 
 
 @pytest.fixture
+def keys(loaded_db_path: Path) -> dict[str, str]:
+    """One key per scope, created the way `registry keys create` does."""
+    db = open_registry(loaded_db_path)
+    try:
+        return {
+            scope: create_key(db, f"test {scope}", scope)[1] for scope in ("read", "write", "admin")
+        }
+    finally:
+        db.close()
+
+
+@pytest.fixture
 def app(loaded_db_path: Path) -> Flask:
     return make_app(loaded_db_path)
 
 
+def client_with_key(app: Flask, key: str | None) -> FlaskClient:
+    client = app.test_client()
+    if key:
+        client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {key}"
+    return client
+
+
 @pytest.fixture
-def client(app: Flask) -> FlaskClient:
+def client(app: Flask, keys: dict[str, str]) -> FlaskClient:
+    """A client holding a write key, as the tools that edit the registry do."""
+    return client_with_key(app, keys["write"])
+
+
+@pytest.fixture
+def anon_client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 

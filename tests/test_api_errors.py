@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
-from .conftest import make_app
+from .conftest import client_with_key, make_app
 
 NEW_ENTITY = {
     "type": "company",
@@ -25,12 +26,12 @@ NEW_ENTITY = {
 
 
 @pytest.fixture
-def small_body_client(loaded_db_path: Path) -> FlaskClient:
-    return make_app(loaded_db_path, max_body_bytes=2_000).test_client()
+def small_body_client(loaded_db_path: Path, keys: dict[str, str]) -> FlaskClient:
+    return client_with_key(make_app(loaded_db_path, max_body_bytes=2_000), keys["write"])
 
 
 def error_cases(
-    client: FlaskClient, small: FlaskClient
+    client: FlaskClient, small: FlaskClient, anon: FlaskClient, reader: FlaskClient
 ) -> list[tuple[str, object, int, str | None]]:
     """(what, response, expected status, field expected in errors or None)."""
     client.post("/entities", json={**NEW_ENTITY, "id": "to-delete"})
@@ -120,13 +121,34 @@ def error_cases(
         ("id mismatch", client.put("/entities/abc", json={**NEW_ENTITY, "id": "xyz"}), 400, "id"),
         ("deleted entity", client.get("/entities/to-delete"), 410, "id"),
         ("oversized body", small.post("/bulk", json={"entities": [NEW_ENTITY] * 50}), 413, None),
+        ("write without key", anon.post("/entities", json=NEW_ENTITY), 401, "Authorization"),
+        (
+            "bad key",
+            anon.get("/entities", headers={"Authorization": "Bearer rk_nope"}),
+            401,
+            "Authorization",
+        ),
+        (
+            "not bearer",
+            anon.get("/entities", headers={"Authorization": "Basic abc"}),
+            401,
+            "Authorization",
+        ),
+        ("read key writes", reader.post("/entities", json=NEW_ENTITY), 403, "Authorization"),
+        ("write key manages keys", client.get("/keys"), 403, "Authorization"),
     ]
 
 
 def test_every_error_path_answers_problem_json(
-    client: FlaskClient, small_body_client: FlaskClient
+    client: FlaskClient,
+    small_body_client: FlaskClient,
+    anon_client: FlaskClient,
+    app: Flask,
+    keys: dict[str, str],
 ) -> None:
-    for what, response, status, field in error_cases(client, small_body_client):
+    reader = client_with_key(app, keys["read"])
+    cases = error_cases(client, small_body_client, anon_client, reader)
+    for what, response, status, field in cases:
         assert response.status_code == status, (what, response.get_data(as_text=True))  # type: ignore[attr-defined]
         assert response.content_type == "application/problem+json", what  # type: ignore[attr-defined]
         body = response.get_json()  # type: ignore[attr-defined]

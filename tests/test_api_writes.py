@@ -11,7 +11,9 @@ from registry.db import open_registry
 from .test_api_errors import NEW_ENTITY
 
 
-def test_create_read_patch_put_delete(client: FlaskClient, loaded_db_path: object) -> None:
+def test_create_read_patch_put_delete(
+    client: FlaskClient, loaded_db_path: object, keys: dict[str, str]
+) -> None:
     created = client.post("/entities", json=NEW_ENTITY)
     assert created.status_code == 201
     entity = created.get_json()
@@ -39,11 +41,12 @@ def test_create_read_patch_put_delete(client: FlaskClient, loaded_db_path: objec
         "SELECT version, change, actor FROM history WHERE object_id = ? ORDER BY version",
         (entity["id"],),
     ).fetchall()
+    actor = "key:" + keys["write"].split("_")[1]  # the key's id, never its secret
     assert history == [
-        (1, "added", "api"),
-        (2, "changed", "api"),
-        (3, "changed", "api"),
-        (4, "deleted", "api"),
+        (1, "added", actor),
+        (2, "changed", actor),
+        (3, "changed", actor),
+        (4, "deleted", actor),
     ]
 
 

@@ -13,8 +13,9 @@ import requests
 from .conftest import ROOT, free_port
 
 
-def test_real_http_round_trip(live_server: str) -> None:
+def test_real_http_round_trip(live_server: str, keys: dict[str, str]) -> None:
     session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {keys['write']}"
     page = session.get(
         f"{live_server}/entities",
         params={"jurisdiction": "GB", "listed_from": "2024-02-22", "listed_to": "2024-02-22"},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http
 
+from apispec import BasePlugin
 from flask import Flask
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
@@ -11,6 +12,29 @@ from flask_smorest.utils import prepare_response
 from schemas.api import ProblemSchema
 
 from .errors import PROBLEM_JSON, register_error_handlers
+
+SAFE_METHODS = {"get", "head", "options"}
+PUBLIC_PATHS = {"/healthz"}
+
+
+class SecurityPlugin(BasePlugin):
+    """Documents who may call what (see api.auth): writes need a bearer key."""
+
+    def operation_helper(
+        self, path: str | None = None, operations: dict | None = None, **kwargs: object
+    ) -> None:
+        for method, operation in (operations or {}).items():
+            responses = operation.setdefault("responses", {})
+            if path in PUBLIC_PATHS:
+                operation["security"] = []
+                continue
+            if method in SAFE_METHODS and not (path or "").startswith("/keys"):
+                # Open unless REGISTRY_REQUIRE_KEY_FOR_READS is set.
+                operation["security"] = [{}, {"bearerAuth": []}]
+            else:
+                operation["security"] = [{"bearerAuth": []}]
+                responses.setdefault("403", "FORBIDDEN")
+            responses.setdefault("401", "UNAUTHORIZED")
 
 
 class RegistryApi(Api):
@@ -34,15 +58,24 @@ class RegistryApi(Api):
 
 
 def register_api(app: Flask) -> RegistryApi:
-    from . import entities, listings, meta
+    from . import entities, keys, listings, meta
 
-    api = RegistryApi(app)
+    api = RegistryApi(app, spec_kwargs={"extra_plugins": [SecurityPlugin()]})
+    api.spec.components.security_scheme(
+        "bearerAuth",
+        {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An API key from `registry keys create` or POST /keys.",
+        },
+    )
     for blueprint in (
         entities.blp,
         listings.designations,
         listings.actions,
         listings.sources,
         meta.blp,
+        keys.blp,
     ):
         api.register_blueprint(blueprint)
     return api

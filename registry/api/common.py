@@ -29,6 +29,15 @@ class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = _Parser()
 
 
+def problem(description: str) -> dict[str, Any]:
+    """alt_response arguments documenting an error answer (problem+json)."""
+    from schemas.api import ProblemSchema
+
+    from .errors import PROBLEM_JSON
+
+    return {"schema": ProblemSchema, "content_type": PROBLEM_JSON, "description": description}
+
+
 def settings() -> Settings:
     value: Settings = current_app.config["REGISTRY_SETTINGS"]
     return value

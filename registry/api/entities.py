@@ -14,7 +14,7 @@ from schemas.fixture import ID_MESSAGE, ID_PATTERN
 
 from .. import editing, queries
 from ..problems import InputError, Problem
-from .common import Blueprint, actor, get_db
+from .common import Blueprint, actor, get_db, problem
 
 blp = Blueprint("entities", __name__, url_prefix="/entities", description="Sanctioned entities")
 
@@ -61,7 +61,7 @@ class Entities(MethodView):
 
     @blp.arguments(EntityCreateSchema)
     @blp.response(201, EntityDetailSchema)
-    @blp.alt_response(409, description="An entity with this id exists.")
+    @blp.alt_response(409, **problem("An entity with this id exists."))
     def post(self, entity: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
         """Create an entity (id optional); checked like a fixture load."""
         entity_id = editing.create_entity(get_db(), entity, actor=actor())
@@ -71,8 +71,8 @@ class Entities(MethodView):
 @blp.route("/<string:entity_id>")
 class EntityById(MethodView):
     @blp.response(200, EntityDetailSchema)
-    @blp.alt_response(404, description="No such entity.")
-    @blp.alt_response(410, description="The entity was deleted.")
+    @blp.alt_response(404, **problem("No such entity."))
+    @blp.alt_response(410, **problem("The entity was deleted."))
     def get(self, entity_id: str) -> dict[str, Any]:
         """An entity with its names, identifiers, addresses, designations and evidence."""
         return entity_or_error(entity_id)
@@ -80,7 +80,7 @@ class EntityById(MethodView):
     @blp.arguments(EntityCreateSchema)
     @blp.response(200, EntityDetailSchema)
     @blp.alt_response(201, schema=EntityDetailSchema, description="Created.")
-    @blp.alt_response(409, description="The entity is maintained by an import.")
+    @blp.alt_response(409, **problem("The entity is maintained by an import."))
     def put(self, entity: dict[str, Any], entity_id: str) -> tuple[dict[str, Any], int]:
         """Replace the entity's own record, or create it under this id."""
         created = editing.replace_entity(get_db(), entity_id, entity, actor=actor())
@@ -88,16 +88,16 @@ class EntityById(MethodView):
 
     @blp.arguments(EntityPatchSchema)
     @blp.response(200, EntityDetailSchema)
-    @blp.alt_response(404, description="No such entity.")
-    @blp.alt_response(409, description="The entity is maintained by an import.")
+    @blp.alt_response(404, **problem("No such entity."))
+    @blp.alt_response(409, **problem("The entity is maintained by an import."))
     def patch(self, patch: dict[str, Any], entity_id: str) -> dict[str, Any]:
         """Change some top-level fields; a list given replaces the whole list."""
         editing.patch_entity(get_db(), entity_id, patch, actor=actor())
         return entity_or_error(entity_id)
 
     @blp.response(204)
-    @blp.alt_response(404, description="No such entity.")
-    @blp.alt_response(409, description="The entity is maintained by an import.")
+    @blp.alt_response(404, **problem("No such entity."))
+    @blp.alt_response(409, **problem("The entity is maintained by an import."))
     def delete(self, entity_id: str) -> Response:
         """Take the entity out of the registry; its history is kept."""
         editing.delete_entity(get_db(), entity_id, actor=actor())

@@ -100,7 +100,13 @@ def handle_input_error(error: InputError) -> Response:
         detail = "The input is not valid; see errors for each field at fault."
     else:
         detail = " ".join(p.message for p in error.problems[:3])
-    return problem_response(error.status, title=error.title, detail=detail, problems=error.problems)
+    return problem_response(
+        error.status,
+        title=error.title,
+        detail=detail,
+        problems=error.problems,
+        headers=error.headers,
+    )
 
 
 def handle_unexpected(error: Exception) -> Response:

@@ -17,7 +17,7 @@ from schemas.api import (
 
 from .. import queries
 from ..problems import InputError, Problem
-from .common import Blueprint, get_db
+from .common import Blueprint, get_db, problem
 
 designations = Blueprint(
     "designations",
@@ -63,7 +63,7 @@ def list_actions(args: dict[str, Any]) -> dict[str, Any]:
 
 @actions.route("/<string:action_id>")
 @actions.response(200, ActionOutSchema)
-@actions.alt_response(404, description="No such action.")
+@actions.alt_response(404, **problem("No such action."))
 def get_action(action_id: str) -> dict[str, Any]:
     """One announcement and its evidence."""
     action = queries.get_action(get_db(), action_id)
@@ -82,7 +82,7 @@ def list_sources(args: dict[str, Any]) -> dict[str, Any]:
 
 @sources.route("/<string:source_id>")
 @sources.response(200, SourceDetailSchema)
-@sources.alt_response(404, description="No such source.")
+@sources.alt_response(404, **problem("No such source."))
 def get_source(source_id: str) -> dict[str, Any]:
     """A source's metadata, its full text where held, and what cites it."""
     source = queries.get_source(get_db(), source_id)

@@ -10,7 +10,7 @@ from schemas.api import DryRunArgs, HealthSchema, LoadReportSchema, StatsSchema
 from .. import queries
 from ..db import generation
 from ..loader import apply_fixtures, prepare_fixture
-from .common import Blueprint, actor, get_db
+from .common import Blueprint, actor, get_db, problem
 
 blp = Blueprint("meta", __name__, description="Service health, statistics and bulk loads")
 
@@ -33,7 +33,7 @@ def stats() -> dict[str, Any]:
 @blp.arguments(DryRunArgs, location="query")
 @blp.arguments(FixtureSchema)
 @blp.response(200, LoadReportSchema)
-@blp.alt_response(409, description="A record belongs to another dataset.")
+@blp.alt_response(409, **problem("A record belongs to another dataset."))
 def bulk(args: dict[str, Any], fixture: dict[str, Any]) -> dict[str, Any]:
     """Load a fixture document (the format of `fixtures/`), all or nothing.
 

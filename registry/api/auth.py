@@ -1,0 +1,76 @@
+"""Who may do what: API keys checked before every request.
+
+Writes need a key with the write scope (or admin), key management needs admin,
+reads need a read key only when REGISTRY_REQUIRE_KEY_FOR_READS is set. The
+health check and the OpenAPI document stay public. A key is identified in
+history and logs by its id, never by its secret.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, g, request
+
+from ..keys import touch_key, verify_key
+from ..problems import InputError, Problem
+from .common import get_db, settings
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+PUBLIC_ENDPOINTS = {"meta.healthz", "api-docs.openapi_json"}
+BLUEPRINT_SCOPES = {"keys": "admin"}
+CHALLENGE = {"WWW-Authenticate": 'Bearer realm="registry"'}
+
+
+def scope_needed() -> str | None:
+    endpoint = request.endpoint
+    if endpoint is None or endpoint in PUBLIC_ENDPOINTS:
+        return None  # routing errors (404, 405) and public views
+    if request.blueprint in BLUEPRINT_SCOPES:
+        return BLUEPRINT_SCOPES[request.blueprint]
+    if request.method in SAFE_METHODS:
+        return "read" if settings().require_key_for_reads else None
+    return "write"
+
+
+def _unauthorized(message: str) -> InputError:
+    return InputError(
+        [Problem(message, field="Authorization", location="header")],
+        status=401,
+        title="Unauthorized",
+        headers=CHALLENGE,
+    )
+
+
+def authenticate() -> None:
+    needed = scope_needed()
+    header = request.headers.get("Authorization")
+    key = None
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise _unauthorized("Use 'Authorization: Bearer <key>'.")
+        key = verify_key(get_db(), token)
+        if key is None:
+            raise _unauthorized("This key is not valid or has been revoked.")
+        g.api_key = key
+        g.actor = key.actor
+        touch_key(get_db(), key, settings().busy_timeout_ms)
+    if needed is None:
+        return
+    if key is None:
+        raise _unauthorized("This needs an API key: 'Authorization: Bearer <key>'.")
+    if not key.allows(needed):
+        raise InputError(
+            [
+                Problem(
+                    f"This needs a key with the {needed} scope; this key has {key.scope}.",
+                    field="Authorization",
+                    location="header",
+                )
+            ],
+            status=403,
+            title="Forbidden",
+        )
+
+
+def register_auth(app: Flask) -> None:
+    app.before_request(authenticate)

@@ -1,0 +1,45 @@
+"""/keys: API key management (admin scope)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response
+
+from schemas.api import KeyCreatedSchema, KeyCreateSchema, KeySchema
+
+from .. import keys
+from ..problems import InputError, Problem
+from .common import Blueprint, actor, get_db, problem
+
+blp = Blueprint("keys", __name__, url_prefix="/keys", description="API keys (admin scope)")
+
+
+@blp.route("", methods=["GET"])
+@blp.response(200, KeySchema(many=True))
+def list_keys() -> list[dict[str, Any]]:
+    """Every key: id, name, scope, when created, last used and revoked. Never the secret."""
+    return keys.list_keys(get_db())
+
+
+@blp.route("", methods=["POST"])
+@blp.arguments(KeyCreateSchema)
+@blp.response(201, KeyCreatedSchema)
+def create_key(args: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    """Create a key; the answer is the only time its secret is shown."""
+    key, secret = keys.create_key(get_db(), args["name"], args["scope"], created_by=actor())
+    return {"id": key.id, "name": key.name, "scope": key.scope, "key": secret}, 201
+
+
+@blp.route("/<string:key_id>", methods=["DELETE"])
+@blp.response(204)
+@blp.alt_response(404, **problem("No such active key."))
+def revoke_key(key_id: str) -> Response:
+    """Revoke a key; requests with it are refused from now on."""
+    if not keys.revoke_key(get_db(), key_id):
+        raise InputError(
+            [Problem(f"No active key {key_id!r}.", field="id", location="path")],
+            status=404,
+            title="Not Found",
+        )
+    return Response(status=204)
