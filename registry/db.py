@@ -327,3 +327,26 @@ def m002_api_keys(db: sqlite_utils.Database) -> None:
         );
         """
     )
+
+
+@migrations()
+def m003_entity_history(db: sqlite_utils.Database) -> None:
+    # Every version of each entity's summary row, for reads as of a past instant.
+    db.executescript(
+        """
+        CREATE TABLE entity_history (
+            id TEXT NOT NULL,
+            type TEXT NOT NULL,
+            name TEXT NOT NULL,
+            country TEXT,
+            status TEXT NOT NULL,
+            first_listed TEXT,
+            valid_from TEXT NOT NULL,
+            valid_to TEXT
+        );
+        CREATE INDEX entity_history_id ON entity_history(id, valid_from);
+        CREATE INDEX entity_history_from ON entity_history(valid_from, valid_to);
+        INSERT INTO entity_history (id, type, name, country, status, first_listed, valid_from)
+            SELECT id, type, name, country, status, first_listed, updated_at FROM entities;
+        """
+    )

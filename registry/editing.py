@@ -129,7 +129,10 @@ def patch_entity(
     if record is None or record["deleted_at"]:
         raise _not_found(entity_id)
     _check_editable(db, record)
-    merged = {**record["doc"], **patch, "id": entity_id}
+    stored = dict(record["doc"])
+    # The stored names include the primary name; it follows `name`, not the list.
+    stored["names"] = [n for n in stored.get("names", []) if n.get("kind") != "primary"]
+    merged = {**stored, **patch, "id": entity_id}
     try:
         entity = EntitySchema().load(merged)
     except ValidationError as exc:

@@ -63,6 +63,19 @@ def _in(values: Iterable[str]) -> tuple[str, list[str]]:
     return ",".join("?" * len(items)), items
 
 
+# -- time --------------------------------------------------------------------------
+
+
+def valid(alias: str, as_of: str | None) -> tuple[str, list[str]]:
+    """The rows of a versioned table in force now, or at the instant `as_of`."""
+    if as_of is None:
+        return f"{alias}.valid_to IS NULL", []
+    return (
+        f"({alias}.valid_from <= ? AND ({alias}.valid_to IS NULL OR {alias}.valid_to > ?))",
+        [as_of, as_of],
+    )
+
+
 # -- filters ----------------------------------------------------------------------
 
 
@@ -93,9 +106,13 @@ def _designation_conditions(args: Mapping[str, Any], alias: str = "d") -> tuple[
     return conds, params
 
 
-def _entity_where(args: Mapping[str, Any]) -> tuple[str, list[Any]]:
+def _entity_where(args: Mapping[str, Any], as_of: str | None) -> tuple[str, list[Any]]:
     conds = ["e.status != 'deleted'"]
     params: list[Any] = []
+    if as_of is not None:
+        clause, clause_params = valid("e", as_of)
+        conds.append(clause)
+        params += clause_params
     if args.get("type"):
         conds.append("e.type = ?")
         params.append(args["type"])
@@ -103,31 +120,35 @@ def _entity_where(args: Mapping[str, Any]) -> tuple[str, list[Any]]:
         conds.append("e.status = ?")
         params.append(args["status"])
     if args.get("country"):
+        clause, clause_params = valid("a", as_of)
         conds.append(
-            "(e.country = ? OR e.id IN (SELECT entity_id FROM addresses "
-            "WHERE country = ? AND valid_to IS NULL))"
+            f"(e.country = ? OR e.id IN (SELECT a.entity_id FROM addresses a "
+            f"WHERE a.country = ? AND {clause}))"
         )
-        params += [args["country"], args["country"]]
+        params += [args["country"], args["country"], *clause_params]
     dconds, dparams = _designation_conditions(args)
     if dconds:
+        clause, clause_params = valid("d", as_of)
         conds.append(
-            "e.id IN (SELECT d.entity_id FROM designations d WHERE d.valid_to IS NULL AND "
+            f"e.id IN (SELECT d.entity_id FROM designations d WHERE {clause} AND "
             + " AND ".join(dconds)
             + ")"
         )
-        params += dparams
+        params += clause_params + dparams
     if args.get("q"):
+        names_valid, names_params = valid("n", as_of)
+        ids_valid, ids_params = valid("i", as_of)
         conds.append(
-            "(e.id IN (SELECT entity_id FROM names WHERE valid_to IS NULL AND id IN "
-            "(SELECT rowid FROM names_fts WHERE names_fts MATCH ?)) "
-            "OR e.id IN (SELECT entity_id FROM identifiers WHERE value_norm = ? "
-            "AND valid_to IS NULL))"
+            f"(e.id IN (SELECT n.entity_id FROM names n WHERE {names_valid} AND n.id IN "
+            f"(SELECT rowid FROM names_fts WHERE names_fts MATCH ?)) "
+            f"OR e.id IN (SELECT i.entity_id FROM identifiers i WHERE i.value_norm = ? "
+            f"AND {ids_valid}))"
         )
-        params += [fts_query(args["q"]), identifier_key(args["q"])]
+        params += [*names_params, fts_query(args["q"]), identifier_key(args["q"]), *ids_params]
     return " AND ".join(conds), params
 
 
-def _page(
+def page_rows(
     db: sqlite_utils.Database,
     *,
     select: str,
@@ -137,13 +158,17 @@ def _page(
     params: list[Any],
     limit: int,
     cursor: str | None,
+    descending: bool = False,
 ) -> tuple[list[dict[str, Any]], int, str | None]:
+    """One page of rows in `key` order (keyset pagination: stable under writes).
+    `select` must name the key `_key`; the cursor is the last key of the page."""
     total = db.conn.execute(f"SELECT COUNT(*) FROM {table} WHERE {where}", params).fetchone()[0]
     after = decode_cursor(cursor)
-    page_where = where + (f" AND {key} > ?" if after is not None else "")
+    direction, compare = ("DESC", "<") if descending else ("ASC", ">")
+    page_where = where + (f" AND {key} {compare} ?" if after is not None else "")
     page_params = params + ([after] if after is not None else [])
     cur = db.conn.execute(
-        f"SELECT {select} FROM {table} WHERE {page_where} ORDER BY {key} LIMIT ?",
+        f"SELECT {select} FROM {table} WHERE {page_where} ORDER BY {key} {direction} LIMIT ?",
         [*page_params, limit + 1],
     )
     cols = [c[0] for c in cur.description]
@@ -155,19 +180,22 @@ def _page(
 # -- entities ---------------------------------------------------------------------
 
 
-def list_entities(db: sqlite_utils.Database, args: Mapping[str, Any]) -> Page:
-    where, params = _entity_where(args)
-    rows, total, next_cursor = _page(
+def list_entities(
+    db: sqlite_utils.Database, args: Mapping[str, Any], as_of: str | None = None
+) -> Page:
+    """A page of entities matching the filters, now or as the registry stood at `as_of`."""
+    where, params = _entity_where(args, as_of)
+    rows, total, next_cursor = page_rows(
         db,
         select="e.id AS _key, e.id, e.name, e.type, e.country, e.status, e.first_listed",
-        table="entities e",
+        table="entities e" if as_of is None else "entity_history e",
         key="e.id",
         where=where,
         params=params,
         limit=args["limit"],
         cursor=args.get("cursor"),
     )
-    briefs = _designation_briefs(db, [r["id"] for r in rows])
+    briefs = _designation_briefs(db, [r["id"] for r in rows], as_of)
     items = []
     for row in rows:
         row.pop("_key")
@@ -177,17 +205,18 @@ def list_entities(db: sqlite_utils.Database, args: Mapping[str, Any]) -> Page:
 
 
 def _designation_briefs(
-    db: sqlite_utils.Database, entity_ids: list[str]
+    db: sqlite_utils.Database, entity_ids: list[str], as_of: str | None
 ) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {}
     if not entity_ids:
         return out
     marks, params = _in(entity_ids)
+    clause, clause_params = valid("d", as_of)
     for row in db.conn.execute(
         f"SELECT entity_id, id, jurisdiction, authority, list, program, listed_date, "
-        f"delisted_date FROM designations WHERE valid_to IS NULL AND entity_id IN ({marks}) "
+        f"delisted_date FROM designations d WHERE {clause} AND entity_id IN ({marks}) "
         f"ORDER BY listed_start, id",
-        params,
+        [*clause_params, *params],
     ):
         out.setdefault(row[0], []).append(
             {
@@ -209,48 +238,114 @@ def entity_status(db: sqlite_utils.Database, entity_id: str) -> str | None:
     return row[0] if row else None
 
 
-def get_entity(db: sqlite_utils.Database, entity_id: str) -> dict[str, Any] | None:
-    """The entity with every part of every current record, and the sources they cite."""
-    row = db.conn.execute(
-        "SELECT id, name, type, country, status, first_listed, created_at, updated_at "
-        "FROM entities WHERE id = ? AND status != 'deleted'",
-        (entity_id,),
-    ).fetchone()
-    if row is None:
+def _entity_row(
+    db: sqlite_utils.Database, entity_id: str, as_of: str | None
+) -> dict[str, Any] | None:
+    if as_of is None:
+        cur = db.conn.execute(
+            "SELECT id, name, type, country, status, first_listed, created_at, updated_at "
+            "FROM entities WHERE id = ? AND status != 'deleted'",
+            (entity_id,),
+        )
+    else:
+        cur = db.conn.execute(
+            "SELECT e.id, e.name, e.type, e.country, e.status, e.first_listed, "
+            "(SELECT MIN(valid_from) FROM entity_history WHERE id = e.id) AS created_at, "
+            "e.valid_from AS updated_at FROM entity_history e WHERE e.id = ? "
+            "AND e.status != 'deleted' AND e.valid_from <= ? "
+            "AND (e.valid_to IS NULL OR e.valid_to > ?)",
+            (entity_id, as_of, as_of),
+        )
+    rows = _rows(cur)
+    return rows[0] if rows else None
+
+
+def _parts(
+    db: sqlite_utils.Database,
+    table: str,
+    columns: str,
+    entity_id: str,
+    as_of: str | None,
+    order: str = "id",
+) -> list[dict[str, Any]]:
+    clause, params = valid("p", as_of)
+    return _rows(
+        db.conn.execute(
+            f"SELECT {columns} FROM {table} p WHERE p.entity_id = ? AND {clause} ORDER BY {order}",
+            [entity_id, *params],
+        )
+    )
+
+
+def _records(db: sqlite_utils.Database, entity_id: str, as_of: str | None) -> list[dict[str, Any]]:
+    """The entity's records (list entries) with why they were merged; as of an
+    instant, from the record versions in force then."""
+    if as_of is None:
+        rows = _rows(
+            db.conn.execute(
+                "SELECT id, dataset, merge, created_at, updated_at, removed_at, doc FROM records "
+                "WHERE entity_id = ? AND deleted_at IS NULL ORDER BY id != ?, id",
+                (entity_id, entity_id),
+            )
+        )
+    else:
+        rows = _rows(
+            db.conn.execute(
+                "SELECT h.object_id AS id, h.dataset, r.merge, "
+                "(SELECT MIN(at) FROM history WHERE object_type = 'record' "
+                " AND object_id = h.object_id) AS created_at, h.at AS updated_at, "
+                "CASE WHEN h.change = 'removed' THEN h.at END AS removed_at, h.doc "
+                "FROM history h JOIN records r ON r.id = h.object_id "
+                "WHERE h.object_type = 'record' AND h.entity_id = ? AND h.change != 'deleted' "
+                "AND h.at <= ? AND (h.valid_to IS NULL OR h.valid_to > ?) "
+                "ORDER BY h.object_id != ?, h.object_id",
+                (entity_id, as_of, as_of, entity_id),
+            )
+        )
+    for row in rows:
+        row["merge"] = json.loads(row["merge"])
+        row["doc"] = json.loads(row["doc"])
+    return rows
+
+
+def get_entity(
+    db: sqlite_utils.Database, entity_id: str, as_of: str | None = None
+) -> dict[str, Any] | None:
+    """The entity with every part of every record, and the sources they cite: now,
+    or as the registry stood at the instant `as_of`."""
+    entity = _entity_row(db, entity_id, as_of)
+    if entity is None:
         return None
-    keys = ("id", "name", "type", "country", "status", "first_listed", "created_at", "updated_at")
-    entity: dict[str, Any] = dict(zip(keys, row, strict=True))
-    conn = db.conn
-    entity["names"] = _rows(
-        conn.execute(
-            "SELECT name, kind, script, lang, source_id AS source, record_id AS record "
-            "FROM names WHERE entity_id = ? AND valid_to IS NULL ORDER BY id",
-            (entity_id,),
-        )
+    entity["names"] = _parts(
+        db,
+        "names",
+        "name, kind, script, lang, source_id AS source, record_id AS record",
+        entity_id,
+        as_of,
     )
-    entity["identifiers"] = _rows(
-        conn.execute(
-            "SELECT scheme, value, country, note, source_id AS source, record_id AS record "
-            "FROM identifiers WHERE entity_id = ? AND valid_to IS NULL ORDER BY id",
-            (entity_id,),
-        )
+    entity["identifiers"] = _parts(
+        db,
+        "identifiers",
+        "scheme, value, country, note, source_id AS source, record_id AS record",
+        entity_id,
+        as_of,
     )
-    entity["addresses"] = _rows(
-        conn.execute(
-            'SELECT "full", street, city, region, postal_code, country, source_id AS source, '
-            "record_id AS record FROM addresses WHERE entity_id = ? AND valid_to IS NULL "
-            "ORDER BY id",
-            (entity_id,),
-        )
+    entity["addresses"] = _parts(
+        db,
+        "addresses",
+        '"full", street, city, region, postal_code, country, source_id AS source, '
+        "record_id AS record",
+        entity_id,
+        as_of,
     )
-    designations = _rows(
-        conn.execute(
-            "SELECT id, jurisdiction, authority, list, program, listed_date, delisted_date, "
-            "conduct, legal_basis, reference, action_id AS action, evidence, record_id AS record "
-            "FROM designations WHERE entity_id = ? AND valid_to IS NULL "
-            "ORDER BY listed_start, id",
-            (entity_id,),
-        )
+    designations = _parts(
+        db,
+        "designations",
+        "id, jurisdiction, authority, list, program, listed_date, delisted_date, conduct, "
+        "legal_basis, reference, action_id AS action, evidence, record_id AS record",
+        entity_id,
+        as_of,
+        order="listed_start, id",
     )
     actions = action_briefs(db, {d["action"] for d in designations if d["action"]})
     for d in designations:
@@ -261,25 +356,18 @@ def get_entity(db: sqlite_utils.Database, entity_id: str) -> dict[str, Any] | No
         )
         d["action"] = actions.get(d["action"]) if d["action"] else None
     entity["designations"] = designations
-    records = _rows(
-        conn.execute(
-            "SELECT id, dataset, merge, created_at, updated_at, removed_at, doc FROM records "
-            "WHERE entity_id = ? AND deleted_at IS NULL ORDER BY id != ?, id",
-            (entity_id, entity_id),
-        )
+    records = _records(db, entity_id, as_of)
+    entity["notes"] = (
+        "\n\n".join(r["doc"]["notes"] for r in records if r["doc"].get("notes")) or None
     )
-    notes = []
     for record in records:
-        record["merge"] = json.loads(record["merge"])
-        doc = json.loads(record.pop("doc"))
-        if doc.get("notes"):
-            notes.append(doc["notes"])
+        record.pop("doc")
     entity["records"] = records
-    entity["notes"] = "\n\n".join(notes) or None
     cited = {e["source"] for d in designations for e in d["evidence"]}
     for part in ("names", "identifiers", "addresses"):
         cited.update(item["source"] for item in entity[part] if item.get("source"))
     entity["sources"] = source_briefs(db, cited)
+    entity["as_of"] = as_of
     return entity
 
 
@@ -336,7 +424,7 @@ def list_designations(db: sqlite_utils.Database, args: Mapping[str, Any]) -> Pag
         conds.append("d.delisted_date IS NULL")
     elif args.get("status") == "delisted":
         conds.append("d.delisted_date IS NOT NULL")
-    rows, total, next_cursor = _page(
+    rows, total, next_cursor = page_rows(
         db,
         select="d.id AS _key, d.id, d.jurisdiction, d.authority, d.list, d.program, "
         "d.listed_date, d.delisted_date, d.conduct, d.legal_basis, d.reference, "
@@ -403,7 +491,7 @@ def list_actions(db: sqlite_utils.Database, args: Mapping[str, Any]) -> Page:
     if args.get("date_to"):
         conds.append("date_start <= ?")
         params.append(args["date_to"].isoformat())
-    rows, total, next_cursor = _page(
+    rows, total, next_cursor = page_rows(
         db,
         select="id AS _key, id, doc, created_at, updated_at",
         table="actions",
@@ -434,7 +522,7 @@ _SOURCE_COLUMNS = (
 
 def list_sources(db: sqlite_utils.Database, args: Mapping[str, Any]) -> Page:
     where, params = ("kind = ?", [args["kind"]]) if args.get("kind") else ("1 = 1", [])
-    rows, total, next_cursor = _page(
+    rows, total, next_cursor = page_rows(
         db,
         select=f"id AS _key, {_SOURCE_COLUMNS}",
         table="sources",

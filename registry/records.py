@@ -242,3 +242,24 @@ def summarise_entity(
         "status": status,
         "first_listed": min(listed) if listed else None,
     }
+
+
+def diff_docs(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> dict[str, Any]:
+    """What changed between two versions of a document: fields with old and new
+    values; for lists, the items added and removed."""
+    before, after = before or {}, after or {}
+    out: dict[str, Any] = {}
+    for key in sorted(set(before) | set(after)):
+        old, new = before.get(key), after.get(key)
+        if old == new:
+            continue
+        if isinstance(old, list) or isinstance(new, list):
+            old_items = [dumps(i) for i in old or []]
+            new_items = [dumps(i) for i in new or []]
+            out[key] = {
+                "added": [json.loads(i) for i in new_items if i not in old_items],
+                "removed": [json.loads(i) for i in old_items if i not in new_items],
+            }
+        else:
+            out[key] = {"before": old, "after": new}
+    return out

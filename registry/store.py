@@ -729,6 +729,16 @@ class Writer:
                         self.now,
                     )
                 )
+            self.conn.execute(
+                f"UPDATE entity_history SET valid_to = ? WHERE valid_to IS NULL "
+                f"AND id IN ({marks})",
+                [self.now, *chunk],
+            )
+            self.conn.executemany(
+                "INSERT INTO entity_history (id, type, name, country, status, first_listed, "
+                "valid_from) VALUES (?,?,?,?,?,?,?)",
+                [row[:7] for row in rows],
+            )
             self.conn.executemany(
                 "INSERT INTO entities (id, type, name, country, status, first_listed, "
                 "created_at, updated_at) VALUES (?,?,?,?,?,?,?,?) "

@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_dump, validate, validates_schema
 
-from .fields import StrictDate
+from .fields import Instant, StrictDate
 from .fixture import (
     ENTITY_TYPES,
     ID_MESSAGE,
@@ -84,7 +84,21 @@ class DesignationFilterArgs(PageArgs):
         _check_range(data, "listed_from", "listed_to")
 
 
+def _as_of() -> Instant:
+    return Instant(
+        metadata=_doc(
+            "Answer as the registry stood at this instant: YYYY-MM-DD (end of that day, "
+            "UTC) or an ISO date-time."
+        )
+    )
+
+
+class AsOfArgs(Schema):
+    as_of = _as_of()
+
+
 class EntityListArgs(DesignationFilterArgs):
+    as_of = _as_of()
     q = fields.String(
         validate=validate.Length(min=1, max=200),
         metadata=_doc("Name or identifier search; case- and accent-insensitive, word prefixes."),
@@ -223,6 +237,7 @@ class EntityDetailSchema(Complete):
     )
     created_at = fields.String()
     updated_at = fields.String()
+    as_of = fields.String(allow_none=True, metadata=_doc("The instant answered for, if any."))
 
 
 class ActionOutSchema(Complete, ActionSchema):
@@ -355,3 +370,28 @@ class KeyCreatedSchema(Complete):
     name = fields.String()
     scope = fields.String()
     key = fields.String(metadata=_doc("The key itself: shown once, stored only as a hash."))
+
+
+# -- history --------------------------------------------------------------------------
+
+
+class HistoryArgs(PageArgs):
+    pass
+
+
+class HistoryEntrySchema(Complete):
+    version = fields.Integer(metadata=_doc("Version of the record this entry made."))
+    record = fields.String(metadata=_doc("The record (list entry) that changed."))
+    dataset = fields.String(allow_none=True)
+    change = fields.String(
+        metadata=_doc("added, changed, removed (delisted), relisted, deleted, restored")
+    )
+    at = fields.String()
+    actor = fields.String(allow_none=True, metadata=_doc("key:<id>, load, or import:<run>"))
+    run_id = fields.String(allow_none=True, metadata=_doc("The import run, if any."))
+    before = fields.Dict(allow_none=True)
+    after = fields.Dict(allow_none=True)
+    diff = fields.Dict(allow_none=True)
+
+
+HistoryPageSchema = page_of(HistoryEntrySchema, "HistoryPage")

@@ -71,3 +71,30 @@ class StrictDate(fields.Date):
     default_error_messages = {  # noqa: RUF012 - marshmallow's own pattern
         "invalid": "Not a valid date: use YYYY-MM-DD.",
     }
+
+
+class Instant(fields.String):
+    """A point in time for as-of reads: YYYY-MM-DD (the end of that day, UTC) or
+    an ISO 8601 date-time (UTC when no offset is given). Loads as the registry's
+    timestamp form, YYYY-MM-DDTHH:MM:SS.ffffffZ."""
+
+    default_error_messages = {  # noqa: RUF012 - marshmallow's own pattern
+        "invalid_instant": "Not a date or date-time: use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ.",
+    }
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        try:
+            if len(text) == 10:
+                moment = dt.datetime.combine(
+                    dt.date.fromisoformat(text), dt.time.max, tzinfo=dt.UTC
+                )
+            else:
+                moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+                if moment.tzinfo is None:
+                    moment = moment.replace(tzinfo=dt.UTC)
+        except ValueError:
+            raise self.make_error("invalid_instant") from None
+        if moment.year < 1900:
+            raise self.make_error("invalid_instant")
+        return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

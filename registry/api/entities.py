@@ -9,10 +9,17 @@ from flask.views import MethodView
 from marshmallow import fields, validate
 
 from schemas import EntityPatchSchema, EntitySchema
-from schemas.api import EntityDetailSchema, EntityListArgs, EntityPageSchema
+from schemas.api import (
+    AsOfArgs,
+    EntityDetailSchema,
+    EntityListArgs,
+    EntityPageSchema,
+    HistoryArgs,
+    HistoryPageSchema,
+)
 from schemas.fixture import ID_MESSAGE, ID_PATTERN
 
-from .. import editing, queries
+from .. import editing, history, queries
 from ..problems import InputError, Problem
 from .common import Blueprint, actor, get_db, problem
 
@@ -27,11 +34,23 @@ class EntityCreateSchema(EntitySchema):
     )
 
 
-def entity_or_error(entity_id: str) -> dict[str, Any]:
+def entity_or_error(entity_id: str, as_of: str | None = None) -> dict[str, Any]:
     db = get_db()
-    entity = queries.get_entity(db, entity_id)
+    entity = queries.get_entity(db, entity_id, as_of)
     if entity is not None:
         return entity
+    if as_of is not None and history.entity_existed(db, entity_id):
+        raise InputError(
+            [
+                Problem(
+                    f"Entity {entity_id!r} was not in the registry at {as_of}.",
+                    field="as_of",
+                    location="query",
+                )
+            ],
+            status=404,
+            title="Not Found",
+        )
     if queries.entity_status(db, entity_id) == "deleted":
         raise InputError(
             [
@@ -56,8 +75,10 @@ class Entities(MethodView):
     @blp.arguments(EntityListArgs, location="query")
     @blp.response(200, EntityPageSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
-        """Search entities by name, listing and country, a page at a time."""
-        return queries.list_entities(get_db(), args).as_dict()
+        """Search entities by name, listing and country, a page at a time; with as_of,
+        as the registry stood then."""
+        as_of = args.pop("as_of", None)
+        return queries.list_entities(get_db(), args, as_of).as_dict()
 
     @blp.arguments(EntityCreateSchema)
     @blp.response(201, EntityDetailSchema)
@@ -73,9 +94,11 @@ class EntityById(MethodView):
     @blp.response(200, EntityDetailSchema)
     @blp.alt_response(404, **problem("No such entity."))
     @blp.alt_response(410, **problem("The entity was deleted."))
-    def get(self, entity_id: str) -> dict[str, Any]:
-        """An entity with its names, identifiers, addresses, designations and evidence."""
-        return entity_or_error(entity_id)
+    @blp.arguments(AsOfArgs, location="query")
+    def get(self, args: dict[str, Any], entity_id: str) -> dict[str, Any]:
+        """An entity with its names, identifiers, addresses, designations and evidence;
+        with as_of, as it stood then."""
+        return entity_or_error(entity_id, args.get("as_of"))
 
     @blp.arguments(EntityCreateSchema)
     @blp.response(200, EntityDetailSchema)
@@ -102,6 +125,22 @@ class EntityById(MethodView):
         """Take the entity out of the registry; its history is kept."""
         editing.delete_entity(get_db(), entity_id, actor=actor())
         return Response(status=204)
+
+
+@blp.route("/<string:entity_id>/history")
+@blp.arguments(HistoryArgs, location="query")
+@blp.response(200, HistoryPageSchema)
+@blp.alt_response(404, **problem("No such entity, now or ever."))
+def entity_history(args: dict[str, Any], entity_id: str) -> dict[str, Any]:
+    """Every change to the entity: when, by which key or import run, before and after."""
+    db = get_db()
+    if not history.entity_existed(db, entity_id):
+        raise InputError(
+            [Problem(f"No entity {entity_id!r}.", field="id", location="path")],
+            status=404,
+            title="Not Found",
+        )
+    return history.entity_history(db, entity_id, args).as_dict()
 
 
 def _location(entity_id: str) -> str:
