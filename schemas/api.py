@@ -395,3 +395,10 @@ class HistoryEntrySchema(Complete):
 
 
 HistoryPageSchema = page_of(HistoryEntrySchema, "HistoryPage")
+
+
+class ExportArgs(EntityListArgs):
+    """The filters of GET /entities; an export holds every match, so no paging."""
+
+    class Meta:
+        exclude = ("limit", "cursor")

@@ -58,7 +58,7 @@ class RegistryApi(Api):
 
 
 def register_api(app: Flask) -> RegistryApi:
-    from . import entities, keys, listings, meta
+    from . import entities, exports, keys, listings, meta
 
     api = RegistryApi(app, spec_kwargs={"extra_plugins": [SecurityPlugin()]})
     api.spec.components.security_scheme(
@@ -70,6 +70,7 @@ def register_api(app: Flask) -> RegistryApi:
         },
     )
     for blueprint in (
+        exports.blp,
         entities.blp,
         listings.designations,
         listings.actions,
