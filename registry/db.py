@@ -350,3 +350,28 @@ def m003_entity_history(db: sqlite_utils.Database) -> None:
             SELECT id, type, name, country, status, first_listed, updated_at FROM entities;
         """
     )
+
+
+@migrations()
+def m004_decisions(db: sqlite_utils.Database) -> None:
+    # Analysts' verdicts on screening matches. Rows are never changed except to
+    # end them (superseded by a newer verdict, or withdrawn): that is their history.
+    db.executescript(
+        """
+        CREATE TABLE decisions (
+            id TEXT PRIMARY KEY,
+            query TEXT NOT NULL,
+            query_key TEXT NOT NULL,
+            entity_id TEXT NOT NULL,
+            verdict TEXT NOT NULL,
+            note TEXT,
+            actor TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            valid_to TEXT,
+            ended_by TEXT,
+            ended_actor TEXT
+        );
+        CREATE INDEX decisions_pair ON decisions(query_key, entity_id, valid_to);
+        CREATE INDEX decisions_entity ON decisions(entity_id, created_at);
+        """
+    )

@@ -402,3 +402,53 @@ class ExportArgs(EntityListArgs):
 
     class Meta:
         exclude = ("limit", "cursor")
+
+
+# -- screening decisions ----------------------------------------------------------------
+
+VERDICTS = ("false_positive", "true_match")
+
+
+class DecisionCreateSchema(Schema):
+    query = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=500),
+        metadata=_doc("The screened name, as it was screened."),
+    )
+    entity_id = fields.String(required=True, validate=validate.Regexp(ID_PATTERN, error=ID_MESSAGE))
+    verdict = fields.String(required=True, validate=validate.OneOf(VERDICTS))
+    note = fields.String(validate=validate.Length(max=5_000), allow_none=True)
+
+
+class DecisionListArgs(PageArgs):
+    entity = fields.String(validate=validate.Regexp(ID_PATTERN, error=ID_MESSAGE))
+    query = fields.String(validate=validate.Length(min=1, max=500))
+    verdict = fields.String(validate=validate.OneOf(VERDICTS))
+    include_ended = fields.Boolean(
+        load_default=False, metadata=_doc("Also superseded and withdrawn decisions.")
+    )
+
+
+class DecisionSchema(Complete):
+    id = fields.String()
+    query = fields.String()
+    entity_id = fields.String()
+    verdict = fields.String()
+    note = fields.String(allow_none=True)
+    actor = fields.String(metadata=_doc("The key that decided (key:<id>)."))
+    created_at = fields.String()
+    valid_to = fields.String(allow_none=True, metadata=_doc("When superseded or withdrawn."))
+    ended_by = fields.String(
+        allow_none=True, metadata=_doc("The decision that superseded it, or 'withdrawn'.")
+    )
+    ended_actor = fields.String(allow_none=True)
+
+
+class DecisionDetailSchema(DecisionSchema):
+    history = fields.List(
+        fields.Nested(DecisionSchema),
+        metadata=_doc("Every decision on this name and entity, oldest first."),
+    )
+
+
+DecisionPageSchema = page_of(DecisionSchema, "DecisionPage")

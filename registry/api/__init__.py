@@ -58,7 +58,7 @@ class RegistryApi(Api):
 
 
 def register_api(app: Flask) -> RegistryApi:
-    from . import entities, exports, keys, listings, meta
+    from . import decisions, entities, exports, keys, listings, meta
 
     api = RegistryApi(app, spec_kwargs={"extra_plugins": [SecurityPlugin()]})
     api.spec.components.security_scheme(
@@ -77,6 +77,7 @@ def register_api(app: Flask) -> RegistryApi:
         listings.sources,
         meta.blp,
         keys.blp,
+        decisions.blp,
     ):
         api.register_blueprint(blueprint)
     return api

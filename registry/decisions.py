@@ -1,0 +1,159 @@
+"""Screening decisions: an analyst's verdict that a screened name and a listed
+entity are a false positive or a true match.
+
+A decision applies to every later screening of the same name (compared by its
+normalised key) against the same entity. A newer verdict supersedes the old one
+and a withdrawal ends it; neither deletes it, so the chain is the history and
+any past screening can be shown with the decisions in force then.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import sqlite_utils
+
+from .db import immediate, utcnow
+from .names import name_key
+from .problems import InputError, Problem
+from .queries import Page, page_rows
+
+VERDICTS = ("false_positive", "true_match")
+_COLUMNS = "id, query, entity_id, verdict, note, actor, created_at, valid_to, ended_by, ended_actor"
+
+
+def query_key(name: str) -> str:
+    """Names that differ only in case, accents, punctuation or legal-form spelling
+    share decisions."""
+    return name_key(name) or name.strip().casefold()
+
+
+def _row(cursor: Any) -> list[dict[str, Any]]:
+    cols = [c[0] for c in cursor.description]
+    return [dict(zip(cols, row, strict=True)) for row in cursor.fetchall()]
+
+
+def record_decision(
+    db: sqlite_utils.Database,
+    *,
+    query: str,
+    entity_id: str,
+    verdict: str,
+    note: str | None,
+    actor: str,
+) -> dict[str, Any]:
+    key = query_key(query)
+    with immediate(db):
+        if db.conn.execute("SELECT 1 FROM entities WHERE id = ?", (entity_id,)).fetchone() is None:
+            raise InputError(
+                [Problem(f"No entity {entity_id!r}.", field="entity_id", location="json")]
+            )
+        now = utcnow()
+        decision_id = f"dec-{secrets.token_hex(6)}"
+        db.conn.execute(
+            "UPDATE decisions SET valid_to = ?, ended_by = ?, ended_actor = ? "
+            "WHERE query_key = ? AND entity_id = ? AND valid_to IS NULL",
+            (now, decision_id, actor, key, entity_id),
+        )
+        db.conn.execute(
+            "INSERT INTO decisions (id, query, query_key, entity_id, verdict, note, actor, "
+            "created_at) VALUES (?,?,?,?,?,?,?,?)",
+            (decision_id, query, key, entity_id, verdict, note, actor, now),
+        )
+    found = get_decision(db, decision_id)
+    assert found is not None
+    return found
+
+
+def withdraw_decision(db: sqlite_utils.Database, decision_id: str, *, actor: str) -> None:
+    with immediate(db):
+        cur = db.conn.execute(
+            "UPDATE decisions SET valid_to = ?, ended_by = 'withdrawn', ended_actor = ? "
+            "WHERE id = ? AND valid_to IS NULL",
+            (utcnow(), actor, decision_id),
+        )
+        if cur.rowcount != 1:
+            raise InputError(
+                [Problem(f"No decision {decision_id!r} in force.", field="id", location="path")],
+                status=404,
+                title="Not Found",
+            )
+
+
+def get_decision(db: sqlite_utils.Database, decision_id: str) -> dict[str, Any] | None:
+    rows = _row(
+        db.conn.execute(f"SELECT {_COLUMNS}, query_key FROM decisions WHERE id = ?", (decision_id,))
+    )
+    if not rows:
+        return None
+    decision = rows[0]
+    decision["history"] = _row(
+        db.conn.execute(
+            f"SELECT {_COLUMNS} FROM decisions WHERE query_key = ? AND entity_id = ? "
+            f"ORDER BY created_at",
+            (decision.pop("query_key"), decision["entity_id"]),
+        )
+    )
+    return decision
+
+
+def list_decisions(db: sqlite_utils.Database, args: Mapping[str, Any]) -> Page:
+    conds: list[str] = []
+    params: list[Any] = []
+    if not args.get("include_ended"):
+        conds.append("valid_to IS NULL")
+    if args.get("entity"):
+        conds.append("entity_id = ?")
+        params.append(args["entity"])
+    if args.get("query"):
+        conds.append("query_key = ?")
+        params.append(query_key(args["query"]))
+    if args.get("verdict"):
+        conds.append("verdict = ?")
+        params.append(args["verdict"])
+    rows, total, next_cursor = page_rows(
+        db,
+        select=f"created_at || id AS _key, {_COLUMNS}",
+        table="decisions",
+        key="created_at || id",
+        where=" AND ".join(conds) or "1 = 1",
+        params=params,
+        limit=args["limit"],
+        cursor=args.get("cursor"),
+    )
+    for row in rows:
+        row.pop("_key")
+    return Page(rows, total, next_cursor)
+
+
+def decisions_for(
+    db: sqlite_utils.Database, pairs: Iterable[tuple[str, str]], as_of: str | None = None
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """The decision in force (now or at `as_of`) for each (screened name, entity id)."""
+    by_key: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for query, entity_id in pairs:
+        by_key.setdefault((query_key(query), entity_id), []).append((query, entity_id))
+    if not by_key:
+        return {}
+    if as_of is None:
+        clause, params = "d.valid_to IS NULL", []
+    else:
+        clause = "d.created_at <= ? AND (d.valid_to IS NULL OR d.valid_to > ?)"
+        params = [as_of, as_of]
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    keys = sorted({key for key, _ in by_key})
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        for row in _row(
+            db.conn.execute(
+                f"SELECT id, query_key, entity_id, verdict, note, actor, created_at "
+                f"FROM decisions d WHERE {clause} AND query_key IN ({marks})",
+                [*params, *chunk],
+            )
+        ):
+            for pair in by_key.get((row.pop("query_key"), row["entity_id"]), []):
+                out[pair] = row
+    return out
