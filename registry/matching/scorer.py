@@ -1,0 +1,402 @@
+"""Score how likely two names designate the same entity.
+
+How a score is made (all constants below are module-level and documented):
+
+1. Both names are analysed (`analysis.analyze`): normalised, split into tokens,
+   each token classified and weighted (distinctive word 1, generic org word
+   0.45, legal form 0.15, particle 0.2, title 0.1, initial 0.35, number 0.4).
+2. Tokens are aligned one-to-one, greedily by similarity. Besides single
+   tokens, an alignment may join 2-3 adjacent tokens of one side ("Micro
+   Pilot" = "Micropilot", "van der bilt" = "vanderbilt"), read an
+   organisation-name token as the initials of adjacent words ("ABC" = "A.B.C."
+   is already one token; "HK" = "Hong Kong"), or match an initial to a name
+   that starts with it ("V." = "Vladimir"). Legal forms align only with legal
+   forms, numbers only with equal numbers.
+3. Each aligned pair earns a *credit* from its similarity (`credit`): full for
+   identical tokens, about 0.7 at the edge of what is still the same word
+   (similarity 0.65: one typo in a short word), nothing below 0.55.
+4. Coverage of each side = credited weight / total weight. With `hi` and `lo`
+   the larger and smaller coverage, ``base = hi * (1 - EXTRA_WEIGHT * (1 - lo))``:
+   the better-covered side must be (nearly) fully explained, and words that only
+   the other side has (a middle name, "Europe") cost a little.
+5. Penalties are subtracted: a substitution (each side keeps a distinctive word
+   the other lacks: "Octavian" vs "Olaf"), conflicting legal forms (AG vs GmbH),
+   reordered words, a single-word person name against a longer one, a
+   father/son swap around "bin". A match made only of generic words and
+   legal forms is capped low: "Co., Ltd." matches nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .analysis import ORG, PERSON, UNKNOWN, AnalyzedName, Kind, Tok, analyze
+from .legal_forms import legal_forms_conflict
+from .similarity import string_similarity, token_similarity
+
+__all__ = ["DEFAULT_THRESHOLD", "NameScore", "compare_analyzed", "compare_names", "credit"]
+
+#: The service's single default decision threshold: a score at or above it is a
+#: potential match. Scores are calibrated so that equivalent names score near 1
+#: (identical 1.0, one typo ~0.9) and different entities fall clearly below.
+DEFAULT_THRESHOLD = 0.8
+
+MIN_EDGE_SIM = 0.55  # below this two tokens are not aligned at all
+JOIN_MIN_SIM = 0.8  # "micro"+"pilot" vs "micropilot" must be this close
+INITIAL_SIM = 0.9  # similarity reported for "V" against "Vladimir"
+INITIAL_FULL_CREDIT = 0.6  # share of the full name's weight an initial explains
+ACRONYM_SIM = 0.9
+LEGAL_SAME_CLASS_SIM = 0.8  # "Ltd" vs "LLC": different spelling, same kind
+EXTRA_WEIGHT = 0.3  # how much the less-covered side's unexplained words cost
+SUBSTITUTION_PENALTY = 0.12  # per unit of distinctive weight replaced (max 1 unit)
+LEGAL_CONFLICT_PENALTY = 0.1
+ORDER_PENALTY = 0.02
+SINGLE_TOKEN_PENALTY = 0.1
+PATRONYMIC_SWAP_PENALTY = 0.15
+GENERIC_ONLY_CAP = 0.45
+
+
+def credit(sim: float) -> float:
+    """Credit earned by an aligned pair of similarity `sim` (piecewise linear).
+
+    1.0 -> 1.0, 0.65 -> 0.7, 0.55 -> 0.0: a steep step around 0.6 separates
+    "same word with a typo" from "different word".
+    """
+    if sim >= 0.65:
+        return 0.7 + 0.3 * (sim - 0.65) / 0.35
+    if sim <= MIN_EDGE_SIM:
+        return 0.0
+    return 0.7 * (sim - MIN_EDGE_SIM) / (0.65 - MIN_EDGE_SIM)
+
+
+@dataclass(frozen=True)
+class NameScore:
+    """Result of `compare_names`: `score` in [0, 1] and a JSON-serialisable
+    `explanation` (normalised names, alignment, features, penalties, rule)."""
+
+    score: float
+    explanation: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+@dataclass(slots=True)
+class _Edge:
+    q: tuple[int, ...]
+    c: tuple[int, ...]
+    sim: float
+    how: str  # token | join | initial | acronym | legal
+    credit_q: float
+    credit_c: float
+
+
+_ALIGNABLE = (Kind.NAME, Kind.GENERIC)
+
+
+def _pair(a: Tok, b: Tok, schema: str) -> tuple[float, str, float, float] | None:
+    """Similarity of two single tokens, with how it was found and side credits."""
+    ka, kb = a.kind, b.kind
+    if ka == Kind.LEGAL or kb == Kind.LEGAL:
+        if ka != kb or a.legal is None or b.legal is None:
+            # A promoted legal form (the whole name) may still meet its words.
+            if a.text == b.text:
+                return 1.0, "token", 1.0, 1.0
+            return None
+        if a.legal.key == b.legal.key:
+            return 1.0, "legal", 1.0, 1.0
+        if legal_forms_conflict(a.legal, b.legal):
+            return None
+        return LEGAL_SAME_CLASS_SIM, "legal", 0.8, 0.8
+    if ka == Kind.NUMBER or kb == Kind.NUMBER:
+        if a.text == b.text:
+            return 1.0, "token", 1.0, 1.0
+        return None
+    if ka == Kind.INITIAL or kb == Kind.INITIAL:
+        if ka == kb:
+            return (1.0, "token", 1.0, 1.0) if a.text == b.text else None
+        if ka == Kind.INITIAL and b.text.startswith(a.text) and kb in _ALIGNABLE:
+            return INITIAL_SIM, "initial", 1.0, INITIAL_FULL_CREDIT
+        if kb == Kind.INITIAL and a.text.startswith(b.text) and ka in _ALIGNABLE:
+            return INITIAL_SIM, "initial", INITIAL_FULL_CREDIT, 1.0
+        return None
+    if ka in (Kind.PARTICLE, Kind.HONORIFIC) or kb in (Kind.PARTICLE, Kind.HONORIFIC):
+        if ka == kb and a.text == b.text:
+            return 1.0, "token", 1.0, 1.0
+        if ka in _ALIGNABLE or kb in _ALIGNABLE:
+            # "Abu" read as a name on one side and a particle on the other.
+            sim = 1.0 if a.text == b.text else 0.0
+            return (sim, "token", 1.0, 1.0) if sim else None
+        return None
+    sim = token_similarity(a.text, b.text, a.script, b.script, a.native, b.native)
+    if sim < MIN_EDGE_SIM:
+        return None
+    c = credit(sim)
+    return sim, "token", c, c
+
+
+def _joins(toks: tuple[Tok, ...], max_len: int = 3) -> list[tuple[tuple[int, ...], str]]:
+    """Adjacent runs of 2..max_len alignable Latin tokens, concatenated."""
+    out = []
+    n = len(toks)
+    for i in range(n - 1):
+        if toks[i].kind not in _ALIGNABLE and toks[i].kind != Kind.PARTICLE:
+            continue
+        text = toks[i].text
+        for j in range(i + 1, min(n, i + max_len)):
+            if toks[j].kind not in _ALIGNABLE and toks[j].kind != Kind.PARTICLE:
+                break
+            text += toks[j].text
+            out.append((tuple(range(i, j + 1)), text))
+    return out
+
+
+def _acronyms(toks: tuple[Tok, ...]) -> list[tuple[tuple[int, ...], str]]:
+    """Initials of adjacent runs of >= 2 words (function words skipped)."""
+    out = []
+    n = len(toks)
+    for i in range(n):
+        if toks[i].kind not in _ALIGNABLE:
+            continue
+        letters = toks[i].text[0]
+        idx = [i]
+        for j in range(i + 1, min(n, i + 8)):
+            t = toks[j]
+            if t.kind == Kind.PARTICLE:
+                continue
+            if t.kind not in _ALIGNABLE:
+                break
+            letters += t.text[0]
+            idx.append(j)
+            out.append((tuple(idx), letters))
+    return out
+
+
+def _edges(q: AnalyzedName, c: AnalyzedName, schema: str) -> tuple[list[_Edge], bool]:
+    edges: list[_Edge] = []
+    legal_conflict = False
+    qt, ct = q.tokens, c.tokens
+    for i, a in enumerate(qt):
+        for j, b in enumerate(ct):
+            hit = _pair(a, b, schema)
+            if hit is None:
+                if (
+                    a.kind == Kind.LEGAL
+                    and b.kind == Kind.LEGAL
+                    and a.legal
+                    and b.legal
+                    and legal_forms_conflict(a.legal, b.legal)
+                ):
+                    legal_conflict = True
+                continue
+            sim, how, cq, cc = hit
+            edges.append(_Edge((i,), (j,), sim, how, cq, cc))
+    # Joined adjacent tokens on either side.
+    for side_toks, other, flip in ((ct, qt, False), (qt, ct, True)):
+        for idx, joined in _joins(side_toks):
+            for k, t in enumerate(other):
+                if t.kind not in _ALIGNABLE or len(t.text) < len(joined) - 3:
+                    continue
+                sim = string_similarity(t.text, joined)
+                if sim < JOIN_MIN_SIM:
+                    continue
+                cr = credit(sim)
+                if flip:
+                    edges.append(_Edge(idx, (k,), sim, "join", cr, cr))
+                else:
+                    edges.append(_Edge((k,), idx, sim, "join", cr, cr))
+    # Organisation initialisms: "HK" = "Hong Kong", "PLA" = "People's Liberation Army".
+    if schema != PERSON:
+        for side_toks, other, flip in ((ct, qt, False), (qt, ct, True)):
+            for k, t in enumerate(other):
+                if t.kind != Kind.NAME or not 2 <= len(t.text) <= 6 or not t.text.isalpha():
+                    continue
+                for idx, letters in _acronyms(side_toks):
+                    if letters == t.text:
+                        if flip:
+                            edges.append(_Edge(idx, (k,), ACRONYM_SIM, "acronym", 0.9, 0.9))
+                        else:
+                            edges.append(_Edge((k,), idx, ACRONYM_SIM, "acronym", 0.9, 0.9))
+    return edges, legal_conflict
+
+
+def _align(edges: list[_Edge], nq: int, nc: int, q: AnalyzedName, c: AnalyzedName) -> list[_Edge]:
+    """Greedy one-to-one alignment: best similarity first, then heavier, then in order."""
+
+    def key(e: _Edge) -> tuple[float, float, int]:
+        w = sum(q.tokens[i].weight for i in e.q) + sum(c.tokens[j].weight for j in e.c)
+        return (e.sim, w, -abs(e.q[0] - e.c[0]))
+
+    used_q = [False] * nq
+    used_c = [False] * nc
+    chosen = []
+    for e in sorted(edges, key=key, reverse=True):
+        if any(used_q[i] for i in e.q) or any(used_c[j] for j in e.c):
+            continue
+        for i in e.q:
+            used_q[i] = True
+        for j in e.c:
+            used_c[j] = True
+        chosen.append(e)
+    return chosen
+
+
+def _inversions(chosen: list[_Edge]) -> int:
+    order = sorted(chosen, key=lambda e: e.q[0])
+    pos = [e.c[0] for e in order]
+    return sum(1 for i in range(len(pos)) for j in range(i + 1, len(pos)) if pos[i] > pos[j])
+
+
+def _son_father(toks: tuple[Tok, ...]) -> tuple[int, int] | None:
+    """Positions of (son, father) in "X bin Y" (the first such pattern)."""
+    for k in range(1, len(toks) - 1):
+        t = toks[k]
+        if (
+            t.kind == Kind.PARTICLE
+            and t.text == "bin"
+            and toks[k - 1].kind == Kind.NAME
+            and toks[k + 1].kind == Kind.NAME
+        ):
+            return k - 1, k + 1
+    return None
+
+
+def compare_analyzed(q: AnalyzedName, c: AnalyzedName, *, explain: bool = True) -> NameScore:
+    """Score two analysed names (same schema); see the module docstring."""
+    schema = q.schema if q.schema != UNKNOWN else c.schema
+    expl: dict[str, Any] = {}
+    if explain:
+        expl = {
+            "query": q.original,
+            "candidate": c.original,
+            "schema": schema,
+            "query_normalized": q.normalized,
+            "candidate_normalized": c.normalized,
+        }
+    if not q.tokens or not c.tokens:
+        if explain:
+            expl.update(alignment=[], features={}, penalties=[], rule="empty_name")
+        return NameScore(0.0, expl)
+    if q.normalized == c.normalized:
+        if explain:
+            expl.update(
+                alignment=[[t.text, t.text, 1.0, t.weight] for t in q.tokens],
+                features={"query_coverage": 1.0, "candidate_coverage": 1.0, "base": 1.0},
+                penalties=[],
+                rule="identical_normalized",
+            )
+        return NameScore(1.0, expl)
+
+    edges, legal_conflict = _edges(q, c, schema)
+    chosen = _align(edges, len(q.tokens), len(c.tokens), q, c)
+    wq = q.total_weight
+    wc = c.total_weight
+    eq = ec = 0.0
+    matched_q = [False] * len(q.tokens)
+    matched_c = [False] * len(c.tokens)
+    distinctive_pair = False
+    for e in chosen:
+        for i in e.q:
+            eq += q.tokens[i].weight * e.credit_q
+            matched_q[i] = True
+        for j in e.c:
+            ec += c.tokens[j].weight * e.credit_c
+            matched_c[j] = True
+        if e.sim >= 0.65 and (
+            any(q.tokens[i].kind == Kind.NAME for i in e.q)
+            or any(c.tokens[j].kind == Kind.NAME for j in e.c)
+        ):
+            distinctive_pair = True
+    cov_q = min(1.0, eq / wq)
+    cov_c = min(1.0, ec / wc)
+    hi, lo = max(cov_q, cov_c), min(cov_q, cov_c)
+    base = hi * (1.0 - EXTRA_WEIGHT * (1.0 - lo))
+    penalties: list[dict[str, Any]] = []
+
+    def penalise(name: str, amount: float, reason: str) -> None:
+        penalties.append({"name": name, "amount": round(amount, 4), "reason": reason})
+
+    # Substitution: both sides keep distinctive words the other does not explain.
+    def unexplained(toks: tuple[Tok, ...], matched: list[bool], chosen_side: str) -> float:
+        total = 0.0
+        for k, t in enumerate(toks):
+            if t.kind in (Kind.NAME, Kind.INITIAL) and not matched[k]:
+                total += 1.0
+        # weakly similar aligned pairs are partial substitutions
+        for e in chosen:
+            idx = e.q if chosen_side == "q" else e.c
+            cr = e.credit_q if chosen_side == "q" else e.credit_c
+            if e.how == "token" and cr < 0.7:
+                total += sum(1.0 - cr for k in idx if toks[k].kind == Kind.NAME)
+        return total
+
+    sub = min(unexplained(q.tokens, matched_q, "q"), unexplained(c.tokens, matched_c, "c"))
+    if sub > 0:
+        penalise(
+            "substitution",
+            SUBSTITUTION_PENALTY * min(1.0, sub),
+            "each name has distinctive words the other does not explain",
+        )
+    if legal_conflict:
+        penalise("legal_form_conflict", LEGAL_CONFLICT_PENALTY, "incompatible legal forms")
+    name_edges = [e for e in chosen if e.how in ("token", "join", "initial")]
+    if _inversions(name_edges) > 0:
+        penalise("word_order", ORDER_PENALTY, "aligned words appear in a different order")
+    if schema == PERSON:
+        nq = sum(1 for t in q.tokens if t.kind == Kind.NAME)
+        nc = sum(1 for t in c.tokens if t.kind == Kind.NAME)
+        if min(nq, nc) == 1 and max(nq, nc) >= 2:
+            penalise("single_name", SINGLE_TOKEN_PENALTY, "a single name against a full name")
+        sf_q, sf_c = _son_father(q.tokens), _son_father(c.tokens)
+        if sf_q and sf_c:
+            pairs = {(e.q[0], e.c[0]) for e in chosen if len(e.q) == len(e.c) == 1}
+            if (sf_q[0], sf_c[1]) in pairs or (sf_q[1], sf_c[0]) in pairs:
+                penalise(
+                    "patronymic_swap",
+                    PATRONYMIC_SWAP_PENALTY,
+                    "the son's name of one is the father's name of the other ('X bin Y')",
+                )
+    score = base - sum(p["amount"] for p in penalties)
+    rule = "alignment"
+    if not distinctive_pair and (q.has_distinctive or c.has_distinctive):
+        if score > GENERIC_ONLY_CAP:
+            score = GENERIC_ONLY_CAP
+        rule = "generic_only_cap"
+    score = max(0.0, min(1.0, score))
+    if explain:
+        expl.update(
+            alignment=[
+                [
+                    " ".join(q.tokens[i].text for i in e.q),
+                    " ".join(c.tokens[j].text for j in e.c),
+                    round(e.sim, 4),
+                    round(
+                        (
+                            sum(q.tokens[i].weight for i in e.q)
+                            + sum(c.tokens[j].weight for j in e.c)
+                        )
+                        / 2,
+                        4,
+                    ),
+                ]
+                for e in sorted(chosen, key=lambda e: e.q[0])
+            ],
+            alignment_methods=[e.how for e in sorted(chosen, key=lambda e: e.q[0])],
+            unmatched_query=[t.text for k, t in enumerate(q.tokens) if not matched_q[k]],
+            unmatched_candidate=[t.text for k, t in enumerate(c.tokens) if not matched_c[k]],
+            features={
+                "query_coverage": round(cov_q, 4),
+                "candidate_coverage": round(cov_c, 4),
+                "base": round(base, 4),
+            },
+            penalties=penalties,
+            rule=rule,
+        )
+    return NameScore(round(score, 6), expl)
+
+
+def compare_names(query: str, candidate: str, schema: str | None = None) -> NameScore:
+    """Compare two names of the given schema (person, company, organisation,
+    vessel, aircraft, unknown/None; FtM names accepted in any case)."""
+    return compare_analyzed(analyze(query, schema), analyze(candidate, schema))
+
+
+_ = ORG  # kinds re-exported for callers that want them
