@@ -9,6 +9,7 @@ on what it has: its generic words and numbers are promoted to full weight.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import IntEnum
 from functools import lru_cache
@@ -44,9 +45,16 @@ WEIGHTS = {
     Kind.LEGAL: 0.15,
     Kind.PARTICLE: 0.2,
     Kind.HONORIFIC: 0.1,
-    Kind.NUMBER: 0.4,
+    Kind.NUMBER: 0.25,
     Kind.INITIAL: 0.35,
 }
+
+PATRONYMIC_WEIGHT = 0.5
+# East-Slavic and Turkic patronymic endings.
+_PATRONYMIC = re.compile(
+    r"(?:ovich|evich|ovitch|evitch|ovych|evych|ovic|ovici|owitsch|ovitj|ovics|ovna|evna|ivna"
+    r"|ichna|ogly|oglu|uly|kyzy|qizi)$"
+)
 
 PERSON = "person"
 ORG = "org"
@@ -101,6 +109,7 @@ class Tok:
     script: str = LATIN
     native: str = ""
     legal: LegalForm | None = None
+    raw: str = ""  # normalised text before canonical spelling (for joins)
 
     @property
     def phon(self) -> str:
@@ -208,19 +217,24 @@ def analyze(name: str, schema: str | None = None) -> AnalyzedName:
             continue
         if i in form_at:
             f = form_at[i]
+            raw = " ".join(words[f.start : f.end])
             toks.append(
-                Tok(f.key.lower(), Kind.LEGAL, WEIGHTS[Kind.LEGAL], len(toks), LATIN, "", f)
+                Tok(f.key.lower(), Kind.LEGAL, WEIGHTS[Kind.LEGAL], len(toks), LATIN, "", f, raw)
             )
             continue
         kind = _classify(nt, kind_of_name, i, count)
         ctext = _comparison_text(nt.text, kind)
-        toks.append(Tok(ctext, kind, WEIGHTS[kind], len(toks), nt.script, nt.native))
+        weight = WEIGHTS[kind]
+        if kind == Kind.NAME and i > 0 and kind_of_name == PERSON and _PATRONYMIC.search(nt.text):
+            # Patronymics (Vladimirovich, Viktorovna) are often left out.
+            weight = PATRONYMIC_WEIGHT
+        toks.append(Tok(ctext, kind, weight, len(toks), nt.script, nt.native, None, nt.text))
     if toks and not any(t.kind == Kind.NAME for t in toks):
         # Nothing distinctive: judge the name on the words it has.
         promoted = []
         for t in toks:
             if t.kind in (Kind.GENERIC, Kind.NUMBER, Kind.LEGAL, Kind.INITIAL):
-                t = Tok(t.text, t.kind, 1.0, t.pos, t.script, t.native, t.legal)
+                t = Tok(t.text, t.kind, 1.0, t.pos, t.script, t.native, t.legal, t.raw)
             promoted.append(t)
         toks = promoted
     normalized = " ".join(t.text for t in ntoks)

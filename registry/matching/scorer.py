@@ -28,11 +28,13 @@ How a score is made (all constants below are module-level and documented):
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .analysis import ORG, PERSON, UNKNOWN, AnalyzedName, Kind, Tok, analyze
+from .analysis import ORG, PERSON, UNKNOWN, WEIGHTS, AnalyzedName, Kind, Tok, analyze
 from .legal_forms import legal_forms_conflict
+from .normalize import LATIN
 from .similarity import string_similarity, token_similarity
 
 __all__ = ["DEFAULT_THRESHOLD", "NameScore", "compare_analyzed", "compare_names", "credit"]
@@ -53,8 +55,10 @@ SUBSTITUTION_PENALTY = 0.12  # per unit of distinctive weight replaced (max 1 un
 LEGAL_CONFLICT_PENALTY = 0.1
 ORDER_PENALTY = 0.02
 SINGLE_TOKEN_PENALTY = 0.1
-PATRONYMIC_SWAP_PENALTY = 0.15
+PATRONYMIC_SWAP_PENALTY = 0.25
 GENERIC_ONLY_CAP = 0.45
+NUMBER_MISMATCH_SIM = 0.5
+NUMBER_MISMATCH_CREDIT = 0.5
 
 
 def credit(sim: float) -> float:
@@ -109,6 +113,9 @@ def _pair(a: Tok, b: Tok, schema: str) -> tuple[float, str, float, float] | None
     if ka == Kind.NUMBER or kb == Kind.NUMBER:
         if a.text == b.text:
             return 1.0, "token", 1.0, 1.0
+        if ka == kb:
+            # Series numbers of one family ("Fund VII" / "Fund VIII"): related.
+            return NUMBER_MISMATCH_SIM, "number", NUMBER_MISMATCH_CREDIT, NUMBER_MISMATCH_CREDIT
         return None
     if ka == Kind.INITIAL or kb == Kind.INITIAL:
         if ka == kb:
@@ -127,25 +134,38 @@ def _pair(a: Tok, b: Tok, schema: str) -> tuple[float, str, float, float] | None
             return (sim, "token", 1.0, 1.0) if sim else None
         return None
     sim = token_similarity(a.text, b.text, a.script, b.script, a.native, b.native)
+    if (ka == Kind.GENERIC or kb == Kind.GENERIC) and sim < 1.0:
+        # Canonical spellings can drift apart ("motor" vs "mortars"): try the words.
+        sim = max(sim, token_similarity(a.raw, b.raw, a.script, b.script))
     if sim < MIN_EDGE_SIM:
         return None
     c = credit(sim)
     return sim, "token", c, c
 
 
+_JOINABLE = (Kind.NAME, Kind.GENERIC, Kind.PARTICLE)
+
+
 def _joins(toks: tuple[Tok, ...], max_len: int = 3) -> list[tuple[tuple[int, ...], str]]:
-    """Adjacent runs of 2..max_len alignable Latin tokens, concatenated."""
+    """Adjacent runs of 2..max_len tokens, concatenated as written ("van"+"der"+"bilt").
+
+    A one-word legal form may close a run ("SiemensAG" = "Siemens AG").
+    """
     out = []
     n = len(toks)
     for i in range(n - 1):
-        if toks[i].kind not in _ALIGNABLE and toks[i].kind != Kind.PARTICLE:
+        if toks[i].kind not in _JOINABLE or toks[i].script != LATIN:
             continue
-        text = toks[i].text
+        text = toks[i].raw
         for j in range(i + 1, min(n, i + max_len)):
-            if toks[j].kind not in _ALIGNABLE and toks[j].kind != Kind.PARTICLE:
+            t = toks[j]
+            legal_tail = t.kind == Kind.LEGAL and " " not in t.raw
+            if (t.kind not in _JOINABLE and not legal_tail) or t.script != LATIN:
                 break
-            text += toks[j].text
+            text += t.raw
             out.append((tuple(range(i, j + 1)), text))
+            if legal_tail:
+                break
     return out
 
 
@@ -193,9 +213,9 @@ def _edges(q: AnalyzedName, c: AnalyzedName, schema: str) -> tuple[list[_Edge], 
     for side_toks, other, flip in ((ct, qt, False), (qt, ct, True)):
         for idx, joined in _joins(side_toks):
             for k, t in enumerate(other):
-                if t.kind not in _ALIGNABLE or len(t.text) < len(joined) - 3:
+                if t.kind not in _ALIGNABLE or len(t.raw) < len(joined) - 3:
                     continue
-                sim = string_similarity(t.text, joined)
+                sim = string_similarity(t.raw, joined)
                 if sim < JOIN_MIN_SIM:
                     continue
                 cr = credit(sim)
@@ -275,7 +295,9 @@ def compare_analyzed(q: AnalyzedName, c: AnalyzedName, *, explain: bool = True) 
         if explain:
             expl.update(alignment=[], features={}, penalties=[], rule="empty_name")
         return NameScore(0.0, expl)
-    if q.normalized == c.normalized:
+    if q.normalized == c.normalized and [t.native for t in q.tokens] == [
+        t.native for t in c.tokens
+    ]:
         if explain:
             expl.update(
                 alignment=[[t.text, t.text, 1.0, t.weight] for t in q.tokens],
@@ -318,8 +340,11 @@ def compare_analyzed(q: AnalyzedName, c: AnalyzedName, *, explain: bool = True) 
     def unexplained(toks: tuple[Tok, ...], matched: list[bool], chosen_side: str) -> float:
         total = 0.0
         for k, t in enumerate(toks):
-            if t.kind in (Kind.NAME, Kind.INITIAL) and not matched[k]:
-                total += 1.0
+            if not matched[k]:
+                if t.kind in (Kind.NAME, Kind.INITIAL):
+                    total += 1.0
+                elif t.kind == Kind.GENERIC:
+                    total += WEIGHTS[Kind.GENERIC]
         # weakly similar aligned pairs are partial substitutions
         for e in chosen:
             idx = e.q if chosen_side == "q" else e.c
@@ -393,10 +418,30 @@ def compare_analyzed(q: AnalyzedName, c: AnalyzedName, *, explain: bool = True) 
     return NameScore(round(score, 6), expl)
 
 
+_SLASH = re.compile(r"(?<=\w\w)\s*/\s*(?=\w\w)")
+
+
+def alternatives(name: str) -> list[str]:
+    """A name listing alternatives ("Al-Qa'ida/Islamic Army") and its parts.
+
+    Only a slash between words of two letters or more counts: "A/S" and "M/V"
+    stay whole.
+    """
+    parts = [p for p in _SLASH.split(name) if p.strip()]
+    return [name, *parts] if len(parts) > 1 else [name]
+
+
 def compare_names(query: str, candidate: str, schema: str | None = None) -> NameScore:
     """Compare two names of the given schema (person, company, organisation,
     vessel, aircraft, unknown/None; FtM names accepted in any case)."""
-    return compare_analyzed(analyze(query, schema), analyze(candidate, schema))
+    best: NameScore | None = None
+    for q in alternatives(query):
+        for c in alternatives(candidate):
+            result = compare_analyzed(analyze(q, schema), analyze(c, schema))
+            if best is None or result.score > best.score:
+                best = result
+    assert best is not None
+    return best
 
 
 _ = ORG  # kinds re-exported for callers that want them

@@ -24,7 +24,7 @@ from functools import lru_cache
 
 from rapidfuzz.distance import OSA
 
-from .normalize import HAN, HANGUL, LATIN, VOWEL_LOSSY
+from .normalize import LATIN, VOWEL_LOSSY
 
 __all__ = ["phonetic_key", "skeleton_key", "string_similarity", "token_similarity"]
 
@@ -85,10 +85,9 @@ def token_similarity(
     if a == b and (script_a != script_b or native_a == native_b or not native_a):
         return 1.0
     if script_a == script_b and script_a != LATIN and native_a and native_b:
-        if script_a in (HAN, HANGUL):
-            # One character = one syllable: compare the characters themselves.
-            return string_similarity(native_a, native_b)
-        return string_similarity(a, b)
+        # Compare the letters actually written: in Han or Hangul one character is
+        # a whole syllable, in an abjad the transliteration adds nothing.
+        return string_similarity(native_a, native_b)
     best = string_similarity(a, b)
     if best < 1.0:
         pa, pb = phonetic_key(a), phonetic_key(b)
