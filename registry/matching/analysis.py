@@ -70,6 +70,7 @@ _SCHEMAS = {
     "organization": ORG,
     "legalentity": ORG,
     "entity": ORG,
+    "org": ORG,
     "vessel": VESSEL,
     "aircraft": AIRCRAFT,
     "airplane": AIRCRAFT,
@@ -125,6 +126,10 @@ class AnalyzedName:
     normalized: str
     tokens: tuple[Tok, ...]
     inverted: bool  # "SURNAME, Given" was read as "Given SURNAME"
+    # Adjacent runs of tokens written together ("van"+"der"+"bilt") and their
+    # initials ("hong"+"kong" -> "hk"), precomputed for the scorer and the index.
+    joins: tuple[tuple[tuple[int, ...], str], ...] = ()
+    acronyms: tuple[tuple[tuple[int, ...], str], ...] = ()
 
     @property
     def total_weight(self) -> float:
@@ -238,4 +243,54 @@ def analyze(name: str, schema: str | None = None) -> AnalyzedName:
             promoted.append(t)
         toks = promoted
     normalized = " ".join(t.text for t in ntoks)
-    return AnalyzedName(name, kind_of_name, normalized, tuple(toks), inverted)
+    tt = tuple(toks)
+    acr = tuple(_acronyms(tt)) if kind_of_name != PERSON else ()
+    return AnalyzedName(name, kind_of_name, normalized, tt, inverted, tuple(_joins(tt)), acr)
+
+
+_JOINABLE = (Kind.NAME, Kind.GENERIC, Kind.PARTICLE)
+_ALIGNABLE = (Kind.NAME, Kind.GENERIC)
+
+
+def _joins(toks: tuple[Tok, ...], max_len: int = 3) -> list[tuple[tuple[int, ...], str]]:
+    """Adjacent runs of 2..max_len tokens, concatenated as written ("van"+"der"+"bilt").
+
+    A one-word legal form may close a run ("SiemensAG" = "Siemens AG").
+    """
+    out = []
+    n = len(toks)
+    for i in range(n - 1):
+        if toks[i].kind not in _JOINABLE or toks[i].script != LATIN:
+            continue
+        text = toks[i].raw
+        for j in range(i + 1, min(n, i + max_len)):
+            t = toks[j]
+            legal_tail = t.kind == Kind.LEGAL and " " not in t.raw
+            if (t.kind not in _JOINABLE and not legal_tail) or t.script != LATIN:
+                break
+            text += t.raw
+            out.append((tuple(range(i, j + 1)), text))
+            if legal_tail:
+                break
+    return out
+
+
+def _acronyms(toks: tuple[Tok, ...]) -> list[tuple[tuple[int, ...], str]]:
+    """Initials of adjacent runs of >= 2 words (function words skipped)."""
+    out = []
+    n = len(toks)
+    for i in range(n):
+        if toks[i].kind not in _ALIGNABLE or not toks[i].text:
+            continue
+        letters = toks[i].text[0]
+        idx = [i]
+        for j in range(i + 1, min(n, i + 8)):
+            t = toks[j]
+            if t.kind == Kind.PARTICLE:
+                continue
+            if t.kind not in _ALIGNABLE:
+                break
+            letters += t.text[0]
+            idx.append(j)
+            out.append((tuple(idx), letters))
+    return out

@@ -34,7 +34,6 @@ from typing import Any
 
 from .analysis import ORG, PERSON, UNKNOWN, WEIGHTS, AnalyzedName, Kind, Tok, analyze
 from .legal_forms import legal_forms_conflict
-from .normalize import LATIN
 from .similarity import string_similarity, token_similarity
 
 __all__ = ["DEFAULT_THRESHOLD", "NameScore", "compare_analyzed", "compare_names", "credit"]
@@ -146,60 +145,23 @@ def _pair(a: Tok, b: Tok, schema: str) -> tuple[float, str, float, float] | None
 _JOINABLE = (Kind.NAME, Kind.GENERIC, Kind.PARTICLE)
 
 
-def _joins(toks: tuple[Tok, ...], max_len: int = 3) -> list[tuple[tuple[int, ...], str]]:
-    """Adjacent runs of 2..max_len tokens, concatenated as written ("van"+"der"+"bilt").
-
-    A one-word legal form may close a run ("SiemensAG" = "Siemens AG").
-    """
-    out = []
-    n = len(toks)
-    for i in range(n - 1):
-        if toks[i].kind not in _JOINABLE or toks[i].script != LATIN:
-            continue
-        text = toks[i].raw
-        for j in range(i + 1, min(n, i + max_len)):
-            t = toks[j]
-            legal_tail = t.kind == Kind.LEGAL and " " not in t.raw
-            if (t.kind not in _JOINABLE and not legal_tail) or t.script != LATIN:
-                break
-            text += t.raw
-            out.append((tuple(range(i, j + 1)), text))
-            if legal_tail:
-                break
-    return out
-
-
-def _acronyms(toks: tuple[Tok, ...]) -> list[tuple[tuple[int, ...], str]]:
-    """Initials of adjacent runs of >= 2 words (function words skipped)."""
-    out = []
-    n = len(toks)
-    for i in range(n):
-        if toks[i].kind not in _ALIGNABLE:
-            continue
-        letters = toks[i].text[0]
-        idx = [i]
-        for j in range(i + 1, min(n, i + 8)):
-            t = toks[j]
-            if t.kind == Kind.PARTICLE:
-                continue
-            if t.kind not in _ALIGNABLE:
-                break
-            letters += t.text[0]
-            idx.append(j)
-            out.append((tuple(idx), letters))
-    return out
-
-
-def _edges(q: AnalyzedName, c: AnalyzedName, schema: str) -> tuple[list[_Edge], bool]:
+def _single_edges(q: AnalyzedName, c: AnalyzedName, schema: str) -> tuple[list[_Edge], bool]:
+    """Edges between single tokens; also reports a legal-form conflict."""
     edges: list[_Edge] = []
     legal_conflict = False
-    qt, ct = q.tokens, c.tokens
-    for i, a in enumerate(qt):
-        for j, b in enumerate(ct):
+    for i, a in enumerate(q.tokens):
+        ka = a.kind
+        for j, b in enumerate(c.tokens):
+            if ka == b.kind and a.text == b.text and a.native == b.native:
+                if ka == Kind.LEGAL:
+                    edges.append(_Edge((i,), (j,), 1.0, "legal", 1.0, 1.0))
+                else:
+                    edges.append(_Edge((i,), (j,), 1.0, "token", 1.0, 1.0))
+                continue
             hit = _pair(a, b, schema)
             if hit is None:
                 if (
-                    a.kind == Kind.LEGAL
+                    ka == Kind.LEGAL
                     and b.kind == Kind.LEGAL
                     and a.legal
                     and b.legal
@@ -209,9 +171,15 @@ def _edges(q: AnalyzedName, c: AnalyzedName, schema: str) -> tuple[list[_Edge], 
                 continue
             sim, how, cq, cc = hit
             edges.append(_Edge((i,), (j,), sim, how, cq, cc))
-    # Joined adjacent tokens on either side.
-    for side_toks, other, flip in ((ct, qt, False), (qt, ct, True)):
-        for idx, joined in _joins(side_toks):
+    return edges, legal_conflict
+
+
+def _multi_edges(q: AnalyzedName, c: AnalyzedName, schema: str) -> list[_Edge]:
+    """Edges joining adjacent tokens or reading initialisms."""
+    edges: list[_Edge] = []
+    qt, ct = q.tokens, c.tokens
+    for side_joins, other, flip in ((c.joins, qt, False), (q.joins, ct, True)):
+        for idx, joined in side_joins:
             for k, t in enumerate(other):
                 if t.kind not in _ALIGNABLE or len(t.raw) < len(joined) - 3:
                     continue
@@ -225,17 +193,32 @@ def _edges(q: AnalyzedName, c: AnalyzedName, schema: str) -> tuple[list[_Edge], 
                     edges.append(_Edge((k,), idx, sim, "join", cr, cr))
     # Organisation initialisms: "HK" = "Hong Kong", "PLA" = "People's Liberation Army".
     if schema != PERSON:
-        for side_toks, other, flip in ((ct, qt, False), (qt, ct, True)):
+        for side_acr, other, flip in ((c.acronyms, qt, False), (q.acronyms, ct, True)):
             for k, t in enumerate(other):
                 if t.kind != Kind.NAME or not 2 <= len(t.text) <= 6 or not t.text.isalpha():
                     continue
-                for idx, letters in _acronyms(side_toks):
+                for idx, letters in side_acr:
                     if letters == t.text:
                         if flip:
                             edges.append(_Edge(idx, (k,), ACRONYM_SIM, "acronym", 0.9, 0.9))
                         else:
                             edges.append(_Edge((k,), idx, ACRONYM_SIM, "acronym", 0.9, 0.9))
-    return edges, legal_conflict
+    return edges
+
+
+def _complete(chosen: list[_Edge], q: AnalyzedName, c: AnalyzedName) -> bool:
+    """True when single tokens already explain every word well (no joins needed)."""
+    mq = [False] * len(q.tokens)
+    mc = [False] * len(c.tokens)
+    for e in chosen:
+        if e.sim >= 0.9:
+            for i in e.q:
+                mq[i] = True
+            for j in e.c:
+                mc[j] = True
+    return all(mq[k] or t.kind not in _JOINABLE for k, t in enumerate(q.tokens)) and all(
+        mc[k] or t.kind not in _JOINABLE for k, t in enumerate(c.tokens)
+    )
 
 
 def _align(edges: list[_Edge], nq: int, nc: int, q: AnalyzedName, c: AnalyzedName) -> list[_Edge]:
@@ -307,8 +290,11 @@ def compare_analyzed(q: AnalyzedName, c: AnalyzedName, *, explain: bool = True) 
             )
         return NameScore(1.0, expl)
 
-    edges, legal_conflict = _edges(q, c, schema)
+    edges, legal_conflict = _single_edges(q, c, schema)
     chosen = _align(edges, len(q.tokens), len(c.tokens), q, c)
+    if not _complete(chosen, q, c):
+        edges.extend(_multi_edges(q, c, schema))
+        chosen = _align(edges, len(q.tokens), len(c.tokens), q, c)
     wq = q.total_weight
     wc = c.total_weight
     eq = ec = 0.0
