@@ -131,13 +131,13 @@ class AnalyzedName:
     joins: tuple[tuple[tuple[int, ...], str], ...] = ()
     acronyms: tuple[tuple[tuple[int, ...], str], ...] = ()
 
-    @property
-    def total_weight(self) -> float:
-        return sum(t.weight for t in self.tokens)
+    total_weight: float = 0.0
+    name_count: int = 0  # number of distinctive words
+    part_count: int = 0  # distinctive words and initials (for the single-name rule)
 
     @property
     def has_distinctive(self) -> bool:
-        return any(t.kind == Kind.NAME for t in self.tokens)
+        return self.name_count > 0
 
 
 def _classify(tok: NormToken, schema: str, index: int, count: int) -> Kind:
@@ -245,7 +245,11 @@ def analyze(name: str, schema: str | None = None) -> AnalyzedName:
     normalized = " ".join(t.text for t in ntoks)
     tt = tuple(toks)
     acr = tuple(_acronyms(tt)) if kind_of_name != PERSON else ()
-    return AnalyzedName(name, kind_of_name, normalized, tt, inverted, tuple(_joins(tt)), acr)
+    return AnalyzedName(
+        name, kind_of_name, normalized, tt, inverted, tuple(_joins(tt)), acr,
+        sum(t.weight for t in tt), sum(1 for t in tt if t.kind == Kind.NAME),
+        sum(1 for t in tt if t.kind in (Kind.NAME, Kind.INITIAL)),
+    )  # fmt: skip
 
 
 _JOINABLE = (Kind.NAME, Kind.GENERIC, Kind.PARTICLE)

@@ -61,6 +61,8 @@ from .normalize import VOWEL_LOSSY
 from .scorer import (
     DEFAULT_THRESHOLD,
     EXTRA_WEIGHT,
+    INITIAL_FULL_CREDIT,
+    SINGLE_TOKEN_PENALTY,
     alternatives,
     compare_analyzed,
     credit,
@@ -81,7 +83,13 @@ _ESTIMATE_MARGIN = 0.05
 # be aligned there with a weak similarity, or by a join).
 _UNRESOLVED_CREDIT = 0.35
 _FREE_CREDIT = 0.6  # legal forms, particles, titles: low weight, often unmatched
-_DOMINANT_SHARE = 0.5  # a common word only brings names where it is >= half the weight
+# A name sharing only one word with a multi-word query is worth scoring only if
+# that word is most of the name (a listed "ALI" alone); see _single_hit_hopeless.
+_DOMINANT_SHARE = 0.7
+_HITS_CACHE_SIZE = 50_000
+# Only words at least this similar bring candidate names (credit 0.5 = similarity
+# 0.62); fainter hits still count in the estimate of names found otherwise.
+_NAMES_MIN_CREDIT = 0.5
 _MIN_EDGE_SIM = 0.55
 
 _COMPATIBLE = {
@@ -104,6 +112,15 @@ class Match:
     explanation: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
+@dataclass(frozen=True, slots=True)
+class _WordHits:
+    """What one query word finds: vocabulary ids -> credit, and the names behind them."""
+
+    hits: dict[int, float]
+    names: set[int]  # names containing any of the hit words
+    dominant: set[int]  # names in which a hit word dominates
+
+
 @dataclass(slots=True)
 class _Entry:
     entity: int
@@ -113,6 +130,8 @@ class _Entry:
     vids: tuple[int, ...]  # vocabulary ids of comparable tokens, in token order
     vid_weights: tuple[float, ...]
     vid_names: tuple[bool, ...]  # distinctive word (not a generic org word)?
+    name_count: int  # number of distinctive words
+    part_count: int  # distinctive words and initials
     free_weight: float  # weight of low-weight tokens (legal forms, particles, ...)
     total_weight: float
 
@@ -163,6 +182,7 @@ class NameIndex:
         # vocabulary ids of the words behind each joined form / initialism
         self._join_vids: dict[str, set[int]] = {}
         self._acronym_vids: dict[str, set[int]] = {}
+        self._hits_cache: dict[tuple[str, str, str, bool], _WordHits] = {}
 
     # ------------------------------------------------------------------ build
     def __len__(self) -> int:
@@ -202,6 +222,8 @@ class NameIndex:
             self._add_entry(ent, alt, name_kind, schema)
 
     def _add_entry(self, ent: int, name: str, name_kind: str, schema: str) -> None:
+        if self._hits_cache:
+            self._hits_cache.clear()
         analyzed = analyze(name, schema)
         if not analyzed.tokens:
             return
@@ -219,8 +241,9 @@ class NameIndex:
                 free += tok.weight
         total = analyzed.total_weight
         entry = _Entry(
-            ent, name, name_kind, analyzed, tuple(vids), tuple(weights), tuple(names), free, total
-        )
+            ent, name, name_kind, analyzed, tuple(vids), tuple(weights), tuple(names),
+            sum(names), analyzed.part_count, free, total,
+        )  # fmt: skip
         self._entries.append(entry)
         self._entity_entries[ent].append(eid)
         comparable = sum(weights) or 1.0
@@ -270,6 +293,7 @@ class NameIndex:
 
     def remove(self, entity_id: str) -> bool:
         """Forget an entity (O(1) tombstone). Returns False if it was not indexed."""
+        self._hits_cache.clear()
         ent = self._entity_of.pop(entity_id, None)
         if ent is None:
             return False
@@ -277,6 +301,25 @@ class NameIndex:
         return True
 
     # ----------------------------------------------------------------- query
+    def _word(self, text: str, script: str, native: str, fuzzy: bool = True) -> _WordHits:
+        """Hits of one query word, cached until the index changes."""
+        key = (text, script, native, fuzzy)
+        cached = self._hits_cache.get(key)
+        if cached is not None:
+            return cached
+        hits = self._token_hits(text, script, native, fuzzy)
+        names: set[int] = set()
+        dominant: set[int] = set()
+        for vid, cr in hits.items():
+            if cr >= _NAMES_MIN_CREDIT:
+                names.update(self._postings[vid])
+                dominant.update(self._dominant[vid])
+        result = _WordHits(hits, names, dominant)
+        if len(self._hits_cache) >= _HITS_CACHE_SIZE:
+            self._hits_cache.clear()
+        self._hits_cache[key] = result
+        return result
+
     def _token_hits(
         self, text: str, script: str, native: str, fuzzy: bool = True
     ) -> dict[int, float]:
@@ -396,38 +439,35 @@ class NameIndex:
             return []
         distinctive = [k for k in comparable if toks[k].kind == Kind.NAME] or comparable
         hits: dict[int, dict[int, float]] = {}
+        words: dict[int, _WordHits] = {}
         for k in comparable:
             t = toks[k]
-            hits[k] = self._token_hits(t.text, t.script, t.native)
+            words[k] = self._word(t.text, t.script, t.native)
+            hits[k] = words[k].hits
         # Joined adjacent query words against single listed words: credit both.
         for idx, joined in qa.joins:
-            extra = self._token_hits(joined, "latin", "", fuzzy=False)
+            extra = self._word(joined, "latin", "", fuzzy=False).hits
             if extra:
                 for k in idx:
                     if k in hits:
-                        merged = hits[k]
+                        merged = hits[k] = dict(hits[k])
                         for vid, cr in extra.items():
                             if cr > merged.get(vid, 0.0):
                                 merged[vid] = cr
-        postings, dominant = self._postings, self._dominant
         cand: set[int] = set()
-        per_word: list[set[int]] = []
         for k in distinctive:
-            names: set[int] = set()
-            for vid in hits[k]:
-                names.update(postings[vid])
-                cand.update(dominant[vid])
-            per_word.append(names)
-        if len(per_word) == 1 or not self._single_hit_hopeless(qa, distinctive, threshold):
-            for names in per_word:
-                cand |= names
+            cand |= words[k].dominant
+        if len(comparable) == 1 or not self._single_hit_hopeless(qa, comparable, threshold):
+            for k in distinctive:
+                cand |= words[k].names
         else:
             # A name that shares only one of several query words, and in which
-            # that word is not dominant, cannot reach the threshold: keep names
+            # that word does not dominate, cannot reach the threshold: keep names
             # hit by two query words or more (plus the dominated ones above).
-            for i in range(len(per_word)):
-                for j in range(i + 1, len(per_word)):
-                    a, b = per_word[i], per_word[j]
+            for i, ki in enumerate(comparable):
+                a = words[ki].names
+                for kj in comparable[i + 1 :]:
+                    b = words[kj].names
                     cand |= a & b if len(a) <= len(b) else b & a
         # Query words that are listed names' joined words or initialisms: the
         # words behind them count as hits of the query word.
@@ -439,9 +479,10 @@ class NameIndex:
             for entries, vids, cr in found:
                 if entries and vids:
                     cand.update(entries)
+                    merged = hits[k] = dict(hits[k])
                     for vid in vids:
-                        if cr > hits[k].get(vid, 0.0):
-                            hits[k][vid] = cr
+                        if cr > merged.get(vid, 0.0):
+                            merged[vid] = cr
         if not cand:
             return []
         return self._estimate(qa, comparable, hits, cand, threshold)
@@ -473,6 +514,13 @@ class NameIndex:
         q_free = wq - sum(toks[k].weight for k in comparable)
         floor = threshold - _ESTIMATE_MARGIN
         out = []
+        q_distinctive = qa.has_distinctive
+        person = qa.schema == PERSON
+        q_names = qa.part_count
+        # Query initials may explain listed names partially ("V." for "Vladimir").
+        unresolved_e = (
+            INITIAL_FULL_CREDIT if any(t.kind == Kind.INITIAL for t in toks) else _UNRESOLVED_CREDIT
+        )
         entries = self._entries
         weights = [toks[k].weight for k in comparable]
         is_name = [toks[k].kind == Kind.NAME for k in comparable]
@@ -492,7 +540,7 @@ class NameIndex:
             for v, w, v_name in zip(entry.vids, entry.vid_weights, entry.vid_names, strict=True):
                 found = by_vid.get(v)
                 if found is None:
-                    ec += w * _UNRESOLVED_CREDIT
+                    ec += w * unresolved_e
                     continue
                 best = 0.0
                 for pos, cr in found:
@@ -503,7 +551,7 @@ class NameIndex:
                     if cr >= 0.7 and (v_name or is_name[pos]):
                         distinctive = True
                 ec += w * best
-            if not distinctive and (qa.has_distinctive or any(entry.vid_names)):
+            if not distinctive and (q_distinctive or entry.name_count):
                 continue  # only generic words in common: capped far below any threshold
             eq = base_q + unresolved_q
             for pos in range(nq):
@@ -513,6 +561,11 @@ class NameIndex:
             cq = eq / wq
             cc = ec / entry.total_weight
             hi, lo = (cq, cc) if cq >= cc else (cc, cq)
-            if hi * (1.0 - EXTRA_WEIGHT * (1.0 - lo)) >= floor:
+            est = hi * (1.0 - EXTRA_WEIGHT * (1.0 - lo))
+            if person:
+                n_e = entry.part_count
+                if (q_names == 1 and n_e > 1) or (n_e == 1 and q_names > 1):
+                    est -= SINGLE_TOKEN_PENALTY
+            if est >= floor:
                 out.append(eid)
         return out

@@ -96,10 +96,19 @@ def _phrases() -> tuple[dict[tuple[str, ...], tuple[str, str]], int]:
     return table, longest
 
 
+# Short forms that are never name parts: they count anywhere in a name.
+_UNAMBIGUOUS_SHORT = frozenset(
+    """
+    llc ltd inc jsc ooo oao zao pao pjsc ojsc cjsc plc llp gmbh fze fzco bhd pte pty corp co
+    lp bv nv ag srl sarl spa
+    """.split()  # noqa: SIM905
+)
+
+
 def _short(phrase: tuple[str, ...]) -> bool:
-    # A one-token alias of three letters or fewer ("ao", "sa", "llc") could be a
+    # A one-token alias of three letters or fewer ("ao", "sa", "as") could be a
     # name part; such forms only count at the start or end of a name.
-    return len(phrase) == 1 and len(phrase[0]) <= 3
+    return len(phrase) == 1 and len(phrase[0]) <= 3 and phrase[0] not in _UNAMBIGUOUS_SHORT
 
 
 def find_legal_forms(tokens: list[str], *, person: bool = False) -> list[LegalForm]:
@@ -286,7 +295,7 @@ def canonical_org_word(token: str) -> str:
 ORG_STOPWORDS = frozenset(
     """
     the of and for in at on by to de du des la le les el los las del della dei di da do dos
-    das der die und et y e i en van voor fur
+    das der die und et y e i en van voor fur al wa lil li
     """.split()  # noqa: SIM905
 )
 

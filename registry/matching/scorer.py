@@ -87,9 +87,19 @@ class _Edge:
     q: tuple[int, ...]
     c: tuple[int, ...]
     sim: float
-    how: str  # token | join | initial | acronym | legal
+    how: str  # token | join | initial | acronym | legal | number
     credit_q: float
     credit_c: float
+    order: tuple[float, float, int] = (0.0, 0.0, 0)  # alignment priority, set by _edge
+
+
+def _edge(
+    q: tuple[int, ...], c: tuple[int, ...], sim: float, how: str, cq: float, cc: float,
+    qa: AnalyzedName, ca: AnalyzedName,
+) -> _Edge:  # fmt: skip
+    """An edge with its alignment priority: similarity, then weight, then position."""
+    w = sum(qa.tokens[i].weight for i in q) + sum(ca.tokens[j].weight for j in c)
+    return _Edge(q, c, sim, how, cq, cc, (sim, w, -abs(q[0] - c[0])))
 
 
 _ALIGNABLE = (Kind.NAME, Kind.GENERIC)
@@ -98,6 +108,15 @@ _ALIGNABLE = (Kind.NAME, Kind.GENERIC)
 def _pair(a: Tok, b: Tok, schema: str) -> tuple[float, str, float, float] | None:
     """Similarity of two single tokens, with how it was found and side credits."""
     ka, kb = a.kind, b.kind
+    if ka <= Kind.GENERIC and kb <= Kind.GENERIC:
+        sim = token_similarity(a.text, b.text, a.script, b.script, a.native, b.native)
+        if (ka == Kind.GENERIC or kb == Kind.GENERIC) and sim < 1.0:
+            # Canonical spellings can drift apart ("motor" vs "mortars"): try the words.
+            sim = max(sim, token_similarity(a.raw, b.raw, a.script, b.script))
+        if sim < MIN_EDGE_SIM:
+            return None
+        c = credit(sim)
+        return sim, "token", c, c
     if ka == Kind.LEGAL or kb == Kind.LEGAL:
         if ka != kb or a.legal is None or b.legal is None:
             # A promoted legal form (the whole name) may still meet its words.
@@ -149,14 +168,16 @@ def _single_edges(q: AnalyzedName, c: AnalyzedName, schema: str) -> tuple[list[_
     """Edges between single tokens; also reports a legal-form conflict."""
     edges: list[_Edge] = []
     legal_conflict = False
+    ctoks = c.tokens
     for i, a in enumerate(q.tokens):
         ka = a.kind
-        for j, b in enumerate(c.tokens):
+        wa = a.weight
+        for j, b in enumerate(ctoks):
             if ka == b.kind and a.text == b.text and a.native == b.native:
-                if ka == Kind.LEGAL:
-                    edges.append(_Edge((i,), (j,), 1.0, "legal", 1.0, 1.0))
-                else:
-                    edges.append(_Edge((i,), (j,), 1.0, "token", 1.0, 1.0))
+                how = "legal" if ka == Kind.LEGAL else "token"
+                edges.append(
+                    _Edge((i,), (j,), 1.0, how, 1.0, 1.0, (1.0, wa + b.weight, -abs(i - j)))
+                )
                 continue
             hit = _pair(a, b, schema)
             if hit is None:
@@ -170,7 +191,7 @@ def _single_edges(q: AnalyzedName, c: AnalyzedName, schema: str) -> tuple[list[_
                     legal_conflict = True
                 continue
             sim, how, cq, cc = hit
-            edges.append(_Edge((i,), (j,), sim, how, cq, cc))
+            edges.append(_Edge((i,), (j,), sim, how, cq, cc, (sim, wa + b.weight, -abs(i - j))))
     return edges, legal_conflict
 
 
@@ -181,16 +202,22 @@ def _multi_edges(q: AnalyzedName, c: AnalyzedName, schema: str) -> list[_Edge]:
     for side_joins, other, flip in ((c.joins, qt, False), (q.joins, ct, True)):
         for idx, joined in side_joins:
             for k, t in enumerate(other):
-                if t.kind not in _ALIGNABLE or len(t.raw) < len(joined) - 3:
+                raw = t.raw
+                if (
+                    t.kind > Kind.GENERIC
+                    or len(raw) < len(joined) - 3
+                    # a joined form that matches starts alike (one letter may be lost)
+                    or (raw[:1] not in joined[:2] and joined[:1] not in raw[:2])
+                ):
                     continue
-                sim = string_similarity(t.raw, joined)
+                sim = string_similarity(raw, joined)
                 if sim < JOIN_MIN_SIM:
                     continue
                 cr = credit(sim)
                 if flip:
-                    edges.append(_Edge(idx, (k,), sim, "join", cr, cr))
+                    edges.append(_edge(idx, (k,), sim, "join", cr, cr, q, c))
                 else:
-                    edges.append(_Edge((k,), idx, sim, "join", cr, cr))
+                    edges.append(_edge((k,), idx, sim, "join", cr, cr, q, c))
     # Organisation initialisms: "HK" = "Hong Kong", "PLA" = "People's Liberation Army".
     if schema != PERSON:
         for side_acr, other, flip in ((c.acronyms, qt, False), (q.acronyms, ct, True)):
@@ -200,9 +227,9 @@ def _multi_edges(q: AnalyzedName, c: AnalyzedName, schema: str) -> list[_Edge]:
                 for idx, letters in side_acr:
                     if letters == t.text:
                         if flip:
-                            edges.append(_Edge(idx, (k,), ACRONYM_SIM, "acronym", 0.9, 0.9))
+                            edges.append(_edge(idx, (k,), ACRONYM_SIM, "acronym", 0.9, 0.9, q, c))
                         else:
-                            edges.append(_Edge((k,), idx, ACRONYM_SIM, "acronym", 0.9, 0.9))
+                            edges.append(_edge((k,), idx, ACRONYM_SIM, "acronym", 0.9, 0.9, q, c))
     return edges
 
 
@@ -221,25 +248,34 @@ def _complete(chosen: list[_Edge], q: AnalyzedName, c: AnalyzedName) -> bool:
     )
 
 
-def _align(edges: list[_Edge], nq: int, nc: int, q: AnalyzedName, c: AnalyzedName) -> list[_Edge]:
+def _align(edges: list[_Edge], nq: int, nc: int) -> list[_Edge]:
     """Greedy one-to-one alignment: best similarity first, then heavier, then in order."""
-
-    def key(e: _Edge) -> tuple[float, float, int]:
-        w = sum(q.tokens[i].weight for i in e.q) + sum(c.tokens[j].weight for j in e.c)
-        return (e.sim, w, -abs(e.q[0] - e.c[0]))
-
     used_q = [False] * nq
     used_c = [False] * nc
     chosen = []
-    for e in sorted(edges, key=key, reverse=True):
-        if any(used_q[i] for i in e.q) or any(used_c[j] for j in e.c):
-            continue
-        for i in e.q:
-            used_q[i] = True
-        for j in e.c:
-            used_c[j] = True
+    edges.sort(key=_priority, reverse=True)
+    for e in edges:
+        eq, ec = e.q, e.c
+        if len(eq) == 1 and len(ec) == 1:
+            i, j = eq[0], ec[0]
+            if used_q[i] or used_c[j]:
+                continue
+            used_q[i] = used_c[j] = True
+        else:
+            if any(used_q[i] for i in eq) or any(used_c[j] for j in ec):
+                continue
+            for i in eq:
+                used_q[i] = True
+            for j in ec:
+                used_c[j] = True
         chosen.append(e)
+        if len(chosen) >= nq or len(chosen) >= nc:
+            break
     return chosen
+
+
+def _priority(e: _Edge) -> tuple[float, float, int]:
+    return e.order
 
 
 def _inversions(chosen: list[_Edge]) -> int:
@@ -291,10 +327,10 @@ def compare_analyzed(q: AnalyzedName, c: AnalyzedName, *, explain: bool = True) 
         return NameScore(1.0, expl)
 
     edges, legal_conflict = _single_edges(q, c, schema)
-    chosen = _align(edges, len(q.tokens), len(c.tokens), q, c)
+    chosen = _align(edges, len(q.tokens), len(c.tokens))
     if not _complete(chosen, q, c):
         edges.extend(_multi_edges(q, c, schema))
-        chosen = _align(edges, len(q.tokens), len(c.tokens), q, c)
+        chosen = _align(edges, len(q.tokens), len(c.tokens))
     wq = q.total_weight
     wc = c.total_weight
     eq = ec = 0.0
@@ -352,8 +388,7 @@ def compare_analyzed(q: AnalyzedName, c: AnalyzedName, *, explain: bool = True) 
     if _inversions(name_edges) > 0:
         penalise("word_order", ORDER_PENALTY, "aligned words appear in a different order")
     if schema == PERSON:
-        nq = sum(1 for t in q.tokens if t.kind == Kind.NAME)
-        nc = sum(1 for t in c.tokens if t.kind == Kind.NAME)
+        nq, nc = q.part_count, c.part_count
         if min(nq, nc) == 1 and max(nq, nc) >= 2:
             penalise("single_name", SINGLE_TOKEN_PENALTY, "a single name against a full name")
         sf_q, sf_c = _son_father(q.tokens), _son_father(c.tokens)
