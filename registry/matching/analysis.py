@@ -1,0 +1,300 @@
+"""Turn a name into weighted, classified tokens for the scorer and the index.
+
+A token's *kind* decides its weight: distinctive name words weigh 1, generic
+organisation words (Trading, Technology, Bank) 0.45, legal forms (Ltd, OOO,
+GmbH) 0.15, particles (al, bin, de) and function words 0.2, titles (Mr, Dr,
+Sheikh) 0.1, initials 0.35. A name with no distinctive word at all is judged
+on what it has: its generic words and numbers are promoted to full weight.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import IntEnum
+from functools import lru_cache
+
+from .legal_forms import (
+    AMBIGUOUS_TITLES,
+    HONORIFICS,
+    ORG_STOPWORDS,
+    PERSON_PARTICLES,
+    LegalForm,
+    canonical_org_word,
+    find_legal_forms,
+)
+from .normalize import LATIN, NormToken, tokenize_name
+from .similarity import phonetic_key
+
+__all__ = ["AnalyzedName", "Kind", "Tok", "analyze", "canonical_schema"]
+
+
+class Kind(IntEnum):
+    NAME = 0
+    GENERIC = 1
+    LEGAL = 2
+    PARTICLE = 3
+    HONORIFIC = 4
+    NUMBER = 5
+    INITIAL = 6
+
+
+WEIGHTS = {
+    Kind.NAME: 1.0,
+    Kind.GENERIC: 0.45,
+    Kind.LEGAL: 0.15,
+    Kind.PARTICLE: 0.2,
+    Kind.HONORIFIC: 0.1,
+    Kind.NUMBER: 0.25,
+    Kind.INITIAL: 0.35,
+}
+
+PATRONYMIC_WEIGHT = 0.5
+# East-Slavic and Turkic patronymic endings.
+_PATRONYMIC = re.compile(
+    r"(?:ovich|evich|ovitch|evitch|ovych|evych|ovic|ovici|owitsch|ovitj|ovics|ovna|evna|ivna"
+    r"|ichna|ogly|oglu|uly|kyzy|qizi)$"
+)
+
+PERSON = "person"
+ORG = "org"
+VESSEL = "vessel"
+AIRCRAFT = "aircraft"
+UNKNOWN = "unknown"
+
+_SCHEMAS = {
+    "person": PERSON,
+    "individual": PERSON,
+    "company": ORG,
+    "organisation": ORG,
+    "organization": ORG,
+    "legalentity": ORG,
+    "entity": ORG,
+    "org": ORG,
+    "vessel": VESSEL,
+    "aircraft": AIRCRAFT,
+    "airplane": AIRCRAFT,
+    "unknown": UNKNOWN,
+    "thing": UNKNOWN,
+}
+
+
+def canonical_schema(schema: str | None) -> str:
+    """Map our and FollowTheMoney schema names (any case) to a name kind."""
+    if not schema:
+        return UNKNOWN
+    try:
+        return _SCHEMAS[schema.strip().lower().replace("_", "").replace(" ", "")]
+    except KeyError:
+        raise ValueError(f"unknown schema {schema!r}") from None
+
+
+_ROMAN = {
+    "i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9,
+    "x": 10, "xi": 11, "xii": 12, "xiii": 13, "xiv": 14, "xv": 15, "xvi": 16, "xvii": 17,
+    "xviii": 18, "xix": 19, "xx": 20,
+}  # fmt: skip
+_VESSEL_PREFIXES = frozenset(
+    ["mv", "mt", "ms", "ss", "fv", "my", "mts", "mvs", "rv", "hms", "tanker", "vessel"]
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Tok:
+    """One token of an analysed name."""
+
+    text: str  # comparison form (canonical spelling for generic words)
+    kind: Kind
+    weight: float
+    pos: int  # position in reading order (after "SURNAME, Given" inversion)
+    script: str = LATIN
+    native: str = ""
+    legal: LegalForm | None = None
+    raw: str = ""  # normalised text before canonical spelling (for joins)
+
+    @property
+    def phon(self) -> str:
+        return phonetic_key(self.text)
+
+
+@dataclass(frozen=True, slots=True)
+class AnalyzedName:
+    """A name ready for comparison."""
+
+    original: str
+    schema: str
+    normalized: str
+    tokens: tuple[Tok, ...]
+    inverted: bool  # "SURNAME, Given" was read as "Given SURNAME"
+    # Adjacent runs of tokens written together ("van"+"der"+"bilt") and their
+    # initials ("hong"+"kong" -> "hk"), precomputed for the scorer and the index.
+    joins: tuple[tuple[tuple[int, ...], str], ...] = ()
+    acronyms: tuple[tuple[tuple[int, ...], str], ...] = ()
+
+    total_weight: float = 0.0
+    name_count: int = 0  # number of distinctive words
+    part_count: int = 0  # distinctive words and initials (for the single-name rule)
+
+    @property
+    def has_distinctive(self) -> bool:
+        return self.name_count > 0
+
+
+def _classify(tok: NormToken, schema: str, index: int, count: int) -> Kind:
+    text = tok.text
+    if text.isdigit():
+        return Kind.NUMBER
+    person_like = schema in (PERSON, UNKNOWN)
+    org_like = schema in (ORG, UNKNOWN)
+    if person_like:
+        if len(text) == 1 and tok.script == LATIN and text.isalpha():
+            return Kind.INITIAL
+        if text in HONORIFICS and count > 1 and (text not in AMBIGUOUS_TITLES or index == 0):
+            return Kind.HONORIFIC
+        if text in PERSON_PARTICLES and count > 1:
+            return Kind.PARTICLE
+    if org_like:
+        if text in ORG_STOPWORDS and count > 1:
+            return Kind.PARTICLE
+        if canonical_org_word(text) != text or text in _GENERIC_SET:
+            return Kind.GENERIC
+        if text in _ROMAN and index > 0 and schema == ORG:
+            return Kind.NUMBER
+    if schema in (VESSEL, AIRCRAFT):
+        if text in _VESSEL_PREFIXES and count > 1:
+            return Kind.HONORIFIC
+        if text in _ROMAN and index > 0:
+            return Kind.NUMBER
+        if len(text) == 1:
+            return Kind.INITIAL
+    return Kind.NAME
+
+
+def _build_generic_set() -> frozenset[str]:
+    from .legal_forms import GENERIC_ORG_WORDS
+
+    return frozenset(GENERIC_ORG_WORDS.values())
+
+
+_GENERIC_SET = _build_generic_set()
+
+
+def _comparison_text(text: str, kind: Kind) -> str:
+    if kind == Kind.GENERIC:
+        return canonical_org_word(text)
+    if kind == Kind.PARTICLE:
+        return PERSON_PARTICLES.get(text, text)
+    if kind == Kind.NUMBER and text in _ROMAN:
+        return str(_ROMAN[text])
+    return text
+
+
+def _invert_comma(name: str, schema: str) -> tuple[str, bool]:
+    """'PUTIN, Vladimir Vladimirovich' -> 'Vladimir Vladimirovich PUTIN' for people."""
+    if schema not in (PERSON, UNKNOWN) or name.count(",") != 1:
+        return name, False
+    head, tail = (part.strip() for part in name.split(","))
+    if not head or not tail or len(head.split()) > 3:
+        return name, False
+    if schema == UNKNOWN and len(tail.split()) > 3:
+        return name, False
+    return f"{tail} {head}", True
+
+
+@lru_cache(maxsize=100_000)
+def analyze(name: str, schema: str | None = None) -> AnalyzedName:
+    """Analyse `name` for the given schema (see `canonical_schema`)."""
+    kind_of_name = canonical_schema(schema)
+    text, inverted = _invert_comma(name, kind_of_name)
+    ntoks = tokenize_name(text)
+    words = [t.text for t in ntoks]
+    forms: list[LegalForm] = []
+    if kind_of_name in (ORG, UNKNOWN):
+        forms = find_legal_forms(words)
+    elif kind_of_name == PERSON:
+        forms = find_legal_forms(words, person=True)
+    form_at = {f.start: f for f in forms}
+    inside = {i for f in forms for i in range(f.start + 1, f.end)}
+    toks: list[Tok] = []
+    count = len(words)
+    for i, nt in enumerate(ntoks):
+        if i in inside:
+            continue
+        if i in form_at:
+            f = form_at[i]
+            raw = " ".join(words[f.start : f.end])
+            toks.append(
+                Tok(f.key.lower(), Kind.LEGAL, WEIGHTS[Kind.LEGAL], len(toks), LATIN, "", f, raw)
+            )
+            continue
+        kind = _classify(nt, kind_of_name, i, count)
+        ctext = _comparison_text(nt.text, kind)
+        weight = WEIGHTS[kind]
+        if kind == Kind.NAME and i > 0 and kind_of_name == PERSON and _PATRONYMIC.search(nt.text):
+            # Patronymics (Vladimirovich, Viktorovna) are often left out.
+            weight = PATRONYMIC_WEIGHT
+        toks.append(Tok(ctext, kind, weight, len(toks), nt.script, nt.native, None, nt.text))
+    if toks and not any(t.kind == Kind.NAME for t in toks):
+        # Nothing distinctive: judge the name on the words it has.
+        promoted = []
+        for t in toks:
+            if t.kind in (Kind.GENERIC, Kind.NUMBER, Kind.LEGAL, Kind.INITIAL):
+                t = Tok(t.text, t.kind, 1.0, t.pos, t.script, t.native, t.legal, t.raw)
+            promoted.append(t)
+        toks = promoted
+    normalized = " ".join(t.text for t in ntoks)
+    tt = tuple(toks)
+    acr = tuple(_acronyms(tt)) if kind_of_name != PERSON else ()
+    return AnalyzedName(
+        name, kind_of_name, normalized, tt, inverted, tuple(_joins(tt)), acr,
+        sum(t.weight for t in tt), sum(1 for t in tt if t.kind == Kind.NAME),
+        sum(1 for t in tt if t.kind in (Kind.NAME, Kind.INITIAL)),
+    )  # fmt: skip
+
+
+_JOINABLE = (Kind.NAME, Kind.GENERIC, Kind.PARTICLE)
+_ALIGNABLE = (Kind.NAME, Kind.GENERIC)
+
+
+def _joins(toks: tuple[Tok, ...], max_len: int = 3) -> list[tuple[tuple[int, ...], str]]:
+    """Adjacent runs of 2..max_len tokens, concatenated as written ("van"+"der"+"bilt").
+
+    A one-word legal form may close a run ("SiemensAG" = "Siemens AG").
+    """
+    out = []
+    n = len(toks)
+    for i in range(n - 1):
+        if toks[i].kind not in _JOINABLE or toks[i].script != LATIN:
+            continue
+        text = toks[i].raw
+        for j in range(i + 1, min(n, i + max_len)):
+            t = toks[j]
+            legal_tail = t.kind == Kind.LEGAL and " " not in t.raw
+            if (t.kind not in _JOINABLE and not legal_tail) or t.script != LATIN:
+                break
+            text += t.raw
+            out.append((tuple(range(i, j + 1)), text))
+            if legal_tail:
+                break
+    return out
+
+
+def _acronyms(toks: tuple[Tok, ...]) -> list[tuple[tuple[int, ...], str]]:
+    """Initials of adjacent runs of >= 2 words (function words skipped)."""
+    out = []
+    n = len(toks)
+    for i in range(n):
+        if toks[i].kind not in _ALIGNABLE or not toks[i].text:
+            continue
+        letters = toks[i].text[0]
+        idx = [i]
+        for j in range(i + 1, min(n, i + 8)):
+            t = toks[j]
+            if t.kind == Kind.PARTICLE:
+                continue
+            if t.kind not in _ALIGNABLE:
+                break
+            letters += t.text[0]
+            idx.append(j)
+            out.append((tuple(idx), letters))
+    return out

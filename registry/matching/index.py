@@ -1,0 +1,571 @@
+"""`NameIndex`: screen a name against many listed names without scanning them all.
+
+Design
+------
+Every listed name is analysed once (`analysis.analyze`). Its comparable tokens
+(distinctive and generic words) enter a vocabulary; each vocabulary token has
+a posting list of the names that contain it. A query token finds the
+vocabulary tokens it may be aligned with through four exact-lookup keys, so the
+work per query depends on the query and its neighbours, not on the list size:
+
+* the token and its *deletion neighbourhood* (SymSpell): all strings with up to
+  one deleted letter (two for tokens of nine letters or more), stored for the
+  vocabulary too. Two tokens within that many edits always share a key;
+* its phonetic key (`similarity.phonetic_key`), exact and with one deletion;
+* its consonant skeleton (matches a transliterated Arabic or Hebrew name);
+* joined adjacent words: each listed name's adjacent pairs/triples are stored
+  joined ("micro"+"pilot"), the query's adjacent words are joined too, so
+  "Micropilot", "Micro Pilot" and "Micro-Pilot" meet; organisation initialisms
+  ("HK") likewise.
+
+Each candidate vocabulary token is verified with the scorer's own token
+similarity. Names then receive an optimistic estimate of their score from the
+verified token hits alone; only names whose estimate can reach the threshold are
+scored in full (`scorer.compare_analyzed`), and the best name per entity wins.
+
+Query words that are very common in the list ("Mohammad", "Ali") do not pull
+in every name that contains them: once the query's rarer words account for
+half of its weight, a common word only brings names it dominates (a listed
+"ALI" alone). A name can then only be missed if it shares none of the query's
+rarer words, even approximately, and such a name cannot explain half of the
+query. `bench/screen_throughput.py` measures what this costs against scoring
+every name; the tests compare the index with an exhaustive scan.
+
+Type and country hints: a person query never matches a vessel, company or
+aircraft (unknown matches anything; company and organisation are compatible).
+When the query's country is not among an entity's known countries the score is
+lowered by `COUNTRY_MISMATCH_PENALTY` and the explanation says so.
+
+Removal: `remove(entity_id)` is O(1) (a tombstone skipped at query time); the
+index can also be rebuilt from scratch cheaply (about 40,000 names per second).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Container, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .analysis import (
+    AIRCRAFT,
+    ORG,
+    PERSON,
+    UNKNOWN,
+    VESSEL,
+    AnalyzedName,
+    Kind,
+    analyze,
+    canonical_schema,
+)
+from .normalize import VOWEL_LOSSY
+from .scorer import (
+    DEFAULT_THRESHOLD,
+    EXTRA_WEIGHT,
+    INITIAL_FULL_CREDIT,
+    SINGLE_TOKEN_PENALTY,
+    alternatives,
+    compare_analyzed,
+    credit,
+)
+from .similarity import phonetic_key, skeleton_key, token_similarity
+
+__all__ = ["COUNTRY_MISMATCH_PENALTY", "Match", "NameIndex"]
+
+#: Subtracted from a score when the query's country is not among the entity's
+#: countries (both known). Large enough to drop a borderline match below the
+#: default threshold, small enough to keep an exact name match above it.
+COUNTRY_MISMATCH_PENALTY = 0.1
+
+# Estimate margin: names whose optimistic estimate is below threshold - margin
+# are not scored in full.
+_ESTIMATE_MARGIN = 0.05
+# Credit assumed for a query word without a verified hit in a name (it may still
+# be aligned there with a weak similarity, or by a join).
+_UNRESOLVED_CREDIT = 0.35
+_FREE_CREDIT = 0.6  # legal forms, particles, titles: low weight, often unmatched
+# A name sharing only one word with a multi-word query is worth scoring only if
+# that word is most of the name (a listed "ALI" alone); see _single_hit_hopeless.
+_DOMINANT_SHARE = 0.7
+_HITS_CACHE_SIZE = 50_000
+# Only words at least this similar bring candidate names (credit 0.5 = similarity
+# 0.62); fainter hits still count in the estimate of names found otherwise.
+_NAMES_MIN_CREDIT = 0.5
+_MIN_EDGE_SIM = 0.55
+
+_COMPATIBLE = {
+    PERSON: {PERSON, UNKNOWN},
+    ORG: {ORG, UNKNOWN},
+    VESSEL: {VESSEL, UNKNOWN},
+    AIRCRAFT: {AIRCRAFT, UNKNOWN},
+    UNKNOWN: {PERSON, ORG, VESSEL, AIRCRAFT, UNKNOWN},
+}
+
+
+@dataclass(frozen=True)
+class Match:
+    """One screening hit: the entity, its best-matching name and the score."""
+
+    entity_id: str
+    matched_name: str
+    name_kind: str
+    score: float
+    explanation: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class _WordHits:
+    """What one query word finds: vocabulary ids -> credit, and the names behind them."""
+
+    hits: dict[int, float]
+    names: set[int]  # names containing any of the hit words
+    dominant: set[int]  # names in which a hit word dominates
+
+
+@dataclass(slots=True)
+class _Entry:
+    entity: int
+    name: str
+    name_kind: str
+    analyzed: AnalyzedName
+    vids: tuple[int, ...]  # vocabulary ids of comparable tokens, in token order
+    vid_weights: tuple[float, ...]
+    vid_names: tuple[bool, ...]  # distinctive word (not a generic org word)?
+    name_count: int  # number of distinctive words
+    part_count: int  # distinctive words and initials
+    free_weight: float  # weight of low-weight tokens (legal forms, particles, ...)
+    total_weight: float
+
+
+def _deletions(word: str, depth: int) -> set[str]:
+    out = {word}
+    frontier = {word}
+    for _ in range(depth):
+        nxt = set()
+        for w in frontier:
+            if len(w) <= 2:
+                continue
+            for k in range(len(w)):
+                nxt.add(w[:k] + w[k + 1 :])
+        out |= nxt
+        frontier = nxt
+    return out
+
+
+def _depth(word: str) -> int:
+    n = len(word)
+    if n < 3:
+        return 0
+    return 1 if n < 9 else 2
+
+
+class NameIndex:
+    """In-memory index of listed names; see the module docstring."""
+
+    def __init__(self) -> None:
+        self._entity_ids: list[str] = []
+        self._entity_of: dict[str, int] = {}
+        self._entity_schema: list[str] = []
+        self._entity_countries: list[frozenset[str]] = []
+        self._entity_entries: list[list[int]] = []
+        self._removed: set[int] = set()
+        self._entries: list[_Entry] = []
+        # vocabulary: (text, script, native) -> vid
+        self._vocab: dict[tuple[str, str, str], int] = {}
+        self._vocab_tok: list[tuple[str, str, str]] = []
+        self._postings: list[list[int]] = []
+        self._dominant: list[list[int]] = []
+        self._del_keys: dict[str, list[int]] = {}
+        self._phon_keys: dict[str, list[int]] = {}
+        self._skel_keys: dict[str, list[int]] = {}
+        self._joins: dict[str, list[int]] = {}  # joined adjacent words -> entries
+        self._acronyms: dict[str, list[int]] = {}  # org initialisms -> entries
+        # vocabulary ids of the words behind each joined form / initialism
+        self._join_vids: dict[str, set[int]] = {}
+        self._acronym_vids: dict[str, set[int]] = {}
+        self._hits_cache: dict[tuple[str, str, str, bool], _WordHits] = {}
+
+    # ------------------------------------------------------------------ build
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @property
+    def entity_count(self) -> int:
+        return len(self._entity_ids) - len(self._removed)
+
+    def add(
+        self,
+        entity_id: str,
+        name: str,
+        *,
+        name_kind: str = "primary",
+        entity_type: str | None = None,
+        countries: Iterable[str] = (),
+    ) -> None:
+        """Add one name of an entity (call once per name: primary, aliases, ...)."""
+        schema = canonical_schema(entity_type)
+        ent = self._entity_of.get(entity_id)
+        if ent is None or ent in self._removed:
+            ent = len(self._entity_ids)
+            self._entity_ids.append(entity_id)
+            self._entity_of[entity_id] = ent
+            self._entity_schema.append(schema)
+            self._entity_countries.append(frozenset(c.upper() for c in countries))
+            self._entity_entries.append([])
+        else:
+            if self._entity_schema[ent] == UNKNOWN and schema != UNKNOWN:
+                self._entity_schema[ent] = schema
+            if countries:
+                self._entity_countries[ent] = self._entity_countries[ent] | {
+                    c.upper() for c in countries
+                }
+        for alt in alternatives(name):
+            self._add_entry(ent, alt, name_kind, schema)
+
+    def _add_entry(self, ent: int, name: str, name_kind: str, schema: str) -> None:
+        if self._hits_cache:
+            self._hits_cache.clear()
+        analyzed = analyze(name, schema)
+        if not analyzed.tokens:
+            return
+        eid = len(self._entries)
+        vids: list[int] = []
+        weights: list[float] = []
+        names: list[bool] = []
+        free = 0.0
+        for tok in analyzed.tokens:
+            if tok.kind in (Kind.NAME, Kind.GENERIC):
+                vids.append(self._vid(tok.text, tok.script, tok.native))
+                weights.append(tok.weight)
+                names.append(tok.kind == Kind.NAME)
+            else:
+                free += tok.weight
+        total = analyzed.total_weight
+        entry = _Entry(
+            ent, name, name_kind, analyzed, tuple(vids), tuple(weights), tuple(names),
+            sum(names), analyzed.part_count, free, total,
+        )  # fmt: skip
+        self._entries.append(entry)
+        self._entity_entries[ent].append(eid)
+        comparable = sum(weights) or 1.0
+        seen: set[int] = set()
+        for vid, w in zip(vids, weights, strict=True):
+            if vid in seen:
+                continue
+            seen.add(vid)
+            self._postings[vid].append(eid)
+            if w / comparable >= _DOMINANT_SHARE:
+                self._dominant[vid].append(eid)
+        vid_at = {}
+        k = 0
+        for pos, tok in enumerate(analyzed.tokens):
+            if tok.kind in (Kind.NAME, Kind.GENERIC):
+                vid_at[pos] = vids[k]
+                k += 1
+        for idx, joined in analyzed.joins:
+            self._joins.setdefault(joined, []).append(eid)
+            self._join_vids.setdefault(joined, set()).update(vid_at[p] for p in idx if p in vid_at)
+        for idx, letters in analyzed.acronyms:
+            if 3 <= len(letters) <= 6:
+                self._acronyms.setdefault(letters, []).append(eid)
+                self._acronym_vids.setdefault(letters, set()).update(
+                    vid_at[p] for p in idx if p in vid_at
+                )
+
+    def _vid(self, text: str, script: str, native: str) -> int:
+        key = (text, script, native)
+        vid = self._vocab.get(key)
+        if vid is not None:
+            return vid
+        vid = len(self._vocab_tok)
+        self._vocab[key] = vid
+        self._vocab_tok.append(key)
+        self._postings.append([])
+        self._dominant.append([])
+        for d in _deletions(text, _depth(text)):
+            self._del_keys.setdefault(d, []).append(vid)
+        phon = phonetic_key(text)
+        for d in _deletions(phon, 1 if len(phon) >= 5 else 0):
+            self._phon_keys.setdefault(d, []).append(vid)
+        skel = skeleton_key(text, script == "abjad")
+        if skel:
+            self._skel_keys.setdefault(skel, []).append(vid)
+        return vid
+
+    def remove(self, entity_id: str) -> bool:
+        """Forget an entity (O(1) tombstone). Returns False if it was not indexed."""
+        self._hits_cache.clear()
+        ent = self._entity_of.pop(entity_id, None)
+        if ent is None:
+            return False
+        self._removed.add(ent)
+        return True
+
+    # ----------------------------------------------------------------- query
+    def _word(self, text: str, script: str, native: str, fuzzy: bool = True) -> _WordHits:
+        """Hits of one query word, cached until the index changes."""
+        key = (text, script, native, fuzzy)
+        cached = self._hits_cache.get(key)
+        if cached is not None:
+            return cached
+        hits = self._token_hits(text, script, native, fuzzy)
+        names: set[int] = set()
+        dominant: set[int] = set()
+        for vid, cr in hits.items():
+            if cr >= _NAMES_MIN_CREDIT:
+                names.update(self._postings[vid])
+                dominant.update(self._dominant[vid])
+        result = _WordHits(hits, names, dominant)
+        if len(self._hits_cache) >= _HITS_CACHE_SIZE:
+            self._hits_cache.clear()
+        self._hits_cache[key] = result
+        return result
+
+    def _token_hits(
+        self, text: str, script: str, native: str, fuzzy: bool = True
+    ) -> dict[int, float]:
+        """Vocabulary ids similar to one query token -> credit."""
+        cand: set[int] = set()
+        dk = self._del_keys
+        for d in _deletions(text, _depth(text) if fuzzy else 0):
+            hit = dk.get(d)
+            if hit:
+                cand.update(hit)
+        phon = phonetic_key(text)
+        pk = self._phon_keys
+        for d in _deletions(phon, 1 if len(phon) >= 5 and fuzzy else 0):
+            hit = pk.get(d)
+            if hit:
+                cand.update(hit)
+        skel = skeleton_key(text, script == "abjad")
+        if skel:
+            hit = self._skel_keys.get(skel)
+            if hit:
+                cand.update(hit)
+        out: dict[int, float] = {}
+        vocab = self._vocab_tok
+        for vid in cand:
+            vt, vs, vn = vocab[vid]
+            if script in VOWEL_LOSSY or vs in VOWEL_LOSSY or script != vs or vn or native:
+                sim = token_similarity(text, vt, script, vs, native, vn)
+            elif vt == text:
+                sim = 1.0
+            else:
+                sim = token_similarity(text, vt)
+            if sim >= _MIN_EDGE_SIM:
+                out[vid] = credit(sim)
+        return out
+
+    def screen(
+        self,
+        name: str,
+        *,
+        entity_type: str | None = None,
+        country: str | None = None,
+        threshold: float = DEFAULT_THRESHOLD,
+        limit: int = 10,
+        allowed_ids: Container[str] | None = None,
+    ) -> list[Match]:
+        """Best matches for `name`, best first, one per entity (its best name)."""
+        qschema = canonical_schema(entity_type)
+        allowed_schemas = _COMPATIBLE[qschema]
+        qcountry = country.upper() if country else None
+        best: dict[int, tuple[float, int]] = {}
+        queries = {}
+        for alt in alternatives(name):
+            for schema in self._schemas_for(qschema):
+                queries[(alt, schema)] = analyze(alt, schema)
+        for qa in queries.values():
+            for eid in self._candidates(qa, threshold):
+                entry = self._entries[eid]
+                ent = entry.entity
+                if ent in self._removed:
+                    continue
+                eschema = self._entity_schema[ent]
+                if eschema not in allowed_schemas:
+                    continue
+                if allowed_ids is not None and self._entity_ids[ent] not in allowed_ids:
+                    continue
+                score = compare_analyzed(qa, entry.analyzed, explain=False).score
+                if qcountry and self._country_conflict(ent, qcountry):
+                    score = max(0.0, score - COUNTRY_MISMATCH_PENALTY)
+                if score < threshold:
+                    continue
+                prev = best.get(ent)
+                if prev is None or score > prev[0]:
+                    best[ent] = (score, eid)
+        ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0]))[:limit]
+        out = []
+        for ent, (score, eid) in ranked:
+            entry = self._entries[eid]
+            qa = self._query_for(queries, entry)
+            result = compare_analyzed(qa, entry.analyzed, explain=True)
+            expl = dict(result.explanation)
+            if qcountry and self._country_conflict(ent, qcountry):
+                expl["country"] = {
+                    "query": qcountry,
+                    "entity": sorted(self._entity_countries[ent]),
+                    "penalty": COUNTRY_MISMATCH_PENALTY,
+                    "reason": "query country is not among the entity's countries",
+                }
+            out.append(Match(self._entity_ids[ent], entry.name, entry.name_kind, score, expl))
+        return out
+
+    def _country_conflict(self, ent: int, country: str) -> bool:
+        countries = self._entity_countries[ent]
+        return bool(countries) and country not in countries
+
+    @staticmethod
+    def _schemas_for(qschema: str) -> list[str]:
+        # An untyped query is read once, with both person and organisation rules.
+        return [qschema]
+
+    @staticmethod
+    def _query_for(queries: dict[tuple[str, str], AnalyzedName], entry: _Entry) -> AnalyzedName:
+        if len(queries) == 1:
+            return next(iter(queries.values()))
+        best = None
+        for qa in queries.values():
+            cand = compare_analyzed(qa, entry.analyzed, explain=False).score
+            if best is None or cand > best[0]:
+                best = (cand, qa)
+        assert best is not None
+        return best[1]
+
+    def _candidates(self, qa: AnalyzedName, threshold: float) -> list[int]:
+        """Entries whose optimistic estimate can reach `threshold`."""
+        toks = qa.tokens
+        comparable = [k for k, t in enumerate(toks) if t.kind in (Kind.NAME, Kind.GENERIC)]
+        if not comparable:
+            return []
+        distinctive = [k for k in comparable if toks[k].kind == Kind.NAME] or comparable
+        hits: dict[int, dict[int, float]] = {}
+        words: dict[int, _WordHits] = {}
+        for k in comparable:
+            t = toks[k]
+            words[k] = self._word(t.text, t.script, t.native)
+            hits[k] = words[k].hits
+        # Joined adjacent query words against single listed words: credit both.
+        for idx, joined in qa.joins:
+            extra = self._word(joined, "latin", "", fuzzy=False).hits
+            if extra:
+                for k in idx:
+                    if k in hits:
+                        merged = hits[k] = dict(hits[k])
+                        for vid, cr in extra.items():
+                            if cr > merged.get(vid, 0.0):
+                                merged[vid] = cr
+        cand: set[int] = set()
+        for k in distinctive:
+            cand |= words[k].dominant
+        if len(comparable) == 1 or not self._single_hit_hopeless(qa, comparable, threshold):
+            for k in distinctive:
+                cand |= words[k].names
+        else:
+            # A name that shares only one of several query words, and in which
+            # that word does not dominate, cannot reach the threshold: keep names
+            # hit by two query words or more (plus the dominated ones above).
+            for i, ki in enumerate(comparable):
+                a = words[ki].names
+                for kj in comparable[i + 1 :]:
+                    b = words[kj].names
+                    cand |= a & b if len(a) <= len(b) else b & a
+        # Query words that are listed names' joined words or initialisms: the
+        # words behind them count as hits of the query word.
+        for k in comparable:
+            t = toks[k]
+            found = [(self._joins.get(t.raw), self._join_vids.get(t.raw), 1.0)]
+            if qa.schema != PERSON and len(t.text) >= 3:
+                found.append((self._acronyms.get(t.text), self._acronym_vids.get(t.text), 0.9))
+            for entries, vids, cr in found:
+                if entries and vids:
+                    cand.update(entries)
+                    merged = hits[k] = dict(hits[k])
+                    for vid in vids:
+                        if cr > merged.get(vid, 0.0):
+                            merged[vid] = cr
+        if not cand:
+            return []
+        return self._estimate(qa, comparable, hits, cand, threshold)
+
+    @staticmethod
+    def _single_hit_hopeless(qa: AnalyzedName, distinctive: list[int], threshold: float) -> bool:
+        """True if a name sharing a single query word (not dominant in it) is
+        estimated below threshold whatever that word is."""
+        toks = qa.tokens
+        wq = qa.total_weight
+        w_max = max(toks[k].weight for k in distinctive)
+        rest = wq - w_max
+        cq = (w_max + _UNRESOLVED_CREDIT * rest) / wq
+        # The name side: the shared word is under half its comparable weight.
+        cc = _DOMINANT_SHARE + _UNRESOLVED_CREDIT * (1.0 - _DOMINANT_SHARE)
+        hi, lo = max(cq, cc), min(cq, cc)
+        return hi * (1.0 - EXTRA_WEIGHT * (1.0 - lo)) < threshold - _ESTIMATE_MARGIN
+
+    def _estimate(
+        self,
+        qa: AnalyzedName,
+        comparable: list[int],
+        hits: dict[int, dict[int, float]],
+        cand: set[int],
+        threshold: float,
+    ) -> list[int]:
+        toks = qa.tokens
+        wq = qa.total_weight
+        q_free = wq - sum(toks[k].weight for k in comparable)
+        floor = threshold - _ESTIMATE_MARGIN
+        out = []
+        q_distinctive = qa.has_distinctive
+        person = qa.schema == PERSON
+        q_names = qa.part_count
+        # Query initials may explain listed names partially ("V." for "Vladimir").
+        unresolved_e = (
+            INITIAL_FULL_CREDIT if any(t.kind == Kind.INITIAL for t in toks) else _UNRESOLVED_CREDIT
+        )
+        entries = self._entries
+        weights = [toks[k].weight for k in comparable]
+        is_name = [toks[k].kind == Kind.NAME for k in comparable]
+        # vid -> [(query word position in `comparable`, credit), ...]
+        by_vid: dict[int, list[tuple[int, float]]] = {}
+        for pos, k in enumerate(comparable):
+            for vid, cr in hits[k].items():
+                by_vid.setdefault(vid, []).append((pos, cr))
+        nq = len(comparable)
+        unresolved_q = sum(weights) * _UNRESOLVED_CREDIT
+        base_q = q_free * _FREE_CREDIT
+        for eid in cand:
+            entry = entries[eid]
+            qbest = [0.0] * nq
+            ec = entry.free_weight * _FREE_CREDIT
+            distinctive = False
+            for v, w, v_name in zip(entry.vids, entry.vid_weights, entry.vid_names, strict=True):
+                found = by_vid.get(v)
+                if found is None:
+                    ec += w * unresolved_e
+                    continue
+                best = 0.0
+                for pos, cr in found:
+                    if cr > best:
+                        best = cr
+                    if cr > qbest[pos]:
+                        qbest[pos] = cr
+                    if cr >= 0.7 and (v_name or is_name[pos]):
+                        distinctive = True
+                ec += w * best
+            if not distinctive and (q_distinctive or entry.name_count):
+                continue  # only generic words in common: capped far below any threshold
+            eq = base_q + unresolved_q
+            for pos in range(nq):
+                b = qbest[pos]
+                if b > 0.0:
+                    eq += weights[pos] * (b - _UNRESOLVED_CREDIT)
+            cq = eq / wq
+            cc = ec / entry.total_weight
+            hi, lo = (cq, cc) if cq >= cc else (cc, cq)
+            est = hi * (1.0 - EXTRA_WEIGHT * (1.0 - lo))
+            if person:
+                n_e = entry.part_count
+                if (q_names == 1 and n_e > 1) or (n_e == 1 and q_names > 1):
+                    est -= SINGLE_TOKEN_PENALTY
+            if est >= floor:
+                out.append(eid)
+        return out

@@ -1,0 +1,495 @@
+"""Name normalisation: any script and spelling to comparable Latin tokens.
+
+The pipeline (order matters):
+
+1. NFKC (full-width letters and punctuation, ligatures, Roman-numeral signs).
+2. Drop invisible characters (zero-width space/joiners, word joiner, BOM, soft
+   hyphen and every other Unicode *format* character); control characters
+   become spaces.
+3. Dotted initialisms are closed up ("A.B.C." -> "ABC", "U.S." -> "US") before
+   punctuation is split, so they survive as one token.
+4. Each word is processed by script:
+   * a word mixing Latin with Cyrillic/Greek letters has its look-alike letters
+     folded to Latin (a homoglyph attack must not hide "Finder Тechnology");
+     a word made only of look-alikes inside an otherwise Latin name is folded
+     too; a genuinely Cyrillic/Greek word is transliterated;
+   * Han: common business words are translated (有限公司 -> limited company),
+     the rest is written in pinyin, one token per run of characters;
+   * Hangul: one token per syllable, romanised the way list names usually are
+     (Kim Jong Un, not Gim Jeong-eun);
+   * anything else goes through anyascii.
+5. Casefold, "&" -> "and", apostrophes dropped inside words, leetspeak digits
+   between letters read as letters ("Ig0r Sech1n"), number words to digits
+   ("Forty-Four" -> "44", "First" -> "1").
+
+`tokenize_name` keeps, for tokens from scripts whose Latin rendering is lossy
+(Han, Hangul, Kana, abjads, Brahmic scripts), the original characters so two
+names written in the same script can be compared in that script.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+from anyascii import anyascii
+
+__all__ = ["NormToken", "normalize_name", "tokenize_name"]
+
+# Scripts whose Latin rendering we keep beside the native form.
+LATIN = "latin"
+HAN = "han"
+HANGUL = "hangul"
+KANA = "kana"
+ABJAD = "abjad"  # Arabic, Hebrew, Syriac, Thaana: short vowels are not written
+BRAHMIC = "brahmic"  # Devanagari, Bengali, Thai, Khmer, ...: vowels are marks
+OTHER = "other"  # Cyrillic, Greek, Armenian, Georgian, Ethiopic: alphabetic enough
+
+#: Scripts in which a transliteration loses or invents vowels; the scorer
+#: compares such tokens with Latin ones on their consonant skeleton.
+VOWEL_LOSSY = frozenset({ABJAD, BRAHMIC, KANA})
+
+
+@dataclass(frozen=True, slots=True)
+class NormToken:
+    """One normalised token: Latin text plus where it came from."""
+
+    text: str
+    script: str = LATIN
+    native: str = ""  # original characters, for same-script comparison
+
+
+# --- invisible characters -------------------------------------------------
+
+_INVISIBLE = dict.fromkeys(
+    [
+        173,
+        847,
+        1564,
+        4447,
+        4448,
+        6068,
+        6069,
+        6158,
+        12644,
+        65440,
+        *list(range(8203, 8208)),
+        *list(range(8234, 8239)),
+        *list(range(8288, 8304)),
+        65279,
+    ],
+    None,
+)
+
+
+def _strip_invisible(text: str) -> str:
+    text = text.translate(_INVISIBLE)
+    if text.isascii():
+        return "".join(c if c >= " " and c != "\x7f" else " " for c in text)
+    out = []
+    for c in text:
+        cat = unicodedata.category(c)
+        if cat == "Cf" or (cat == "Mn" and c in "\u034f"):
+            continue
+        out.append(" " if cat == "Cc" else c)
+    return "".join(out)
+
+
+# --- look-alike letters ----------------------------------------------------
+
+# Cyrillic and Greek letters that render like a Latin letter (after casefold we
+# only need lower case, but map both so the folded word keeps its shape).
+_CONFUSABLES = {
+    # Cyrillic
+    "А": "A", "В": "B", "Е": "E", "К": "K", "М": "M", "Н": "H", "О": "O", "Р": "P",
+    "С": "C", "Т": "T", "Х": "X", "У": "Y", "І": "I", "Ј": "J", "Ѕ": "S", "Ԁ": "D",
+    "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "у": "y", "х": "x", "і": "i",
+    "ј": "j", "ѕ": "s", "ԁ": "d", "һ": "h", "ӏ": "l", "ԛ": "q", "ԝ": "w", "ո": "n",
+    # Greek
+    "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M",
+    "Ν": "N", "Ο": "O", "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X", "ο": "o", "ν": "v",
+    "ι": "i", "κ": "k", "ρ": "p", "τ": "t", "υ": "u", "α": "a",
+}  # fmt: skip
+_CONFUSABLE_TABLE = str.maketrans(_CONFUSABLES)
+
+
+@lru_cache(maxsize=4096)
+def _script_of(char: str) -> str:
+    """Coarse script of one non-ASCII letter, from its Unicode name."""
+    try:
+        name = unicodedata.name(char)
+    except ValueError:
+        return OTHER
+    first = name.split(" ", 1)[0]
+    if first == "LATIN":
+        return LATIN
+    if first == "CJK" or name.startswith("IDEOGRAPHIC"):
+        return HAN
+    if first == "HANGUL":
+        return HANGUL
+    if first in ("HIRAGANA", "KATAKANA"):
+        return KANA
+    if first in ("ARABIC", "HEBREW", "SYRIAC", "THAANA"):
+        return ABJAD
+    if first in (
+        "DEVANAGARI", "BENGALI", "GURMUKHI", "GUJARATI", "ORIYA", "TAMIL", "TELUGU",
+        "KANNADA", "MALAYALAM", "SINHALA", "THAI", "LAO", "KHMER", "MYANMAR", "TIBETAN",
+    ):  # fmt: skip
+        return BRAHMIC
+    if first in ("CYRILLIC", "GREEK"):
+        return first.lower()
+    return OTHER
+
+
+# --- Chinese -----------------------------------------------------------------
+
+# Business words translated rather than romanised, so "科技" meets "Technology".
+# Longest match wins; place names are given in their usual English spelling.
+HAN_WORDS: dict[str, str] = {
+    "股份有限公司": "joint stock limited company",
+    "有限责任公司": "limited liability company",
+    "有限責任公司": "limited liability company",
+    "有限公司": "limited company",
+    "分公司": "branch company",
+    "总公司": "head company",
+    "公司": "company",
+    "集团": "group",
+    "集團": "group",
+    "控股": "holding",
+    "科技": "technology",
+    "技术": "technology",
+    "技術": "technology",
+    "航空": "aviation",
+    "航天": "aerospace",
+    "贸易": "trading",
+    "貿易": "trading",
+    "商贸": "trading",
+    "商貿": "trading",
+    "进出口": "import export",
+    "進出口": "import export",
+    "电子": "electronics",
+    "電子": "electronics",
+    "电子科技": "electronic technology",
+    "国际": "international",
+    "國際": "international",
+    "实业": "industrial",
+    "實業": "industrial",
+    "工业": "industrial",
+    "工業": "industrial",
+    "投资": "investment",
+    "投資": "investment",
+    "发展": "development",
+    "發展": "development",
+    "银行": "bank",
+    "銀行": "bank",
+    "能源": "energy",
+    "石油": "petroleum",
+    "化工": "chemical",
+    "机械": "machinery",
+    "機械": "machinery",
+    "设备": "equipment",
+    "設備": "equipment",
+    "制造": "manufacturing",
+    "製造": "manufacturing",
+    "光电": "optoelectronics",
+    "半导体": "semiconductor",
+    "通信": "communication",
+    "通讯": "communication",
+    "信息": "information",
+    "网络": "network",
+    "软件": "software",
+    "系统": "systems",
+    "系統": "systems",
+    "工程": "engineering",
+    "物流": "logistics",
+    "航运": "shipping",
+    "海运": "shipping",
+    "船务": "shipping",
+    "运输": "transport",
+    "研究所": "research institute",
+    "研究院": "research institute",
+    "大学": "university",
+    "精密": "precision",
+    "材料": "materials",
+    "仪器": "instruments",
+    "电气": "electric",
+    "电力": "electric power",
+    "智能": "intelligent",
+    "自动化": "automation",
+    "飞行": "flight",
+    "控制": "control",
+    "无人机": "uav",
+    "导航": "navigation",
+    "船舶": "shipbuilding",
+    "重工": "heavy industries",
+    "医药": "pharmaceutical",
+    "供应链": "supply chain",
+    "中国": "china",
+    "中國": "china",
+    "香港": "hong kong",
+    "深圳": "shenzhen",
+    "北京": "beijing",
+    "上海": "shanghai",
+    "广州": "guangzhou",
+    "廣州": "guangzhou",
+    "天津": "tianjin",
+    "重庆": "chongqing",
+    "武汉": "wuhan",
+    "杭州": "hangzhou",
+    "南京": "nanjing",
+    "成都": "chengdu",
+    "西安": "xian",
+    "大连": "dalian",
+    "青岛": "qingdao",
+    "厦门": "xiamen",
+    "苏州": "suzhou",
+    "珠海": "zhuhai",
+    "东莞": "dongguan",
+    "澳门": "macau",
+    "台湾": "taiwan",
+}
+_HAN_MAX = max(len(w) for w in HAN_WORDS)
+
+
+def _pinyin(chars: str) -> str:
+    from pypinyin import lazy_pinyin  # imported lazily: ~0.3 s of dictionaries
+
+    return "".join(lazy_pinyin(chars))
+
+
+def _han_tokens(run: str, standalone: bool) -> list[NormToken]:
+    """Han run -> translated business words plus one pinyin token per remainder.
+
+    A short run that is the whole name and holds no business word is read as a
+    personal name: surname syllable, then the given name ("习近平" -> xi jinping).
+    """
+    out: list[NormToken] = []
+    pending = ""
+
+    def flush() -> None:
+        nonlocal pending
+        if pending:
+            out.append(NormToken(_pinyin(pending), HAN, pending))
+            pending = ""
+
+    i = 0
+    while i < len(run):
+        for size in range(min(_HAN_MAX, len(run) - i), 1, -1):
+            word = run[i : i + size]
+            if word in HAN_WORDS:
+                flush()
+                out.extend(NormToken(t, HAN, word) for t in HAN_WORDS[word].split())
+                i += size
+                break
+        else:
+            pending += run[i]
+            i += 1
+    if standalone and not out and 2 <= len(pending) <= 4:
+        # Surname (one character) + given name; two-character surnames are rare.
+        head, tail = pending[0], pending[1:]
+        return [NormToken(_pinyin(head), HAN, head), NormToken(_pinyin(tail), HAN, tail)]
+    flush()
+    return out
+
+
+# --- Korean -------------------------------------------------------------------
+
+# Romanisation close to how Korean names appear on lists (McCune-Reischauer
+# without diacritics for the vowels, "j" for ㅈ): 김정은 -> kim jong un.
+_KO_INITIAL = ["k", "kk", "n", "d", "tt", "r", "m", "p", "pp", "s", "ss", "", "j", "jj", "ch",
+               "k", "t", "p", "h"]  # fmt: skip
+_KO_MEDIAL = ["a", "ae", "ya", "yae", "o", "e", "yo", "ye", "o", "wa", "wae", "oe", "yo", "u",
+              "wo", "we", "wi", "yu", "u", "ui", "i"]  # fmt: skip
+_KO_FINAL = ["", "k", "k", "k", "n", "n", "n", "t", "l", "k", "m", "l", "l", "l", "p", "l", "m",
+             "p", "p", "t", "t", "ng", "t", "t", "k", "t", "p", "t"]  # fmt: skip
+# Surnames whose usual spelling is far from the syllable romanisation.
+_KO_SURNAMES = {"이": "lee", "리": "ri", "박": "park", "최": "choe", "노": "roh", "오": "oh"}
+
+
+def _hangul_tokens(word: str) -> list[NormToken]:
+    out: list[NormToken] = []
+    for pos, ch in enumerate(word):
+        code = ord(ch) - 0xAC00
+        if not 0 <= code < 11172:
+            text = anyascii(ch).lower()
+            if text:
+                out.append(NormToken(text, HANGUL, ch))
+            continue
+        if pos == 0 and ch in _KO_SURNAMES:
+            out.append(NormToken(_KO_SURNAMES[ch], HANGUL, ch))
+            continue
+        ini, rest = divmod(code, 588)
+        med, fin = divmod(rest, 28)
+        out.append(NormToken(_KO_INITIAL[ini] + _KO_MEDIAL[med] + _KO_FINAL[fin], HANGUL, ch))
+    return out
+
+
+# --- Latin clean-up ---------------------------------------------------------
+
+_APOSTROPHES = str.maketrans("", "", "'’‘ʼʻ`´′ʹ\u02bf\u02be")
+_INITIALISM = re.compile(r"(?<![^\W\d_])((?:[^\W\d_]\.){2,})")
+_SPLIT = re.compile(r"[^\w]+|_+")
+_LEET = str.maketrans("01345789", "oieastbg")
+_LEET_WORD = re.compile(r"[a-z][0-9]+[a-z]")
+
+_UNITS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
+    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
+    "nineteen": 19,
+}  # fmt: skip
+_TENS = {
+    "twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50, "sixty": 60,
+    "seventy": 70, "eighty": 80, "ninety": 90,
+}  # fmt: skip
+_ORDINALS = {
+    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
+    "eighth": 8, "ninth": 9, "tenth": 10,
+}  # fmt: skip
+_ORDINAL_SUFFIX = re.compile(r"^(\d+)(?:st|nd|rd|th)$")
+
+
+def _numbers(tokens: list[NormToken]) -> list[NormToken]:
+    """Number words and ordinals to digits: forty four -> 44, first / 1st -> 1."""
+    out: list[NormToken] = []
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        t = tok.text
+        if t in _ORDINALS:
+            out.append(NormToken(str(_ORDINALS[t]), tok.script, tok.native))
+            i += 1
+            continue
+        m = _ORDINAL_SUFFIX.match(t)
+        if m:
+            out.append(NormToken(m.group(1), tok.script, tok.native))
+            i += 1
+            continue
+        if t in _TENS:
+            value = _TENS[t]
+            i += 1
+            if i < len(tokens):
+                nxt = tokens[i].text
+                if nxt in _UNITS and 0 < _UNITS[nxt] < 10:
+                    value += _UNITS[nxt]
+                    i += 1
+                elif nxt.isdigit() and len(nxt) == 1 and nxt != "0":
+                    value += int(nxt)
+                    i += 1
+            out.append(NormToken(str(value), tok.script, tok.native))
+            continue
+        if t in _UNITS:
+            out.append(NormToken(str(_UNITS[t]), tok.script, tok.native))
+            i += 1
+            continue
+        out.append(tok)
+        i += 1
+    return out
+
+
+def _latin_pieces(text: str, script: str = LATIN, native: str = "") -> list[NormToken]:
+    """Split already-Latin text into clean lower-case tokens."""
+    text = text.lower().replace("&", " and ").translate(_APOSTROPHES)
+    out = []
+    for piece in _SPLIT.split(text):
+        if not piece:
+            continue
+        if _LEET_WORD.search(piece) and not piece[0].isdigit():
+            piece = piece.translate(_LEET)
+        out.append(NormToken(piece, script, native))
+    return out
+
+
+def _is_letter(c: str) -> bool:
+    return c.isalpha()
+
+
+def _word_tokens(word: str, latin_context: bool, standalone: bool) -> list[NormToken]:
+    """Tokens of one whitespace-delimited word, handled by script."""
+    if word.isascii():
+        return _latin_pieces(word)
+    scripts: dict[str, int] = {}
+    for c in word:
+        if c.isalpha():
+            s = "latin" if c.isascii() else _script_of(c)
+            scripts[s] = scripts.get(s, 0) + 1
+    if not scripts:
+        return _latin_pieces(anyascii(word))
+    lookalike = scripts.keys() & {"cyrillic", "greek"}
+    if lookalike:
+        folded = word.translate(_CONFUSABLE_TABLE)
+        all_lookalike = all(
+            not c.isalpha() or c.isascii() or _script_of(c) == LATIN for c in folded
+        )
+        if LATIN in scripts or (latin_context and all_lookalike):
+            # Look-alike letters planted in a Latin word: read them as Latin.
+            word = folded
+    if HAN in scripts or KANA in scripts or HANGUL in scripts:
+        return _cjk_tokens(word, standalone)
+    main = max(scripts, key=lambda s: scripts[s])
+    if main in (ABJAD, BRAHMIC):
+        # Keep the native word for same-script comparison.
+        native = unicodedata.normalize("NFC", word.casefold())
+        return _latin_pieces(anyascii(word), main, native)
+    return _latin_pieces(anyascii(word))
+
+
+def _cjk_tokens(word: str, standalone: bool) -> list[NormToken]:
+    """Split a word into runs of Han / Hangul / Kana / other and tokenise each."""
+    out: list[NormToken] = []
+    run, run_script = "", ""
+    runs: list[tuple[str, str]] = []
+    for c in word:
+        s = _script_of(c) if not c.isascii() else LATIN
+        if s not in (HAN, HANGUL, KANA):
+            s = LATIN
+        if s != run_script and run:
+            runs.append((run, run_script))
+            run = ""
+        run += c
+        run_script = s
+    if run:
+        runs.append((run, run_script))
+    for text, script in runs:
+        if script == HAN:
+            out.extend(_han_tokens(text, standalone and len(runs) == 1))
+        elif script == HANGUL:
+            out.extend(_hangul_tokens(text))
+        elif script == KANA:
+            # The prolonged-sound mark lengthens a vowel; anyascii renders it as "-".
+            native = text
+            out.extend(_latin_pieces(anyascii(text.replace("ー", "")), KANA, native))
+        else:
+            out.extend(_latin_pieces(anyascii(text)))
+    return out
+
+
+def tokenize_name(name: str) -> list[NormToken]:
+    """Normalise `name` and return its tokens (see module docstring)."""
+    text = unicodedata.normalize("NFKC", name)
+    text = _strip_invisible(text)
+    text = _INITIALISM.sub(lambda m: m.group(1).replace(".", ""), text)
+    if text.isascii():
+        return _numbers(_latin_pieces(text))
+    # Punctuation (including CJK brackets and the katakana middle dot) separates words.
+    words = [w for w in re.split(r"[\s\u30fb\u00b7\u3001\u3002\uff0c\u300c\u300d]+", text) if w]
+    latin_context = any(any(c.isascii() and c.isalpha() for c in w) for w in words)
+    standalone = len(words) == 1
+    tokens: list[NormToken] = []
+    for word in words:
+        # Split at ASCII punctuation first so each piece keeps its own script.
+        for piece in re.split(r"[()\[\]{},;:/\\|\"!?+*=<>#]+", word):
+            if piece:
+                tokens.extend(_word_tokens(piece, latin_context, standalone))
+    return _numbers([t for t in tokens if t.text])
+
+
+@lru_cache(maxsize=65536)
+def normalize_name(name: str) -> str:
+    """The normalised, space-separated Latin form of a name ("" if nothing is left).
+
+    Idempotent: ``normalize_name(normalize_name(x)) == normalize_name(x)``.
+    """
+    return " ".join(t.text for t in tokenize_name(name))

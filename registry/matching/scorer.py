@@ -1,0 +1,468 @@
+"""Score how likely two names designate the same entity.
+
+How a score is made (all constants below are module-level and documented):
+
+1. Both names are analysed (`analysis.analyze`): normalised, split into tokens,
+   each token classified and weighted (distinctive word 1, generic org word
+   0.45, legal form 0.15, particle 0.2, title 0.1, initial 0.35, number 0.4).
+2. Tokens are aligned one-to-one, greedily by similarity. Besides single
+   tokens, an alignment may join 2-3 adjacent tokens of one side ("Micro
+   Pilot" = "Micropilot", "van der bilt" = "vanderbilt"), read an
+   organisation-name token as the initials of adjacent words ("ABC" = "A.B.C."
+   is already one token; "HK" = "Hong Kong"), or match an initial to a name
+   that starts with it ("V." = "Vladimir"). Legal forms align only with legal
+   forms, numbers only with equal numbers.
+3. Each aligned pair earns a *credit* from its similarity (`credit`): full for
+   identical tokens, about 0.7 at the edge of what is still the same word
+   (similarity 0.65: one typo in a short word), nothing below 0.55.
+4. Coverage of each side = credited weight / total weight. With `hi` and `lo`
+   the larger and smaller coverage, ``base = hi * (1 - EXTRA_WEIGHT * (1 - lo))``:
+   the better-covered side must be (nearly) fully explained, and words that only
+   the other side has (a middle name, "Europe") cost a little.
+5. Penalties are subtracted: a substitution (each side keeps a distinctive word
+   the other lacks: "Octavian" vs "Olaf"), conflicting legal forms (AG vs GmbH),
+   reordered words, a single-word person name against a longer one, a
+   father/son swap around "bin". A match made only of generic words and
+   legal forms is capped low: "Co., Ltd." matches nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .analysis import ORG, PERSON, UNKNOWN, WEIGHTS, AnalyzedName, Kind, Tok, analyze
+from .legal_forms import legal_forms_conflict
+from .similarity import string_similarity, token_similarity
+
+__all__ = ["DEFAULT_THRESHOLD", "NameScore", "compare_analyzed", "compare_names", "credit"]
+
+#: The service's single default decision threshold: a score at or above it is a
+#: potential match. Scores are calibrated so that equivalent names score near 1
+#: (identical 1.0, one typo ~0.9) and different entities fall clearly below.
+DEFAULT_THRESHOLD = 0.8
+
+MIN_EDGE_SIM = 0.55  # below this two tokens are not aligned at all
+JOIN_MIN_SIM = 0.8  # "micro"+"pilot" vs "micropilot" must be this close
+INITIAL_SIM = 0.9  # similarity reported for "V" against "Vladimir"
+INITIAL_FULL_CREDIT = 0.6  # share of the full name's weight an initial explains
+ACRONYM_SIM = 0.9
+LEGAL_SAME_CLASS_SIM = 0.8  # "Ltd" vs "LLC": different spelling, same kind
+EXTRA_WEIGHT = 0.3  # how much the less-covered side's unexplained words cost
+SUBSTITUTION_PENALTY = 0.12  # per unit of distinctive weight replaced (max 1 unit)
+LEGAL_CONFLICT_PENALTY = 0.1
+ORDER_PENALTY = 0.02
+SINGLE_TOKEN_PENALTY = 0.1
+PATRONYMIC_SWAP_PENALTY = 0.25
+GENERIC_ONLY_CAP = 0.45
+NUMBER_MISMATCH_SIM = 0.5
+NUMBER_MISMATCH_CREDIT = 0.5
+
+
+def credit(sim: float) -> float:
+    """Credit earned by an aligned pair of similarity `sim` (piecewise linear).
+
+    1.0 -> 1.0, 0.65 -> 0.7, 0.55 -> 0.0: a steep step around 0.6 separates
+    "same word with a typo" from "different word".
+    """
+    if sim >= 0.65:
+        return 0.7 + 0.3 * (sim - 0.65) / 0.35
+    if sim <= MIN_EDGE_SIM:
+        return 0.0
+    return 0.7 * (sim - MIN_EDGE_SIM) / (0.65 - MIN_EDGE_SIM)
+
+
+@dataclass(frozen=True)
+class NameScore:
+    """Result of `compare_names`: `score` in [0, 1] and a JSON-serialisable
+    `explanation` (normalised names, alignment, features, penalties, rule)."""
+
+    score: float
+    explanation: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+@dataclass(slots=True)
+class _Edge:
+    q: tuple[int, ...]
+    c: tuple[int, ...]
+    sim: float
+    how: str  # token | join | initial | acronym | legal | number
+    credit_q: float
+    credit_c: float
+    order: tuple[float, float, int] = (0.0, 0.0, 0)  # alignment priority, set by _edge
+
+
+def _edge(
+    q: tuple[int, ...], c: tuple[int, ...], sim: float, how: str, cq: float, cc: float,
+    qa: AnalyzedName, ca: AnalyzedName,
+) -> _Edge:  # fmt: skip
+    """An edge with its alignment priority: similarity, then weight, then position."""
+    w = sum(qa.tokens[i].weight for i in q) + sum(ca.tokens[j].weight for j in c)
+    return _Edge(q, c, sim, how, cq, cc, (sim, w, -abs(q[0] - c[0])))
+
+
+_ALIGNABLE = (Kind.NAME, Kind.GENERIC)
+
+
+def _pair(a: Tok, b: Tok, schema: str) -> tuple[float, str, float, float] | None:
+    """Similarity of two single tokens, with how it was found and side credits."""
+    ka, kb = a.kind, b.kind
+    if ka <= Kind.GENERIC and kb <= Kind.GENERIC:
+        sim = token_similarity(a.text, b.text, a.script, b.script, a.native, b.native)
+        if (ka == Kind.GENERIC or kb == Kind.GENERIC) and sim < 1.0:
+            # Canonical spellings can drift apart ("motor" vs "mortars"): try the words.
+            sim = max(sim, token_similarity(a.raw, b.raw, a.script, b.script))
+        if sim < MIN_EDGE_SIM:
+            return None
+        c = credit(sim)
+        return sim, "token", c, c
+    if ka == Kind.LEGAL or kb == Kind.LEGAL:
+        if ka != kb or a.legal is None or b.legal is None:
+            # A promoted legal form (the whole name) may still meet its words.
+            if a.text == b.text:
+                return 1.0, "token", 1.0, 1.0
+            return None
+        if a.legal.key == b.legal.key:
+            return 1.0, "legal", 1.0, 1.0
+        if legal_forms_conflict(a.legal, b.legal):
+            return None
+        return LEGAL_SAME_CLASS_SIM, "legal", 0.8, 0.8
+    if ka == Kind.NUMBER or kb == Kind.NUMBER:
+        if a.text == b.text:
+            return 1.0, "token", 1.0, 1.0
+        if ka == kb:
+            # Series numbers of one family ("Fund VII" / "Fund VIII"): related.
+            return NUMBER_MISMATCH_SIM, "number", NUMBER_MISMATCH_CREDIT, NUMBER_MISMATCH_CREDIT
+        return None
+    if ka == Kind.INITIAL or kb == Kind.INITIAL:
+        if ka == kb:
+            return (1.0, "token", 1.0, 1.0) if a.text == b.text else None
+        if ka == Kind.INITIAL and b.text.startswith(a.text) and kb in _ALIGNABLE:
+            return INITIAL_SIM, "initial", 1.0, INITIAL_FULL_CREDIT
+        if kb == Kind.INITIAL and a.text.startswith(b.text) and ka in _ALIGNABLE:
+            return INITIAL_SIM, "initial", INITIAL_FULL_CREDIT, 1.0
+        return None
+    if ka in (Kind.PARTICLE, Kind.HONORIFIC) or kb in (Kind.PARTICLE, Kind.HONORIFIC):
+        if ka == kb and a.text == b.text:
+            return 1.0, "token", 1.0, 1.0
+        if ka in _ALIGNABLE or kb in _ALIGNABLE:
+            # "Abu" read as a name on one side and a particle on the other.
+            sim = 1.0 if a.text == b.text else 0.0
+            return (sim, "token", 1.0, 1.0) if sim else None
+        return None
+    sim = token_similarity(a.text, b.text, a.script, b.script, a.native, b.native)
+    if (ka == Kind.GENERIC or kb == Kind.GENERIC) and sim < 1.0:
+        # Canonical spellings can drift apart ("motor" vs "mortars"): try the words.
+        sim = max(sim, token_similarity(a.raw, b.raw, a.script, b.script))
+    if sim < MIN_EDGE_SIM:
+        return None
+    c = credit(sim)
+    return sim, "token", c, c
+
+
+_JOINABLE = (Kind.NAME, Kind.GENERIC, Kind.PARTICLE)
+
+
+def _single_edges(q: AnalyzedName, c: AnalyzedName, schema: str) -> tuple[list[_Edge], bool]:
+    """Edges between single tokens; also reports a legal-form conflict."""
+    edges: list[_Edge] = []
+    legal_conflict = False
+    ctoks = c.tokens
+    for i, a in enumerate(q.tokens):
+        ka = a.kind
+        wa = a.weight
+        for j, b in enumerate(ctoks):
+            if ka == b.kind and a.text == b.text and a.native == b.native:
+                how = "legal" if ka == Kind.LEGAL else "token"
+                edges.append(
+                    _Edge((i,), (j,), 1.0, how, 1.0, 1.0, (1.0, wa + b.weight, -abs(i - j)))
+                )
+                continue
+            hit = _pair(a, b, schema)
+            if hit is None:
+                if (
+                    ka == Kind.LEGAL
+                    and b.kind == Kind.LEGAL
+                    and a.legal
+                    and b.legal
+                    and legal_forms_conflict(a.legal, b.legal)
+                ):
+                    legal_conflict = True
+                continue
+            sim, how, cq, cc = hit
+            edges.append(_Edge((i,), (j,), sim, how, cq, cc, (sim, wa + b.weight, -abs(i - j))))
+    return edges, legal_conflict
+
+
+def _multi_edges(q: AnalyzedName, c: AnalyzedName, schema: str) -> list[_Edge]:
+    """Edges joining adjacent tokens or reading initialisms."""
+    edges: list[_Edge] = []
+    qt, ct = q.tokens, c.tokens
+    for side_joins, other, flip in ((c.joins, qt, False), (q.joins, ct, True)):
+        for idx, joined in side_joins:
+            for k, t in enumerate(other):
+                raw = t.raw
+                if (
+                    t.kind > Kind.GENERIC
+                    or len(raw) < len(joined) - 3
+                    # a joined form that matches starts alike (one letter may be lost)
+                    or (raw[:1] not in joined[:2] and joined[:1] not in raw[:2])
+                ):
+                    continue
+                sim = string_similarity(raw, joined)
+                if sim < JOIN_MIN_SIM:
+                    continue
+                cr = credit(sim)
+                if flip:
+                    edges.append(_edge(idx, (k,), sim, "join", cr, cr, q, c))
+                else:
+                    edges.append(_edge((k,), idx, sim, "join", cr, cr, q, c))
+    # Organisation initialisms: "HK" = "Hong Kong", "PLA" = "People's Liberation Army".
+    if schema != PERSON:
+        for side_acr, other, flip in ((c.acronyms, qt, False), (q.acronyms, ct, True)):
+            for k, t in enumerate(other):
+                if t.kind != Kind.NAME or not 2 <= len(t.text) <= 6 or not t.text.isalpha():
+                    continue
+                for idx, letters in side_acr:
+                    if letters == t.text:
+                        if flip:
+                            edges.append(_edge(idx, (k,), ACRONYM_SIM, "acronym", 0.9, 0.9, q, c))
+                        else:
+                            edges.append(_edge((k,), idx, ACRONYM_SIM, "acronym", 0.9, 0.9, q, c))
+    return edges
+
+
+def _complete(chosen: list[_Edge], q: AnalyzedName, c: AnalyzedName) -> bool:
+    """True when single tokens already explain every word well (no joins needed)."""
+    mq = [False] * len(q.tokens)
+    mc = [False] * len(c.tokens)
+    for e in chosen:
+        if e.sim >= 0.9:
+            for i in e.q:
+                mq[i] = True
+            for j in e.c:
+                mc[j] = True
+    return all(mq[k] or t.kind not in _JOINABLE for k, t in enumerate(q.tokens)) and all(
+        mc[k] or t.kind not in _JOINABLE for k, t in enumerate(c.tokens)
+    )
+
+
+def _align(edges: list[_Edge], nq: int, nc: int) -> list[_Edge]:
+    """Greedy one-to-one alignment: best similarity first, then heavier, then in order."""
+    used_q = [False] * nq
+    used_c = [False] * nc
+    chosen = []
+    edges.sort(key=_priority, reverse=True)
+    for e in edges:
+        eq, ec = e.q, e.c
+        if len(eq) == 1 and len(ec) == 1:
+            i, j = eq[0], ec[0]
+            if used_q[i] or used_c[j]:
+                continue
+            used_q[i] = used_c[j] = True
+        else:
+            if any(used_q[i] for i in eq) or any(used_c[j] for j in ec):
+                continue
+            for i in eq:
+                used_q[i] = True
+            for j in ec:
+                used_c[j] = True
+        chosen.append(e)
+        if len(chosen) >= nq or len(chosen) >= nc:
+            break
+    return chosen
+
+
+def _priority(e: _Edge) -> tuple[float, float, int]:
+    return e.order
+
+
+def _inversions(chosen: list[_Edge]) -> int:
+    order = sorted(chosen, key=lambda e: e.q[0])
+    pos = [e.c[0] for e in order]
+    return sum(1 for i in range(len(pos)) for j in range(i + 1, len(pos)) if pos[i] > pos[j])
+
+
+def _son_father(toks: tuple[Tok, ...]) -> tuple[int, int] | None:
+    """Positions of (son, father) in "X bin Y" (the first such pattern)."""
+    for k in range(1, len(toks) - 1):
+        t = toks[k]
+        if (
+            t.kind == Kind.PARTICLE
+            and t.text == "bin"
+            and toks[k - 1].kind == Kind.NAME
+            and toks[k + 1].kind == Kind.NAME
+        ):
+            return k - 1, k + 1
+    return None
+
+
+def compare_analyzed(q: AnalyzedName, c: AnalyzedName, *, explain: bool = True) -> NameScore:
+    """Score two analysed names (same schema); see the module docstring."""
+    schema = q.schema if q.schema != UNKNOWN else c.schema
+    expl: dict[str, Any] = {}
+    if explain:
+        expl = {
+            "query": q.original,
+            "candidate": c.original,
+            "schema": schema,
+            "query_normalized": q.normalized,
+            "candidate_normalized": c.normalized,
+        }
+    if not q.tokens or not c.tokens:
+        if explain:
+            expl.update(alignment=[], features={}, penalties=[], rule="empty_name")
+        return NameScore(0.0, expl)
+    if q.normalized == c.normalized and [t.native for t in q.tokens] == [
+        t.native for t in c.tokens
+    ]:
+        if explain:
+            expl.update(
+                alignment=[[t.text, t.text, 1.0, t.weight] for t in q.tokens],
+                features={"query_coverage": 1.0, "candidate_coverage": 1.0, "base": 1.0},
+                penalties=[],
+                rule="identical_normalized",
+            )
+        return NameScore(1.0, expl)
+
+    edges, legal_conflict = _single_edges(q, c, schema)
+    chosen = _align(edges, len(q.tokens), len(c.tokens))
+    if not _complete(chosen, q, c):
+        edges.extend(_multi_edges(q, c, schema))
+        chosen = _align(edges, len(q.tokens), len(c.tokens))
+    wq = q.total_weight
+    wc = c.total_weight
+    eq = ec = 0.0
+    matched_q = [False] * len(q.tokens)
+    matched_c = [False] * len(c.tokens)
+    distinctive_pair = False
+    for e in chosen:
+        for i in e.q:
+            eq += q.tokens[i].weight * e.credit_q
+            matched_q[i] = True
+        for j in e.c:
+            ec += c.tokens[j].weight * e.credit_c
+            matched_c[j] = True
+        if e.sim >= 0.65 and (
+            any(q.tokens[i].kind == Kind.NAME for i in e.q)
+            or any(c.tokens[j].kind == Kind.NAME for j in e.c)
+        ):
+            distinctive_pair = True
+    cov_q = min(1.0, eq / wq)
+    cov_c = min(1.0, ec / wc)
+    hi, lo = max(cov_q, cov_c), min(cov_q, cov_c)
+    base = hi * (1.0 - EXTRA_WEIGHT * (1.0 - lo))
+    penalties: list[dict[str, Any]] = []
+
+    def penalise(name: str, amount: float, reason: str) -> None:
+        penalties.append({"name": name, "amount": round(amount, 4), "reason": reason})
+
+    # Substitution: both sides keep distinctive words the other does not explain.
+    def unexplained(toks: tuple[Tok, ...], matched: list[bool], chosen_side: str) -> float:
+        total = 0.0
+        for k, t in enumerate(toks):
+            if not matched[k]:
+                if t.kind in (Kind.NAME, Kind.INITIAL):
+                    total += 1.0
+                elif t.kind == Kind.GENERIC:
+                    total += WEIGHTS[Kind.GENERIC]
+        # weakly similar aligned pairs are partial substitutions
+        for e in chosen:
+            idx = e.q if chosen_side == "q" else e.c
+            cr = e.credit_q if chosen_side == "q" else e.credit_c
+            if e.how == "token" and cr < 0.7:
+                total += sum(1.0 - cr for k in idx if toks[k].kind == Kind.NAME)
+        return total
+
+    sub = min(unexplained(q.tokens, matched_q, "q"), unexplained(c.tokens, matched_c, "c"))
+    if sub > 0:
+        penalise(
+            "substitution",
+            SUBSTITUTION_PENALTY * min(1.0, sub),
+            "each name has distinctive words the other does not explain",
+        )
+    if legal_conflict:
+        penalise("legal_form_conflict", LEGAL_CONFLICT_PENALTY, "incompatible legal forms")
+    name_edges = [e for e in chosen if e.how in ("token", "join", "initial")]
+    if _inversions(name_edges) > 0:
+        penalise("word_order", ORDER_PENALTY, "aligned words appear in a different order")
+    if schema == PERSON:
+        nq, nc = q.part_count, c.part_count
+        if min(nq, nc) == 1 and max(nq, nc) >= 2:
+            penalise("single_name", SINGLE_TOKEN_PENALTY, "a single name against a full name")
+        sf_q, sf_c = _son_father(q.tokens), _son_father(c.tokens)
+        if sf_q and sf_c:
+            pairs = {(e.q[0], e.c[0]) for e in chosen if len(e.q) == len(e.c) == 1}
+            if (sf_q[0], sf_c[1]) in pairs or (sf_q[1], sf_c[0]) in pairs:
+                penalise(
+                    "patronymic_swap",
+                    PATRONYMIC_SWAP_PENALTY,
+                    "the son's name of one is the father's name of the other ('X bin Y')",
+                )
+    score = base - sum(p["amount"] for p in penalties)
+    rule = "alignment"
+    if not distinctive_pair and (q.has_distinctive or c.has_distinctive):
+        if score > GENERIC_ONLY_CAP:
+            score = GENERIC_ONLY_CAP
+        rule = "generic_only_cap"
+    score = max(0.0, min(1.0, score))
+    if explain:
+        expl.update(
+            alignment=[
+                [
+                    " ".join(q.tokens[i].text for i in e.q),
+                    " ".join(c.tokens[j].text for j in e.c),
+                    round(e.sim, 4),
+                    round(
+                        (
+                            sum(q.tokens[i].weight for i in e.q)
+                            + sum(c.tokens[j].weight for j in e.c)
+                        )
+                        / 2,
+                        4,
+                    ),
+                ]
+                for e in sorted(chosen, key=lambda e: e.q[0])
+            ],
+            alignment_methods=[e.how for e in sorted(chosen, key=lambda e: e.q[0])],
+            unmatched_query=[t.text for k, t in enumerate(q.tokens) if not matched_q[k]],
+            unmatched_candidate=[t.text for k, t in enumerate(c.tokens) if not matched_c[k]],
+            features={
+                "query_coverage": round(cov_q, 4),
+                "candidate_coverage": round(cov_c, 4),
+                "base": round(base, 4),
+            },
+            penalties=penalties,
+            rule=rule,
+        )
+    return NameScore(round(score, 6), expl)
+
+
+_SLASH = re.compile(r"(?<=\w\w)\s*/\s*(?=\w\w)")
+
+
+def alternatives(name: str) -> list[str]:
+    """A name listing alternatives ("Al-Qa'ida/Islamic Army") and its parts.
+
+    Only a slash between words of two letters or more counts: "A/S" and "M/V"
+    stay whole.
+    """
+    parts = [p for p in _SLASH.split(name) if p.strip()]
+    return [name, *parts] if len(parts) > 1 else [name]
+
+
+def compare_names(query: str, candidate: str, schema: str | None = None) -> NameScore:
+    """Compare two names of the given schema (person, company, organisation,
+    vessel, aircraft, unknown/None; FtM names accepted in any case)."""
+    best: NameScore | None = None
+    for q in alternatives(query):
+        for c in alternatives(candidate):
+            result = compare_analyzed(analyze(q, schema), analyze(c, schema))
+            if best is None or result.score > best.score:
+                best = result
+    assert best is not None
+    return best
+
+
+_ = ORG  # kinds re-exported for callers that want them

@@ -1,0 +1,103 @@
+"""Similarity of two name tokens.
+
+Three views of a token are compared and the best one (discounted by how much
+information it keeps) wins:
+
+* the spelling, by optimal-string-alignment distance (Levenshtein plus adjacent
+  transpositions), normalised by the longer length. Jaro-Winkler is not used:
+  it rewards shared prefixes so much that "Lind" looks like "Lindemann";
+* a phonetic key that folds common transliteration variants (w/v, ph/f, kh/h,
+  zh/j, ou/u, o/u, y/i, doubled letters): Usama = Osama, Rouhani = Rohani;
+* for tokens transliterated from scripts that do not write (all) vowels
+  (Arabic, Hebrew, Brahmic scripts, Kana) against any other script: the
+  consonant skeleton (محمد -> "mhmd" meets Mohamed).
+
+Two tokens from the same non-Latin script are compared in that script: in Han
+or Hangul one character is a whole syllable, so 习近朋 is not 习近平 even though
+"jinpeng" and "jinping" differ by one Latin letter.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from rapidfuzz.distance import OSA
+
+from .normalize import LATIN, VOWEL_LOSSY
+
+__all__ = ["phonetic_key", "skeleton_key", "string_similarity", "token_similarity"]
+
+PHONETIC_DISCOUNT = 0.97  # equal phonetic keys but different spelling
+SKELETON_DISCOUNT = 0.9  # vowels are unknown on one side: less evidence
+
+_PHONETIC_RULES = [
+    ("tsch", "ch"), ("sch", "sh"), ("tch", "ch"), ("dzh", "j"), ("zh", "j"), ("dj", "j"),
+    ("kh", "h"), ("gh", "g"), ("ph", "f"), ("th", "t"), ("dh", "d"), ("ck", "k"),
+    ("q", "k"), ("x", "ks"), ("w", "v"), ("ou", "u"), ("oo", "u"), ("oe", "u"), ("ee", "i"),
+    ("ei", "i"), ("ey", "i"), ("ay", "ai"), ("y", "i"), ("o", "u"), ("z", "s"),
+]  # fmt: skip
+_C_NOT_H = re.compile(r"c(?!h)")
+_DOUBLE = re.compile(r"(.)\1+")
+
+
+@lru_cache(maxsize=200_000)
+def phonetic_key(text: str) -> str:
+    """Key equal for common transliteration variants of the same name."""
+    s = _C_NOT_H.sub("k", text)
+    for old, new in _PHONETIC_RULES:
+        if old in s:
+            s = s.replace(old, new)
+    return _DOUBLE.sub(r"\1", s)
+
+
+_SKEL_VOWELS = re.compile(r"(?<!^)[aeiouyw]|^[aeiou]")
+_SKEL_MAP = str.maketrans("pvwqgzc", "bffkkss")
+
+
+@lru_cache(maxsize=200_000)
+def skeleton_key(text: str, abjad: bool = False) -> str:
+    """Consonant skeleton: phonetic key without vowels, similar consonants merged.
+
+    For abjad tokens the letters w/v/y inside a word are vowel carriers too.
+    """
+    s = phonetic_key(text)
+    if abjad:
+        s = s[:1] + re.sub(r"[vwyi]", "", s[1:])
+    s = _SKEL_VOWELS.sub("", s)
+    s = s.translate(_SKEL_MAP)
+    return _DOUBLE.sub(r"\1", s)
+
+
+def string_similarity(a: str, b: str) -> float:
+    """Normalised OSA similarity in [0, 1]."""
+    if a == b:
+        return 1.0
+    return float(OSA.normalized_similarity(a, b))
+
+
+@lru_cache(maxsize=500_000)
+def token_similarity(
+    a: str, b: str, script_a: str = LATIN, script_b: str = LATIN, native_a: str = "",
+    native_b: str = "",
+) -> float:  # fmt: skip
+    """Similarity of two normalised tokens in [0, 1] (see module docstring)."""
+    if a == b and (script_a != script_b or native_a == native_b or not native_a):
+        return 1.0
+    if script_a == script_b and script_a != LATIN and native_a and native_b:
+        # Compare the letters actually written: in Han or Hangul one character is
+        # a whole syllable, in an abjad the transliteration adds nothing.
+        return string_similarity(native_a, native_b)
+    best = string_similarity(a, b)
+    if best < 1.0:
+        pa, pb = phonetic_key(a), phonetic_key(b)
+        if pa == pb:
+            best = max(best, PHONETIC_DISCOUNT)
+        else:
+            best = max(best, PHONETIC_DISCOUNT * string_similarity(pa, pb))
+    if (script_a in VOWEL_LOSSY) != (script_b in VOWEL_LOSSY):
+        sa = skeleton_key(a, script_a == "abjad")
+        sb = skeleton_key(b, script_b == "abjad")
+        if sa and sb:
+            best = max(best, SKELETON_DISCOUNT * string_similarity(sa, sb))
+    return best

@@ -1,0 +1,175 @@
+"""NameIndex behaviours: retrieval equals an exhaustive scan, hints, filters."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from registry.matching import DEFAULT_THRESHOLD, NameIndex
+from registry.matching.analysis import analyze
+from registry.matching.scorer import compare_analyzed
+
+PEOPLE = [
+    "Vladimir Vladimirovich PUTIN", "Sergey Viktorovich LAVROV", "Olaf SCHOLZ", "Angela MERKEL",
+    "Recep Tayyip ERDOGAN", "Bashar al-ASSAD", "Hafez al-ASSAD", "Rami MAKHLOUF", "Ihab MAKHLOUF",
+    "KIM Jong Un", "KIM Yong Chol", "Mohammed bin Salman", "Osama bin Laden", "Ali Akbar VELAYATI",
+    "Alexander LUKASHENKO", "Igor SECHIN", "Roman ABRAMOVICH", "Oleg DERIPASKA", "Alisher USMANOV",
+    "Viktor VEKSELBERG", "Yevgeny PRIGOZHIN", "Arkady ROTENBERG", "Boris ROTENBERG",
+    "Nikolai Platonovich PATRUSHEV", "Ramzan KADYROV", "Abdul Aziz NOORISTANI", "Mohammad ALI",
+    "Ali MOHAMMAD", "Ahmad HASSAN", "Hassan NASRALLAH", "Jean-Claude JUNCKER", "Olga BARANOVA",
+]  # fmt: skip
+COMPANIES = [
+    "Finder Technology Ltd", "Juhang Aviation Technology (Shenzhen) Co., Limited",
+    "Beijing Micropilot Flight Control Systems Co., Ltd.", "Beijing Pilot School",
+    "Sigma Technology Limited", "Sigma Trading LLC", "Gazprom Neft PJSC", "Rosneft Oil Company",
+    "Sberbank of Russia", "VTB Bank", "Tactical Missiles Corporation JSC", "Finder Systems GmbH",
+    "Shenzhen Jiasibo Technology Co., Ltd.", "Hong Kong Blue Ocean Limited", "Atlas Trading FZE",
+    "Mahan Air", "Islamic Revolutionary Guard Corps", "Al-Qaida", "Deutsche Bank AG",
+    "Crystalord Ltd", "Iskusstvo Krasoty LLC", "Micro Pilot Aviation Services",
+]  # fmt: skip
+VESSELS = ["Hellenic Spirit", "Lady Rania", "Victory 3", "Velikiy Novgorod"]
+
+
+def build() -> NameIndex:
+    idx = NameIndex()
+    for i, name in enumerate(PEOPLE):
+        idx.add(f"P{i}", name, entity_type="person", countries=["RU"] if i < 5 else ())
+    for i, name in enumerate(COMPANIES):
+        idx.add(f"C{i}", name, entity_type="company", countries=["CN"] if i < 3 else ())
+    for i, name in enumerate(VESSELS):
+        idx.add(f"V{i}", name, entity_type="vessel")
+    idx.add("P0", "PUTIN, Vladimir", name_kind="alias", entity_type="person")
+    idx.add("C1", "巨航航空科技（深圳）有限公司", name_kind="alias", entity_type="company")
+    return idx
+
+
+INDEX = build()
+ALL = [(f"P{i}", n, "person") for i, n in enumerate(PEOPLE)]
+ALL += [(f"C{i}", n, "company") for i, n in enumerate(COMPANIES)]
+ALL += [(f"V{i}", n, "vessel") for i, n in enumerate(VESSELS)]
+ALL += [("P0", "PUTIN, Vladimir", "person"), ("C1", "巨航航空科技（深圳）有限公司", "company")]
+
+
+def brute_force(query: str, schema: str | None) -> dict[str, float]:
+    """Best score per entity by scoring every listed name (each read with its own type)."""
+    best: dict[str, float] = {}
+    q = analyze(query, schema)
+    for eid, name, etype in ALL:
+        if schema is not None and etype != schema:
+            continue
+        score = compare_analyzed(q, analyze(name, etype), explain=False).score
+        if score >= DEFAULT_THRESHOLD and score > best.get(eid, -1.0):
+            best[eid] = score
+    return best
+
+
+def perturb(rng: random.Random, name: str) -> str:
+    words = name.replace(",", "").split()
+    op = rng.randrange(5)
+    if op == 0 and len(words) > 1:
+        words = words[1:] + words[:1]
+    elif op == 1:
+        w = rng.randrange(len(words))
+        word = words[w]
+        if len(word) > 4:
+            i = rng.randrange(1, len(word) - 1)
+            words[w] = word[:i] + word[i + 1 :]
+    elif op == 2:
+        w = rng.randrange(len(words))
+        word = words[w]
+        if len(word) > 3:
+            i = rng.randrange(len(word) - 1)
+            words[w] = word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+    elif op == 3:
+        return name.upper()
+    return " ".join(words)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_index_agrees_with_exhaustive_scan(seed: int) -> None:
+    rng = random.Random(seed)
+    for _ in range(25):
+        _eid, name, etype = rng.choice(ALL)
+        query = perturb(rng, name)
+        schema = rng.choice([etype, None])
+        expected = brute_force(query, schema)
+        got = INDEX.screen(query, entity_type=schema, limit=100)
+        got_scores = {m.entity_id: m.score for m in got}
+        assert got_scores.keys() == expected.keys(), query
+        for eid, score in expected.items():
+            assert got_scores[eid] == pytest.approx(score, abs=1e-6)
+
+
+SCREENS = [
+    ("Vladimir Putin", "person", "P0"),
+    ("PUTIN, Vladimir", None, "P0"),
+    ("V. Putin", "person", "P0"),
+    ("Finder Tech Co., Ltd.", "company", "C0"),
+    ("FINDER TECHNOLOGY LIMITED", None, "C0"),
+    ("Juhang Aviation Technology (Shenzhen) Co., Limited", "company", "C1"),
+    ("巨航航空科技（深圳）有限公司", "company", "C1"),
+    ("Beijing Micro-Pilot Flight Control Systems", "company", "C2"),
+    ("Sergei Lavrov", "person", "P1"),
+    ("Hellenic Spirit", "vessel", "V0"),
+]
+
+
+@pytest.mark.parametrize(("query", "schema", "expected"), SCREENS)
+def test_screen_finds_entity_first(query: str, schema: str | None, expected: str) -> None:
+    result = INDEX.screen(query, entity_type=schema)
+    assert result and result[0].entity_id == expected
+    assert result[0].score >= DEFAULT_THRESHOLD
+
+
+def test_one_match_per_entity_with_best_name() -> None:
+    result = INDEX.screen("Putin Vladimir", entity_type="person", limit=50)
+    ids = [m.entity_id for m in result]
+    assert len(ids) == len(set(ids))
+    assert result[0].entity_id == "P0"
+
+
+def test_type_hints() -> None:
+    assert not INDEX.screen("Hellenic Spirit", entity_type="person")
+    assert not INDEX.screen("Vladimir Putin", entity_type="vessel")
+    assert not INDEX.screen("Finder Technology Ltd", entity_type="person")
+    # company and organisation are compatible
+    assert INDEX.screen("Finder Technology Ltd", entity_type="organization")[0].entity_id == "C0"
+
+
+def test_country_conflict_lowers_score_and_is_explained() -> None:
+    plain = INDEX.screen("Vladimir Putin", entity_type="person")[0]
+    same = INDEX.screen("Vladimir Putin", entity_type="person", country="ru")[0]
+    other = INDEX.screen("Vladimir Putin", entity_type="person", country="FR", threshold=0.0)[0]
+    assert plain.score == same.score
+    assert other.score == pytest.approx(plain.score - 0.1)
+    assert "country" in other.explanation and "country" not in same.explanation
+    # unknown entity countries: no penalty
+    free = INDEX.screen("Rami Makhlouf", entity_type="person", country="FR")[0]
+    assert free.score == 1.0
+
+
+def test_allowed_ids_limit_threshold() -> None:
+    assert INDEX.screen("Vladimir Putin", allowed_ids={"P1"}) == []
+    assert INDEX.screen("Vladimir Putin", allowed_ids={"P0"})[0].entity_id == "P0"
+    many = INDEX.screen("Mohammad Ali", threshold=0.0, limit=3)
+    assert len(many) == 3
+    assert [m.score for m in many] == sorted((m.score for m in many), reverse=True)
+    assert all(m.score >= 0.95 for m in INDEX.screen("Mohammad Ali", threshold=0.95))
+
+
+def test_remove_and_readd() -> None:
+    idx = build()
+    assert idx.remove("P0")
+    assert all(m.entity_id != "P0" for m in idx.screen("Vladimir Putin"))
+    assert not idx.remove("P0")
+    idx.add("P0", "Vladimir Putin", entity_type="person")
+    assert idx.screen("Vladimir Putin")[0].entity_id == "P0"
+
+
+def test_near_misses_are_not_matched() -> None:
+    hits = {m.entity_id for m in INDEX.screen("Beijing Pilot School", entity_type="company")}
+    assert "C2" not in hits
+    hits = {m.entity_id for m in INDEX.screen("Finder Systems GmbH", entity_type="company")}
+    assert "C0" not in hits
+    assert INDEX.screen("Co., Ltd.", entity_type="company") == []
