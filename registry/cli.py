@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import click
 import sqlite_utils
@@ -89,6 +91,78 @@ def _load(db_path: str | None, paths: tuple[str, ...], dry_run: bool) -> LoadRep
 def load(paths: tuple[str, ...], dry_run: bool, db_path: str | None) -> None:
     """Load fixture files or folders, all or nothing; loading again changes nothing."""
     _print_report(_load(db_path, paths, dry_run))
+
+
+@main.command(name="screen")
+@click.argument("names_csv", type=click.File("r", encoding="utf-8-sig"))
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0, 1),
+    default=None,
+    help="A score at or above it is a match [default: the service's].",
+)
+@click.option(
+    "--min-score",
+    type=click.FloatRange(0, 1),
+    default=None,
+    help="Also list candidates down to this score.",
+)
+@click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True)
+@click.option("--jurisdiction", default=None)
+@click.option("--authority", default=None)
+@click.option("--program", default=None)
+@click.option("--include-delisted", is_flag=True)
+@click.option("--hide-false-positives", is_flag=True)
+@click.option("--as-of", default=None, help="Screen as the registry stood then.")
+@db_option
+def screen_cmd(names_csv: Any, db_path: str | None, **options: Any) -> None:
+    """Screen a CSV of names (column name; optional id, type, country).
+
+    Writes CSV to stdout, one row per name and match; progress on stderr.
+    """
+    import csv
+
+    from marshmallow import ValidationError
+
+    from schemas.api import ScreenOptionsArgs
+
+    from .api.screen import CSV_COLUMNS, _csv_rows
+    from .screening import IndexCache, ScreenOptions, screen
+
+    try:
+        args = ScreenOptionsArgs().load(
+            {k: v for k, v in options.items() if v not in (None, False)}
+        )
+    except ValidationError as exc:
+        raise click.UsageError(str(exc.messages)) from None
+    reader = csv.DictReader(names_csv)
+    reader.fieldnames = [f.strip().lower() for f in reader.fieldnames or []]
+    if "name" not in reader.fieldnames:
+        raise click.UsageError("The CSV header needs a 'name' column.")
+    rows = [
+        {
+            k: (v or "").strip() or None
+            for k, v in row.items()
+            if k in ("id", "name", "type", "country")
+        }
+        for row in reader
+    ]
+    opts = ScreenOptions(**{k: v for k, v in args.items()})
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    cache = IndexCache()
+    with _registry(db_path) as db:
+        started = time.monotonic()
+        cache.get(db, opts.as_of)
+        click.echo(f"index ready in {time.monotonic() - started:.1f}s", err=True)
+        with click.progressbar(length=len(rows), label="screening", file=sys.stderr) as bar:
+            for start in range(0, len(rows), 200):
+                chunk = rows[start : start + 200]
+                results = screen(db, cache, chunk, opts)
+                for result in results:
+                    result["index"] += start
+                writer.writerows(_csv_rows(results))
+                bar.update(len(chunk))
 
 
 @main.group()

@@ -38,6 +38,8 @@ class Settings:
     # Page size bounds for list endpoints.
     default_page_size: int = 50
     max_page_size: int = 500
+    # Names in one POST /screen request (JSON queries or CSV rows).
+    max_screen_batch: int = 10_000
     # Milliseconds a writer waits for another writer before failing cleanly.
     busy_timeout_ms: int = 10_000
     # Reads need an API key too (writes always do).
@@ -51,6 +53,7 @@ class Settings:
             max_body_bytes=_int("REGISTRY_MAX_BODY_BYTES", cls.max_body_bytes),
             default_page_size=_int("REGISTRY_DEFAULT_PAGE_SIZE", cls.default_page_size),
             max_page_size=_int("REGISTRY_MAX_PAGE_SIZE", cls.max_page_size),
+            max_screen_batch=_int("REGISTRY_MAX_SCREEN_BATCH", cls.max_screen_batch),
             busy_timeout_ms=_int("REGISTRY_BUSY_TIMEOUT_MS", cls.busy_timeout_ms),
             require_key_for_reads=_bool(
                 "REGISTRY_REQUIRE_KEY_FOR_READS", cls.require_key_for_reads

@@ -195,7 +195,7 @@ def list_entities(
         limit=args["limit"],
         cursor=args.get("cursor"),
     )
-    briefs = _designation_briefs(db, [r["id"] for r in rows], as_of)
+    briefs = designation_briefs(db, [r["id"] for r in rows], as_of)
     items = []
     for row in rows:
         row.pop("_key")
@@ -204,7 +204,7 @@ def list_entities(
     return Page(items, total, next_cursor)
 
 
-def _designation_briefs(
+def designation_briefs(
     db: sqlite_utils.Database, entity_ids: list[str], as_of: str | None
 ) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {}

@@ -452,3 +452,116 @@ class DecisionDetailSchema(DecisionSchema):
 
 
 DecisionPageSchema = page_of(DecisionSchema, "DecisionPage")
+
+
+# -- screening ----------------------------------------------------------------------------
+
+MAX_MATCHES = 100
+
+
+class ScreenOptionsArgs(Schema):
+    """Options shared by GET /screen, POST /screen and `registry screen`."""
+
+    threshold = fields.Float(
+        validate=validate.Range(min=0, max=1),
+        metadata=_doc(
+            "A score at or above it is a match (default: the service's documented threshold)."
+        ),
+    )
+    min_score = fields.Float(
+        validate=validate.Range(min=0, max=1),
+        metadata=_doc("Also list candidates down to this score, marked match=false."),
+    )
+    limit = fields.Integer(
+        load_default=10,
+        validate=validate.Range(min=1, max=MAX_MATCHES),
+        metadata=_doc("Matches per name."),
+    )
+    jurisdiction = _code("Only entities listed by this jurisdiction.")
+    authority = fields.String(validate=validate.Length(min=1, max=200))
+    program = fields.String(validate=validate.Length(min=1, max=300))
+    include_delisted = fields.Boolean(
+        load_default=False, metadata=_doc("Also entities whose listings have all ended.")
+    )
+    hide_false_positives = fields.Boolean(
+        load_default=False,
+        metadata=_doc("Leave out matches an analyst decided are false positives."),
+    )
+    as_of = _as_of()
+
+
+class ScreenGetArgs(ScreenOptionsArgs):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    type = fields.String(
+        validate=validate.OneOf(ENTITY_TYPES),
+        metadata=_doc("A person never matches a vessel, and so on."),
+    )
+    country = _code("A country that conflicts with the entity's lowers the score.")
+
+
+class ScreenQueryItemSchema(Schema):
+    id = fields.String(metadata=_doc("Your reference for the row, echoed back."))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    type = fields.String(validate=validate.OneOf(ENTITY_TYPES))
+    country = fields.String(validate=validate.Regexp(r"^[A-Za-z]{2}$"))
+
+
+class ScreenBatchSchema(ScreenOptionsArgs):
+    queries = fields.List(
+        fields.Raw(),
+        required=True,
+        metadata={
+            "description": "Names to screen, each {id, name, type, country}. A bad row gets "
+            "its own error in its result; the others are still screened.",
+            "items": {"$ref": "#/components/schemas/ScreenQueryItem"},
+        },
+    )
+
+
+class DecisionBriefSchema(Complete):
+    id = fields.String()
+    verdict = fields.String()
+    note = fields.String(allow_none=True)
+    actor = fields.String()
+    created_at = fields.String()
+
+
+class MatchSchema(Complete):
+    entity_id = fields.String()
+    name = fields.String(allow_none=True, metadata=_doc("The entity's primary name."))
+    matched_name = fields.String(metadata=_doc("The listed name or alias that matched."))
+    name_kind = fields.String()
+    score = fields.Float()
+    match = fields.Boolean(metadata=_doc("score >= threshold"))
+    explanation = fields.Dict(
+        metadata=_doc("Normalised forms, word alignment, feature contributions, penalties.")
+    )
+    entity = fields.Nested(EntitySummarySchema)
+    decision = fields.Nested(DecisionBriefSchema, allow_none=True)
+
+
+class ScreenErrorSchema(Complete):
+    message = fields.String()
+    errors = fields.List(fields.Nested(ProblemItemSchema))
+
+
+class ScreenResultSchema(Complete):
+    index = fields.Integer(metadata=_doc("Position of the row in the request."))
+    id = fields.Raw(allow_none=True)
+    query = fields.Raw()
+    matches = fields.List(fields.Nested(MatchSchema))
+    error = fields.Nested(ScreenErrorSchema, allow_none=True)
+
+
+class ScreenOneSchema(Complete):
+    query = fields.Raw()
+    threshold = fields.Float()
+    as_of = fields.String(allow_none=True)
+    matches = fields.List(fields.Nested(MatchSchema))
+
+
+class ScreenBatchResultSchema(Complete):
+    threshold = fields.Float()
+    as_of = fields.String(allow_none=True)
+    count = fields.Integer()
+    results = fields.List(fields.Nested(ScreenResultSchema))

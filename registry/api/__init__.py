@@ -9,7 +9,7 @@ from flask import Flask
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 
-from schemas.api import ProblemSchema
+from schemas.api import ProblemSchema, ScreenBatchSchema, ScreenQueryItemSchema
 
 from .errors import PROBLEM_JSON, register_error_handlers
 
@@ -28,7 +28,8 @@ class SecurityPlugin(BasePlugin):
             if path in PUBLIC_PATHS:
                 operation["security"] = []
                 continue
-            if method in SAFE_METHODS and not (path or "").startswith("/keys"):
+            read = method in SAFE_METHODS or (path == "/screen" and method == "post")
+            if read and not (path or "").startswith("/keys"):
                 # Open unless REGISTRY_REQUIRE_KEY_FOR_READS is set.
                 operation["security"] = [{}, {"bearerAuth": []}]
             else:
@@ -58,7 +59,7 @@ class RegistryApi(Api):
 
 
 def register_api(app: Flask) -> RegistryApi:
-    from . import decisions, entities, exports, keys, listings, meta
+    from . import decisions, entities, exports, keys, listings, meta, screen
 
     api = RegistryApi(app, spec_kwargs={"extra_plugins": [SecurityPlugin()]})
     api.spec.components.security_scheme(
@@ -76,8 +77,11 @@ def register_api(app: Flask) -> RegistryApi:
         listings.actions,
         listings.sources,
         meta.blp,
+        screen.blp,
         keys.blp,
         decisions.blp,
     ):
         api.register_blueprint(blueprint)
+    api.spec.components.schema("ScreenQueryItem", schema=ScreenQueryItemSchema)
+    api.spec.components.schema("ScreenBatch", schema=ScreenBatchSchema)
     return api

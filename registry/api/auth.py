@@ -17,6 +17,8 @@ from .common import get_db, settings
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 PUBLIC_ENDPOINTS = {"meta.healthz", "api-docs.openapi_json"}
 BLUEPRINT_SCOPES = {"keys": "admin"}
+# POST for its body, but a read: screening a list changes nothing.
+READ_ENDPOINTS = {"screen.screen_many"}
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="registry"'}
 
 
@@ -26,7 +28,7 @@ def scope_needed() -> str | None:
         return None  # routing errors (404, 405) and public views
     if request.blueprint in BLUEPRINT_SCOPES:
         return BLUEPRINT_SCOPES[request.blueprint]
-    if request.method in SAFE_METHODS:
+    if request.method in SAFE_METHODS or endpoint in READ_ENDPOINTS:
         return "read" if settings().require_key_for_reads else None
     return "write"
 

@@ -1,0 +1,251 @@
+"""/screen: one name (GET) or a whole list (POST, JSON or CSV) against the registry."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from flask import Response, current_app, request
+from marshmallow import ValidationError
+
+from schemas.api import (
+    ScreenBatchResultSchema,
+    ScreenBatchSchema,
+    ScreenGetArgs,
+    ScreenOneSchema,
+    ScreenOptionsArgs,
+)
+
+from ..exports import neutralise
+from ..matching import DEFAULT_THRESHOLD
+from ..problems import InputError, Problem
+from ..screening import IndexCache, ScreenOptions, screen
+from .common import Blueprint, get_db, settings
+from .errors import problems_from_webargs
+
+blp = Blueprint(
+    "screen",
+    __name__,
+    url_prefix="/screen",
+    description="Screen names against the registry (fuzzy matching)",
+)
+
+CSV_COLUMNS = (
+    "query_index",
+    "query_id",
+    "query_name",
+    "query_type",
+    "query_country",
+    "error",
+    "rank",
+    "entity_id",
+    "entity_name",
+    "matched_name",
+    "name_kind",
+    "score",
+    "match",
+    "decision",
+    "decision_note",
+    "jurisdictions",
+    "lists",
+)
+
+
+def index_cache() -> IndexCache:
+    cache: IndexCache = current_app.extensions.setdefault("registry_index", IndexCache())
+    return cache
+
+
+def _options(args: dict[str, Any]) -> ScreenOptions:
+    return ScreenOptions(
+        threshold=args.get("threshold", DEFAULT_THRESHOLD),
+        min_score=args.get("min_score"),
+        limit=args["limit"],
+        jurisdiction=args.get("jurisdiction"),
+        authority=args.get("authority"),
+        program=args.get("program"),
+        include_delisted=args["include_delisted"],
+        hide_false_positives=args["hide_false_positives"],
+        as_of=args.get("as_of"),
+    )
+
+
+@blp.route("", methods=["GET"])
+@blp.arguments(ScreenGetArgs, location="query")
+@blp.response(200, ScreenOneSchema)
+def screen_one(args: dict[str, Any]) -> dict[str, Any]:
+    """Screen one name; matches best first, each with its explanation."""
+    options = _options(args)
+    query = {"name": args["name"], "type": args.get("type"), "country": args.get("country")}
+    (result,) = screen(get_db(), index_cache(), [query], options)
+    if result["error"] is not None:
+        raise InputError(
+            [
+                Problem(e["message"], field=e.get("field"), location="query")
+                for e in result["error"]["errors"]
+            ]
+        )
+    return {
+        "query": result["query"],
+        "threshold": options.threshold,
+        "as_of": options.as_of,
+        "matches": result["matches"],
+    }
+
+
+@blp.route("", methods=["POST"])
+@blp.doc(
+    requestBody={
+        "required": True,
+        "description": "JSON {queries: [...], options}; or CSV (text/csv) with a header holding "
+        "name and optionally id, type, country, the options then in the query "
+        "string. Ask Accept: text/csv for a CSV answer, one row per match.",
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/ScreenBatch"}},
+            "text/csv": {"schema": {"type": "string"}},
+        },
+    }
+)
+@blp.response(200, ScreenBatchResultSchema)
+def screen_many(**_: Any) -> Any:
+    """Screen up to REGISTRY_MAX_SCREEN_BATCH names; results in input order."""
+    limit = settings().max_screen_batch
+    if request.mimetype == "text/csv":
+        options = _load(ScreenOptionsArgs(), request.args.to_dict(), "query")
+        queries = _read_csv(limit)
+    else:
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            raise InputError(
+                [
+                    Problem(
+                        "Send a JSON object {queries: [...]} or text/csv.",
+                        field="body",
+                        location="json",
+                    )
+                ]
+            )
+        options = _load(ScreenBatchSchema(), body, "json")
+        queries = options.pop("queries")
+        if len(queries) > limit:
+            raise InputError(
+                [
+                    Problem(
+                        f"Send at most {limit} names per request; this one has {len(queries)}.",
+                        field="queries",
+                        location="json",
+                    )
+                ]
+            )
+    opts = _options(options)
+    results = screen(get_db(), index_cache(), queries, opts)
+    if request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv":
+        return Response(_csv_answer(results), mimetype="text/csv")
+    return {
+        "threshold": opts.threshold,
+        "as_of": opts.as_of,
+        "count": len(results),
+        "results": results,
+    }
+
+
+def _load(schema: Any, data: dict[str, Any], location: str) -> dict[str, Any]:
+    try:
+        loaded: dict[str, Any] = schema.load(data)
+    except ValidationError as exc:
+        raise InputError(problems_from_webargs({location: exc.messages})) from None
+    if "queries" in loaded and not isinstance(loaded["queries"], list):
+        raise InputError([Problem("Give a list.", field="queries", location=location)])
+    return loaded
+
+
+def _read_csv(limit: int) -> list[dict[str, Any]]:
+    try:
+        text = request.get_data(cache=False).decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError([Problem("Send CSV as UTF-8.", field="body", location="csv")]) from None
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    if "name" not in header:
+        raise InputError(
+            [
+                Problem(
+                    "The CSV header needs a 'name' column (and optionally id, type, country).",
+                    field="name",
+                    location="csv",
+                )
+            ]
+        )
+    reader.fieldnames = header
+    rows: list[dict[str, Any]] = []
+    for row in reader:
+        if len(rows) >= limit:
+            raise InputError(
+                [Problem(f"Send at most {limit} rows per request.", field="rows", location="csv")]
+            )
+        rows.append(
+            {
+                k: (v or "").strip() or None
+                for k, v in row.items()
+                if k in ("id", "name", "type", "country")
+            }
+        )
+    return rows
+
+
+def _csv_answer(results: list[dict[str, Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    writer.writerows(_csv_rows(results))
+    return out.getvalue()
+
+
+def _csv_rows(results: list[dict[str, Any]]) -> list[list[str]]:
+    """One row per name and match (a name without matches gets one empty row)."""
+    rows = []
+    for result in results:
+        query = result["query"] if isinstance(result["query"], dict) else {}
+        head = [
+            result["index"],
+            result["id"],
+            query.get("name"),
+            query.get("type"),
+            query.get("country"),
+        ]
+        if result["error"]:
+            errors = "; ".join(e["message"] for e in result["error"]["errors"])
+            rows.append(_cells([*head, errors]))
+            continue
+        if not result["matches"]:
+            rows.append(_cells([*head, ""]))
+        for rank, match in enumerate(result["matches"], 1):
+            entity = match.get("entity") or {}
+            designations = entity.get("designations", [])
+            decision = match.get("decision") or {}
+            rows.append(
+                _cells(
+                    [
+                        *head,
+                        "",
+                        rank,
+                        match["entity_id"],
+                        match.get("name"),
+                        match["matched_name"],
+                        match["name_kind"],
+                        f"{match['score']:.4f}",
+                        str(match["match"]).lower(),
+                        decision.get("verdict"),
+                        decision.get("note"),
+                        "; ".join(sorted({d["jurisdiction"] for d in designations})),
+                        "; ".join(sorted({d["list"] for d in designations})),
+                    ]
+                )
+            )
+    return rows
+
+
+def _cells(values: list[Any]) -> list[str]:
+    cells = ["" if v is None else neutralise(str(v)) for v in values]
+    return cells + [""] * (len(CSV_COLUMNS) - len(cells))
