@@ -21,6 +21,9 @@ def best(client: FlaskClient, name: str, **params: str) -> list[tuple[str, float
     return [(m["entity_id"], m["score"]) for m in response.get_json()["matches"]]
 
 
+MICROPILOT = "beijing-micropilot-flight-control-systems-co-ltd"
+
+
 def test_listed_names_are_found_whatever_the_spelling(client: FlaskClient) -> None:
     cases = {
         "Finder Technology": "finder-technology-ltd",
@@ -29,8 +32,8 @@ def test_listed_names_are_found_whatever_the_spelling(client: FlaskClient) -> No
         "Fin\u200bder Technology": "finder-technology-ltd",  # zero-width space
         "巨航航空科技（深圳）有限公司": "juhang-aviation-technology-shenzhen-co-limited",
         "Juhang Aviation Tech (Shenzhen) Co Ltd": "juhang-aviation-technology-shenzhen-co-limited",
-        "Beijing Micro-Pilot Flight Control Systems": "beijing-micropilot-flight-control-systems-co-ltd",
-        "Maike Pute Aviation Electronic": "beijing-micropilot-flight-control-systems-co-ltd",
+        "Beijing Micro-Pilot Flight Control Systems": MICROPILOT,
+        "Maike Pute Aviation Electronic": MICROPILOT,
         "Denex Enterprises Ltd": "dennex-enterprises-limited",  # typo
         "Kaili Industrial (HK) Ltd.": "kaili-industrial-h-k-limited",
         "UNITED ELECTRONICS GROUP CO LTD": "united-electronics-group-company-limited",
