@@ -8,6 +8,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from registry.db import open_registry
+
 from .conftest import client_with_key, make_app
 
 NEW_ENTITY = {
@@ -159,6 +161,24 @@ def test_every_error_path_answers_problem_json(
             fields = [e.get("field") for e in body["errors"]]
             assert field in fields, (what, body["errors"])
             assert all(e["message"] for e in body["errors"]), what
+
+
+def test_a_busy_database_is_a_clean_retryable_503(
+    loaded_db_path: Path, keys: dict[str, str]
+) -> None:
+    client = client_with_key(make_app(loaded_db_path, busy_timeout_ms=100), keys["write"])
+    holder = open_registry(loaded_db_path)
+    holder.conn.execute("BEGIN IMMEDIATE")  # another writer, e.g. a long import
+    try:
+        response = client.post("/entities", json={**NEW_ENTITY, "id": "busy"})
+        assert response.status_code == 503
+        assert response.content_type == "application/problem+json"
+        assert response.headers["Retry-After"] == "5"
+        assert client.get("/entities/finder-technology-ltd").status_code == 200  # reads go on
+    finally:
+        holder.conn.execute("ROLLBACK")
+        holder.close()
+    assert client.post("/entities", json={**NEW_ENTITY, "id": "busy"}).status_code == 201
 
 
 def test_server_errors_are_problem_json_without_internals(loaded_db_path: Path) -> None:

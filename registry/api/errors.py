@@ -9,6 +9,7 @@ a field is at fault, `errors: [{location, field, message}]`.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any
 
 from flask import Flask, Response, json, request
@@ -109,6 +110,19 @@ def handle_input_error(error: InputError) -> Response:
     )
 
 
+def handle_database_busy(error: sqlite3.OperationalError) -> Response:
+    """Another writer held the database past the busy timeout: a clean, retryable
+    refusal rather than a failure. Other database errors are failures."""
+    if "locked" not in str(error) and "busy" not in str(error):
+        return handle_unexpected(error)
+    log.warning("database busy on %s %s", request.method, request.path)
+    return problem_response(
+        503,
+        detail="Another write (an import or a load) holds the database; try again shortly.",
+        headers={"Retry-After": "5"},
+    )
+
+
 def handle_unexpected(error: Exception) -> Response:
     log.error("unhandled error on %s %s", request.method, request.path, exc_info=error)
     return problem_response(500)
@@ -117,4 +131,5 @@ def handle_unexpected(error: Exception) -> Response:
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(InputError, handle_input_error)
+    app.register_error_handler(sqlite3.OperationalError, handle_database_busy)
     app.register_error_handler(Exception, handle_unexpected)
