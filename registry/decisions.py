@@ -69,17 +69,31 @@ def record_decision(
 
 def withdraw_decision(db: sqlite_utils.Database, decision_id: str, *, actor: str) -> None:
     with immediate(db):
-        cur = db.conn.execute(
-            "UPDATE decisions SET valid_to = ?, ended_by = 'withdrawn', ended_actor = ? "
-            "WHERE id = ? AND valid_to IS NULL",
-            (utcnow(), actor, decision_id),
-        )
-        if cur.rowcount != 1:
+        row = db.conn.execute(
+            "SELECT valid_to, ended_by FROM decisions WHERE id = ?", (decision_id,)
+        ).fetchone()
+        if row is None:
             raise InputError(
-                [Problem(f"No decision {decision_id!r} in force.", field="id", location="path")],
+                [Problem(f"No decision {decision_id!r}.", field="id", location="path")],
                 status=404,
                 title="Not Found",
             )
+        if row[0] is not None:
+            why = "was withdrawn" if row[1] == "withdrawn" else f"was superseded by {row[1]}"
+            raise InputError(
+                [
+                    Problem(
+                        f"Decision {decision_id!r} {why} at {row[0]}.", field="id", location="path"
+                    )
+                ],
+                status=409,
+                title="Conflict",
+            )
+        db.conn.execute(
+            "UPDATE decisions SET valid_to = ?, ended_by = 'withdrawn', ended_actor = ? "
+            "WHERE id = ?",
+            (utcnow(), actor, decision_id),
+        )
 
 
 def get_decision(db: sqlite_utils.Database, decision_id: str) -> dict[str, Any] | None:

@@ -47,8 +47,13 @@ def test_decisions_supersede_withdraw_and_keep_history(
     assert client.delete(f"/decisions/{second_id}").status_code == 204
     assert decisions_for(db, [pair]) == {}
     assert client.get("/decisions?entity=finder-technology-ltd").get_json()["total"] == 0
-    assert client.get(f"/decisions/{second_id}").get_json()["ended_by"] == "withdrawn"
-    assert client.delete(f"/decisions/{second_id}").status_code == 404
+    assert client.get(f"/decisions/{second_id}").status_code == 410
+    ended = client.get("/decisions?entity=finder-technology-ltd&include_ended=true").get_json()
+    assert [d["ended_by"] for d in ended["items"]] == [second_id, "withdrawn"]
+    assert client.delete(f"/decisions/{second_id}").status_code == 409  # already withdrawn
+    assert client.delete(f"/decisions/{first_id}").status_code == 409  # superseded
+    assert client.get(f"/decisions/{first_id}").status_code == 200  # superseded stays readable
+    assert client.delete("/decisions/dec-000000000000").status_code == 404
 
 
 def test_decisions_need_a_real_entity_and_verdict(client: FlaskClient) -> None:

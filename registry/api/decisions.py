@@ -55,6 +55,7 @@ def list_decisions(args: dict[str, Any]) -> dict[str, Any]:
 @blp.route("/<string:decision_id>", methods=["GET"])
 @blp.response(200, DecisionDetailSchema)
 @blp.alt_response(404, **problem("No such decision."))
+@blp.alt_response(410, **problem("The decision was withdrawn."))
 def get_decision(decision_id: str) -> dict[str, Any]:
     """A decision and the history of verdicts on its name and entity."""
     decision = decisions.get_decision(get_db(), decision_id)
@@ -64,12 +65,26 @@ def get_decision(decision_id: str) -> dict[str, Any]:
             status=404,
             title="Not Found",
         )
+    if decision["ended_by"] == "withdrawn":
+        raise InputError(
+            [
+                Problem(
+                    f"Decision {decision_id!r} was withdrawn at {decision['valid_to']}; "
+                    "GET /decisions?include_ended=true still lists it.",
+                    field="id",
+                    location="path",
+                )
+            ],
+            status=410,
+            title="Gone",
+        )
     return decision
 
 
 @blp.route("/<string:decision_id>", methods=["DELETE"])
 @blp.response(204)
-@blp.alt_response(404, **problem("No such decision in force."))
+@blp.alt_response(404, **problem("No such decision."))
+@blp.alt_response(409, **problem("The decision was already superseded or withdrawn."))
 def withdraw_decision(decision_id: str) -> Response:
     """Withdraw a decision; it stays in the history."""
     decisions.withdraw_decision(get_db(), decision_id, actor=actor())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response
+from flask import Response, g
 
 from schemas.api import KeyCreatedSchema, KeyCreateSchema, KeySchema
 
@@ -34,8 +34,23 @@ def create_key(args: dict[str, Any]) -> tuple[dict[str, Any], int]:
 @blp.route("/<string:key_id>", methods=["DELETE"])
 @blp.response(204)
 @blp.alt_response(404, **problem("No such active key."))
+@blp.alt_response(409, **problem("A key cannot revoke itself."))
 def revoke_key(key_id: str) -> Response:
-    """Revoke a key; requests with it are refused from now on."""
+    """Revoke a key; requests with it are refused from now on. A key cannot revoke
+    itself, so an admin cannot lock themselves out by mistake."""
+    current = g.get("api_key")
+    if current is not None and current.id == key_id:
+        raise InputError(
+            [
+                Problem(
+                    "A key cannot revoke itself; use another admin key.",
+                    field="id",
+                    location="path",
+                )
+            ],
+            status=409,
+            title="Conflict",
+        )
     if not keys.revoke_key(get_db(), key_id):
         raise InputError(
             [Problem(f"No active key {key_id!r}.", field="id", location="path")],
