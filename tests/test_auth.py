@@ -58,8 +58,6 @@ def test_admin_creates_lists_and_revokes_keys_over_http(app: Flask, keys: dict[s
     assert admin.delete(f"/keys/{created.get_json()['id']}").status_code == 404
     own_id = keys["admin"].split("_")[1]
     assert admin.delete(f"/keys/{own_id}").status_code == 409  # no locking yourself out
-    own_id = keys["admin"].split("_")[1]
-    assert admin.delete(f"/keys/{own_id}").status_code == 409  # no locking yourself out
 
 
 def test_cli_prints_the_key_once_and_stores_only_a_hash(tmp_path: Path) -> None:
