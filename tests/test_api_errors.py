@@ -112,6 +112,8 @@ def error_cases(
         ("unknown action", client.get("/actions/no-such-action"), 404, "id"),
         ("unknown source", client.get("/sources/no-such-source"), 404, "id"),
         ("unknown path", client.get("/no/such/path"), 404, None),
+        ("patch without body", client.patch("/entities/finder-technology-ltd"), 400, None),
+        ("export bad search", client.get("/entities.csv?q=%F4%8B%BB%8E%5B"), 400, "q"),
         ("patch unknown", client.patch("/entities/no-such-entity", json={"name": "x"}), 404, "id"),
         ("wrong method", client.delete("/sources"), 405, None),
         (

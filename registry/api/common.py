@@ -7,11 +7,13 @@ from typing import Any
 import flask_smorest
 import sqlite_utils
 from flask import current_app, g
-from marshmallow import RAISE
+from marshmallow import RAISE, ValidationError, missing
 from webargs.flaskparser import FlaskParser
 
 from ..config import Settings
 from ..db import connect
+
+_NO_BODY = object()
 
 
 class _Parser(FlaskParser):
@@ -23,6 +25,16 @@ class _Parser(FlaskParser):
         "query": RAISE,
         "querystring": RAISE,
     }
+
+    def load_json(self, req: Any, schema: Any) -> Any:
+        data = super().load_json(req, schema)
+        return _NO_BODY if data is missing else data
+
+    def pre_load(self, location_data: Any, *, schema: Any, req: Any, location: str) -> Any:
+        # webargs reads a missing body as {}: a PATCH without one would "succeed".
+        if location_data is _NO_BODY:
+            raise ValidationError("Send a JSON body (Content-Type: application/json).")
+        return super().pre_load(location_data, schema=schema, req=req, location=location)
 
 
 class Blueprint(flask_smorest.Blueprint):

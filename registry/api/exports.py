@@ -17,18 +17,26 @@ PAGE = 500
 
 
 def _entities(args: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every matching entity in detail. The first page is read before anything is
+    sent, so bad filters answer 400 instead of breaking a started stream."""
     db = get_db()
     as_of = args.pop("as_of", None)
-    cursor = None
-    while True:
-        page = queries.list_entities(db, {**args, "limit": PAGE, "cursor": cursor}, as_of)
-        for item in page.items:
-            detail = queries.get_entity(db, item["id"], as_of)
-            if detail is not None:
-                yield detail
-        if page.next_cursor is None:
-            return
-        cursor = page.next_cursor
+    page = queries.list_entities(db, {**args, "limit": PAGE, "cursor": None}, as_of)
+
+    def generate(page: queries.Page) -> Iterator[dict[str, Any]]:
+        db = get_db()  # the stream's own connection: the view's closes when it returns
+        while True:
+            for item in page.items:
+                detail = queries.get_entity(db, item["id"], as_of)
+                if detail is not None:
+                    yield detail
+            if page.next_cursor is None:
+                return
+            page = queries.list_entities(
+                db, {**args, "limit": PAGE, "cursor": page.next_cursor}, as_of
+            )
+
+    return generate(page)
 
 
 @blp.route("/entities.csv")
