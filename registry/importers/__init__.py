@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Protocol
 
 from .base import ImportFormatError, ParsedList, ParseWarning, Progress, Run
+from .bis import BisJson
+from .csl import CslCsv
 from .ofac import OfacCsv, OfacJson
 
 
@@ -27,7 +29,9 @@ class Importer(Protocol):
     def parse(self, paths: list[Path], run: Run) -> ParsedList: ...
 
 
-FORMATS: dict[str, Importer] = {importer.format: importer for importer in (OfacCsv(), OfacJson())}
+FORMATS: dict[str, Importer] = {
+    importer.format: importer for importer in (OfacCsv(), OfacJson(), CslCsv(), BisJson())
+}
 
 
 def parse(

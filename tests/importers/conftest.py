@@ -26,6 +26,8 @@ REAL = {
             "ofac_add_alt_mino6225/alt.csv",
         ],
     ),
+    "csl-csv": ("csl-csv", ["watchman/csl_2022-05/consolidated.csv"]),
+    "bis-json": ("bis-json", ["bis_nsfreg/bis_entity_list.json"]),
 }
 
 _cache: dict[str, ParsedList] = {}
