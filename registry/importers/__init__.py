@@ -19,7 +19,10 @@ from typing import Protocol
 from .base import ImportFormatError, ParsedList, ParseWarning, Progress, Run
 from .bis import BisJson
 from .csl import CslCsv
+from .eu import EuJson
 from .ofac import OfacCsv, OfacJson
+from .uk import UkCsv
+from .un import UnXml
 
 
 class Importer(Protocol):
@@ -30,7 +33,8 @@ class Importer(Protocol):
 
 
 FORMATS: dict[str, Importer] = {
-    importer.format: importer for importer in (OfacCsv(), OfacJson(), CslCsv(), BisJson())
+    importer.format: importer
+    for importer in (OfacCsv(), OfacJson(), CslCsv(), BisJson(), UkCsv(), EuJson(), UnXml())
 }
 
 

@@ -28,6 +28,9 @@ REAL = {
     ),
     "csl-csv": ("csl-csv", ["watchman/csl_2022-05/consolidated.csv"]),
     "bis-json": ("bis-json", ["bis_nsfreg/bis_entity_list.json"]),
+    "uk-csv": ("uk-csv", ["uk_covyr"]),
+    "eu-json": ("eu-json", ["eu_un_pakote/all.json"]),
+    "un-xml": ("un-xml", ["watchman/un_2026-02/UN_consolidated.xml"]),
 }
 
 _cache: dict[str, ParsedList] = {}
