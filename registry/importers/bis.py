@@ -124,6 +124,30 @@ def split_addresses(text: str | None, destination: str | None) -> list[Doc]:
     return out
 
 
+_LEGAL_FORM_START = re.compile(r"(?i)(ltd|limited|llc|inc|co|corp|gmbh|s\.?a|jsc|ojsc)\b")
+_NAME_DOT_NUMBER = re.compile(r"^(?P<name>.+?)\.\s+(?P<street>\d.*)$")
+
+
+def split_alias_address(text: str) -> tuple[str, str]:
+    """`Mike Davidovich, P.O. Box 242, St. Petersburg, Russia 196240` -> the name and the
+    address the eCFR parser left in an alias (the rest after a comma must hold a digit and
+    end with a country); other aliases come back whole."""
+    start = 0
+    while (cut := text.find(", ", start)) > 0:
+        rest, name = text[cut + 2 :], text[:cut].strip()
+        dotted = _NAME_DOT_NUMBER.match(name)  # "Glavgosekspertiza. 13 Demidova Street"
+        if (
+            (dotted or any(c.isdigit() for c in rest))
+            and not _LEGAL_FORM_START.match(rest)
+            and _address_country(rest)
+        ):
+            if dotted:
+                return dotted["name"], f"{dotted['street']}, {rest}"
+            return name, rest
+        start = cut + 2
+    return text, ""
+
+
 def _address_country(address: str) -> str | None:
     """The country an address ends with ("..., Sheung Wan, Hong Kong." -> HK)."""
     parts = [p.strip(" .") for p in address.split(",")]
@@ -131,10 +155,10 @@ def _address_country(address: str) -> str | None:
         words = part.split()
         # "Riga, Latvia 1004", "Beijing 100022 China", "Dubai U.A.E"
         for n in (len(words), 3, 2, 1):
-            for chunk in (" ".join(words[-n:]), " ".join(words[:n])):
-                code = country_code(chunk.strip(" .0123456789-")) if chunk else None
-                if code and not (len(chunk) == 2 and chunk.isupper()):
-                    return code
+            chunk = " ".join(words[-n:]).strip(" .0123456789-")
+            code = country_code(chunk) if chunk else None
+            if code and not (len(chunk) == 2 and chunk.isupper()):
+                return code
     return None
 
 
@@ -264,10 +288,18 @@ class BisJson:
         requirements: list[str] = []
         for entry in group:
             names += [alias(n, kind, source["id"]) for kind, n in entry.merged_aliases]
-            names += [alias(str(a), "aka", source["id"]) for a in entry.row.get("aliases") or ()]
-            for address in split_addresses(entry.address, entry.destination):
-                address["source"] = source["id"]
-                addresses.append(address)
+            spilled: list[str] = []
+            for text in entry.row.get("aliases") or ():
+                alias_name, others = split_name(str(text))
+                alias_name, address_part = split_alias_address(alias_name)
+                names.append(alias(alias_name, "aka", source["id"]))
+                names += [alias(n, kind, source["id"]) for kind, n in others]
+                if address_part and not entry.address:
+                    spilled.append(address_part)
+            for text in [entry.address] if entry.address else spilled:
+                for address in split_addresses(text, entry.destination):
+                    address["source"] = source["id"]
+                    addresses.append(address)
             for cite in entry.cites:
                 if cite.ref not in {c.ref for c in cites}:
                     cites.append(cite)

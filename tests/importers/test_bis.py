@@ -8,7 +8,12 @@ from pathlib import Path
 import pytest
 
 from registry.importers import ImportFormatError, parse
-from registry.importers.bis import citations, clean_requirement, split_name
+from registry.importers.bis import (
+    citations,
+    clean_requirement,
+    split_alias_address,
+    split_name,
+)
 
 from .conftest import by_id, expect_warning, real, write
 
@@ -37,6 +42,9 @@ def test_real_file() -> None:
     assert {"us-bis-entity-list:address-01.china", "us-bis-entity-list:address-01.turkey"} <= set(
         docs
     )
+    davidovich = docs["us-bis-entity-list:mikhail-davidovich"]
+    assert [n["name"] for n in davidovich["names"]] == ["Mike Davidovich"]
+    assert davidovich["addresses"][0]["full"] == "P.O. Box 242, St. Petersburg, Russia 196240"
     neft = docs["us-bis-entity-list:gazprom-neft"]
     assert neft["names"][0]["name"] == "Gazprom Neft OAO"
 
@@ -65,6 +73,23 @@ def test_bis_helpers() -> None:
         [("fka", "Esage Lab")],
     )
     assert split_name("Dennex Enterprises Limited") == ("Dennex Enterprises Limited", [])
+    # addresses the eCFR parser left in aliases
+    assert split_alias_address("Mike Davidovich, P.O. Box 242, St. Petersburg, Russia 196240") == (
+        "Mike Davidovich",
+        "P.O. Box 242, St. Petersburg, Russia 196240",
+    )
+    assert split_alias_address("Glavgosekspertiza. 13 Demidova Street, Sevastopol, Ukraine") == (
+        "Glavgosekspertiza",
+        "13 Demidova Street, Sevastopol, Ukraine",
+    )
+    assert split_alias_address("XYZ Co., Ltd., 12 Road, Beijing, China") == (
+        "XYZ Co., Ltd.",
+        "12 Road, Beijing, China",
+    )
+    assert split_alias_address("Huawei Technologies Co., Ltd.") == (
+        "Huawei Technologies Co., Ltd.",
+        "",
+    )
 
 
 def test_broken_rows(tmp_path: Path) -> None:
