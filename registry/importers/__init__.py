@@ -7,6 +7,22 @@
     parsed.warnings  # malformed rows that were skipped (strict=True raises instead)
 
 Pure Python: no Flask, no SQL. One module per format; `base` holds what they share.
+
+    format     dataset             files
+    ofac-csv   us-ofac-sdn         SDN.CSV (+ ALT.CSV, ADD.CSV, SDN_COMMENTS.CSV)
+               us-ofac-cons        CONS_PRIM.CSV (+ CONS_ALT, CONS_ADD, CONS_COMMENTS)
+    ofac-json  us-ofac-sdn         SDN JSON {uid, name, type, programs, alternateNames}
+                                   (+ ALT.CSV, ADD.CSV, SDN_COMMENTS.CSV)
+    csl-csv    us-csl              trade.gov consolidated.csv
+    bis-json   us-bis-entity-list  Entity List entries parsed from the eCFR
+    uk-csv     gb-hmt              subjects.csv + subject_{names,identifiers,countries,dobs}.csv
+    eu-json    eu-fsf              EU (+ UN) aggregate {metadata, entities}
+    un-xml     un-sc               UN Security Council consolidated.xml
+
+A folder stands for its files. Record ids are "<dataset>:<key>" (the list's own key:
+OFAC uid, UK reference, EU logicalId, UN reference number, CSL source + _id, BIS name),
+so the same entry keeps its id from one snapshot to the next; `snapshot_date` is the
+list's publication date where the files state it (the date a delisting takes effect).
 """
 
 from __future__ import annotations
@@ -23,6 +39,10 @@ from .eu import EuJson
 from .ofac import OfacCsv, OfacJson
 from .uk import UkCsv
 from .un import UnXml
+
+# Always present in ParsedList.stats; formats add their own (rows per source list, rows
+# of joined files that matched no entry, entries merged, duplicates dropped, ...).
+STAT_KEYS = ("rows", "records", "names", "aliases", "addresses", "identifiers", "skipped")
 
 
 class Importer(Protocol):
@@ -76,6 +96,8 @@ def parse(
         )
     result.warnings = run.warnings
     run.stats["warnings"] = len(run.warnings)
+    for key in STAT_KEYS:
+        run.stats.setdefault(key, 0)
     result.stats = dict(sorted(run.stats.items()))
     return result
 
