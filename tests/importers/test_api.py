@@ -1,0 +1,28 @@
+"""The public API: the format table and errors that do not depend on a format."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from registry.importers import FORMATS, ImportFormatError, parse
+
+
+def test_formats() -> None:
+    assert set(FORMATS) == {
+        "ofac-csv",
+        "ofac-json",
+        "csl-csv",
+        "bis-json",
+        "uk-csv",
+        "eu-json",
+        "un-xml",
+    }
+    with pytest.raises(ImportFormatError, match="Unknown format"):
+        parse("nope", [])
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ImportFormatError, match="no such file"):
+        parse("un-xml", [tmp_path / "absent.xml"])
