@@ -127,7 +127,7 @@ def _entity_where(args: Mapping[str, Any]) -> tuple[str, list[Any]]:
     return " AND ".join(conds), params
 
 
-def _page(
+def page_rows(
     db: sqlite_utils.Database,
     *,
     select: str,
@@ -137,13 +137,17 @@ def _page(
     params: list[Any],
     limit: int,
     cursor: str | None,
+    descending: bool = False,
 ) -> tuple[list[dict[str, Any]], int, str | None]:
+    """One page of rows in `key` order (keyset pagination: stable under writes).
+    `select` must name the key `_key`; the cursor is the last key of the page."""
     total = db.conn.execute(f"SELECT COUNT(*) FROM {table} WHERE {where}", params).fetchone()[0]
     after = decode_cursor(cursor)
-    page_where = where + (f" AND {key} > ?" if after is not None else "")
+    direction, compare = ("DESC", "<") if descending else ("ASC", ">")
+    page_where = where + (f" AND {key} {compare} ?" if after is not None else "")
     page_params = params + ([after] if after is not None else [])
     cur = db.conn.execute(
-        f"SELECT {select} FROM {table} WHERE {page_where} ORDER BY {key} LIMIT ?",
+        f"SELECT {select} FROM {table} WHERE {page_where} ORDER BY {key} {direction} LIMIT ?",
         [*page_params, limit + 1],
     )
     cols = [c[0] for c in cur.description]
@@ -157,7 +161,7 @@ def _page(
 
 def list_entities(db: sqlite_utils.Database, args: Mapping[str, Any]) -> Page:
     where, params = _entity_where(args)
-    rows, total, next_cursor = _page(
+    rows, total, next_cursor = page_rows(
         db,
         select="e.id AS _key, e.id, e.name, e.type, e.country, e.status, e.first_listed",
         table="entities e",
@@ -336,7 +340,7 @@ def list_designations(db: sqlite_utils.Database, args: Mapping[str, Any]) -> Pag
         conds.append("d.delisted_date IS NULL")
     elif args.get("status") == "delisted":
         conds.append("d.delisted_date IS NOT NULL")
-    rows, total, next_cursor = _page(
+    rows, total, next_cursor = page_rows(
         db,
         select="d.id AS _key, d.id, d.jurisdiction, d.authority, d.list, d.program, "
         "d.listed_date, d.delisted_date, d.conduct, d.legal_basis, d.reference, "
@@ -403,7 +407,7 @@ def list_actions(db: sqlite_utils.Database, args: Mapping[str, Any]) -> Page:
     if args.get("date_to"):
         conds.append("date_start <= ?")
         params.append(args["date_to"].isoformat())
-    rows, total, next_cursor = _page(
+    rows, total, next_cursor = page_rows(
         db,
         select="id AS _key, id, doc, created_at, updated_at",
         table="actions",
@@ -434,7 +438,7 @@ _SOURCE_COLUMNS = (
 
 def list_sources(db: sqlite_utils.Database, args: Mapping[str, Any]) -> Page:
     where, params = ("kind = ?", [args["kind"]]) if args.get("kind") else ("1 = 1", [])
-    rows, total, next_cursor = _page(
+    rows, total, next_cursor = page_rows(
         db,
         select=f"id AS _key, {_SOURCE_COLUMNS}",
         table="sources",
