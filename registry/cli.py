@@ -12,6 +12,8 @@ from typing import Any
 import click
 import sqlite_utils
 
+from schemas.api import IMPORT_FORMATS
+
 from .config import Settings
 from .db import open_registry
 from .loader import LoadReport, load_paths
@@ -212,6 +214,90 @@ def keys_revoke(key_id: str, db_path: str | None) -> None:
         click.echo(f"No active key {key_id}.", err=True)
         sys.exit(1)
     click.echo(f"Revoked {key_id}.")
+
+
+class _Progress:
+    """Progress of a long import on stderr: a live line on a terminal, a line
+    every few seconds in a log."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self.phase = ""
+        self.last = 0.0
+        self.started = time.monotonic()
+
+    def __call__(self, phase: str, done: int, total: int | None) -> None:
+        now = time.monotonic()
+        if phase != self.phase:
+            if self.phase and self.tty:
+                click.echo("", err=True)
+            self.phase, self.last = phase, 0.0
+        finished = total is not None and done >= total
+        if not finished and now - self.last < (0.2 if self.tty else 5.0):
+            return
+        self.last = now
+        share = f" ({100 * done // total}%)" if total else ""
+        text = f"{phase}: {done:,}{f'/{total:,}' if total else ''} rows{share}"
+        text += f" {now - self.started:.1f}s"
+        if self.tty:
+            click.echo(f"\r{text}", err=True, nl=finished)
+        else:
+            click.echo(text, err=True)
+
+
+@main.command(name="import")
+@click.option(
+    "--format",
+    "format_",
+    required=True,
+    type=click.Choice(IMPORT_FORMATS),
+    help="The layout of the files.",
+)
+@click.option("--strict", is_flag=True, help="A malformed row fails the import.")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@db_option
+def import_(format_: str, strict: bool, paths: tuple[str, ...], db_path: str | None) -> None:
+    """Import official list files as one snapshot of their list, all or nothing.
+
+    The last line reads added=N changed=N removed=N unchanged=N; removed entries
+    are delistings, kept in the registry with their history.
+    """
+    from .imports import run_import
+
+    with _registry(db_path) as db:
+        try:
+            result = run_import(
+                db,
+                format_,
+                [Path(p) for p in paths],
+                actor="cli",
+                strict=strict,
+                progress=_Progress(),
+            )
+        except InputError as exc:
+            click.echo("Nothing was written:", err=True)
+            for problem in exc.problems:
+                click.echo(f"  {problem}", err=True)
+            sys.exit(1)
+    for warning in result.warnings[:20]:
+        click.echo(f"warning: {warning['file']}:{warning['line']}: {warning['message']}", err=True)
+    if len(result.warnings) > 20:
+        click.echo(f"... and {len(result.warnings) - 20} more warnings", err=True)
+    elapsed = _seconds(result.started_at, result.finished_at)
+    click.echo(
+        f"run {result.run_id}: {result.format} -> dataset {result.dataset}, "
+        f"{sum(result.counts.as_dict().values()):,} records in {elapsed:.1f}s, "
+        f"{len(result.warnings)} warnings",
+        err=True,
+    )
+    click.echo(result.summary_line())
+
+
+def _seconds(start: str, end: str) -> float:
+    from datetime import datetime
+
+    fmt = "%Y-%m-%dT%H:%M:%S.%fZ"
+    return (datetime.strptime(end, fmt) - datetime.strptime(start, fmt)).total_seconds()
 
 
 @main.command()

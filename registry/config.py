@@ -35,6 +35,8 @@ class Settings:
     db_path: Path = field(default_factory=lambda: Path("data") / "registry.db")
     # Largest request body accepted (413 beyond it).
     max_body_bytes: int = 20 * 1024 * 1024
+    # Largest upload to POST /imports (official list files).
+    max_import_bytes: int = 256 * 1024 * 1024
     # Page size bounds for list endpoints.
     default_page_size: int = 50
     max_page_size: int = 500
@@ -51,6 +53,7 @@ class Settings:
         return cls(
             db_path=Path(os.environ.get("REGISTRY_DB") or cls().db_path),
             max_body_bytes=_int("REGISTRY_MAX_BODY_BYTES", cls.max_body_bytes),
+            max_import_bytes=_int("REGISTRY_MAX_IMPORT_BYTES", cls.max_import_bytes),
             default_page_size=_int("REGISTRY_DEFAULT_PAGE_SIZE", cls.default_page_size),
             max_page_size=_int("REGISTRY_MAX_PAGE_SIZE", cls.max_page_size),
             max_screen_batch=_int("REGISTRY_MAX_SCREEN_BATCH", cls.max_screen_batch),

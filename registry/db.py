@@ -375,3 +375,10 @@ def m004_decisions(db: sqlite_utils.Database) -> None:
         CREATE INDEX decisions_entity ON decisions(entity_id, created_at);
         """
     )
+
+
+@migrations()
+def m005_record_content_hash(db: sqlite_utils.Database) -> None:
+    # Imports compare what a list says, not which file or line said it last.
+    db.execute("ALTER TABLE records ADD COLUMN content_hash TEXT")
+    db.execute("UPDATE records SET content_hash = hash")

@@ -91,6 +91,28 @@ def doc_hash(doc: Any) -> str:
     return encode(doc)[1]
 
 
+_POINTERS = ("source", "locator")
+
+
+def content_hash(doc: Mapping[str, Any]) -> str:
+    """The hash of what a record says, without where it was last read: evidence
+    and part `source`/`locator` pointers are left out, official rows kept. Two
+    snapshots of a list give the same content hash for an unchanged entry."""
+
+    def strip(items: Any) -> list[Any]:
+        return [{k: v for k, v in i.items() if k not in _POINTERS} for i in items or []]
+
+    content = dict(doc)
+    for part in ("names", "identifiers", "addresses"):
+        if part in content:
+            content[part] = strip(content[part])
+    if "designations" in content:
+        content["designations"] = [
+            {**d, "evidence": strip(d.get("evidence"))} for d in content["designations"]
+        ]
+    return doc_hash(content)
+
+
 @dataclass(frozen=True)
 class MergeKeys:
     """What may tie a new record to an existing entity."""
@@ -253,9 +275,25 @@ def diff_docs(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None)
         old, new = before.get(key), after.get(key)
         if old == new:
             continue
-        if isinstance(old, list) or isinstance(new, list):
-            old_items = [dumps(i) for i in old or []]
-            new_items = [dumps(i) for i in new or []]
+        if _keyed(old) and _keyed(new) and (old or new):
+            # Designations have ids: say which changed and how, not remove-and-add.
+            before_by_id = {i["id"]: i for i in old or []}
+            after_by_id = {i["id"]: i for i in new or []}
+            out[key] = {
+                "added": [after_by_id[i] for i in after_by_id if i not in before_by_id],
+                "removed": [before_by_id[i] for i in before_by_id if i not in after_by_id],
+                "changed": {
+                    i: diff_docs(before_by_id[i], after_by_id[i])
+                    for i in after_by_id
+                    if i in before_by_id and before_by_id[i] != after_by_id[i]
+                },
+            }
+        elif isinstance(old, list) or isinstance(new, list):
+            # Compare what items say, not where they were read (see content_hash).
+            old_items = [dumps(_unpointed(i)) for i in old or []]
+            new_items = [dumps(_unpointed(i)) for i in new or []]
+            if sorted(old_items) == sorted(new_items):
+                continue
             out[key] = {
                 "added": [json.loads(i) for i in new_items if i not in old_items],
                 "removed": [json.loads(i) for i in old_items if i not in new_items],
@@ -263,3 +301,15 @@ def diff_docs(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None)
         else:
             out[key] = {"before": old, "after": new}
     return out
+
+
+def _keyed(items: Any) -> bool:
+    return items is None or (
+        isinstance(items, list) and all(isinstance(i, Mapping) and "id" in i for i in items)
+    )
+
+
+def _unpointed(item: Any) -> Any:
+    return (
+        {k: v for k, v in item.items() if k not in _POINTERS} if isinstance(item, Mapping) else item
+    )

@@ -29,6 +29,7 @@ from .records import (
     canonical_entity,
     choose_entity,
     compact,
+    content_hash,
     delist,
     dumps,
     encode,
@@ -109,6 +110,7 @@ class _Existing:
     version: int
     removed_at: str | None
     deleted_at: str | None
+    content_hash: str | None
 
 
 @dataclass
@@ -357,7 +359,9 @@ class Writer:
         progress: Callable[[int], None] | None = None,
     ) -> Counts:
         """Upsert records of one dataset by id. With `snapshot`, current records of
-        the dataset missing from `docs` are delisted (kept, with a delisted date)."""
+        the dataset missing from `docs` are delisted (kept, with a delisted date), and
+        a record counts as unchanged when its content is (see records.content_hash):
+        the evidence then keeps pointing at the file the content first came from."""
         counts = Counts()
         batch = _Batch()
         existing = self._existing_records([str(d["id"]) for d in docs])
@@ -367,6 +371,7 @@ class Writer:
             doc = canonical_entity(raw)
             record_id = doc["id"]
             payload, digest = encode(doc)
+            chash = content_hash(doc)
             old = existing.get(record_id)
             if old is not None and old.dataset != dataset:
                 raise WriteConflict(
@@ -382,13 +387,16 @@ class Writer:
                         entity_id,
                         payload,
                         digest,
+                        chash,
                         dumps(merge),
                         self.now,
                         self.now,
                     )
                 )
                 change, version = "added", 1
-            elif old.hash == digest and not old.deleted_at:
+            elif not old.deleted_at and (
+                old.content_hash == chash if snapshot is not None else old.hash == digest
+            ):
                 counts.add("unchanged")
                 continue
             else:
@@ -402,6 +410,7 @@ class Writer:
                     (
                         payload,
                         digest,
+                        chash,
                         version,
                         self.now,
                         old.removed_at if change == "changed" else None,
@@ -482,7 +491,8 @@ class Writer:
         for chunk in _chunks(ids):
             marks = ",".join("?" * len(chunk))
             for row in self.conn.execute(
-                f"SELECT id, dataset, entity_id, hash, version, removed_at, deleted_at "
+                f"SELECT id, dataset, entity_id, hash, version, removed_at, deleted_at, "
+                f"content_hash "
                 f"FROM records WHERE id IN ({marks})",
                 list(chunk),
             ):
@@ -581,13 +591,13 @@ class Writer:
                 [now, *chunk],
             )
         conn.executemany(
-            "INSERT INTO records (id, dataset, entity_id, doc, hash, merge, version, created_at, "
-            "updated_at) VALUES (?,?,?,?,?,?,1,?,?)",
+            "INSERT INTO records (id, dataset, entity_id, doc, hash, content_hash, merge, "
+            "version, created_at, updated_at) VALUES (?,?,?,?,?,?,?,1,?,?)",
             batch.new_records,
         )
         conn.executemany(
-            "UPDATE records SET doc = ?, hash = ?, version = ?, updated_at = ?, removed_at = ?, "
-            "deleted_at = NULL WHERE id = ?",
+            "UPDATE records SET doc = ?, hash = ?, content_hash = ?, version = ?, updated_at = ?, "
+            "removed_at = ?, deleted_at = NULL WHERE id = ?",
             batch.updated_records,
         )
         last_name = conn.execute("SELECT COALESCE(MAX(id), 0) FROM names").fetchone()[0]
@@ -655,7 +665,7 @@ class Writer:
             after = delist(json.loads(raw), snapshot.date, snapshot.evidence)
             payload, digest = encode(after)
             batch.updated_records.append(
-                (payload, digest, version + 1, self.now, self.now, record_id)
+                (payload, digest, content_hash(after), version + 1, self.now, self.now, record_id)
             )
             batch.close_parts.append(record_id)
             batch.close_history.append(record_id)

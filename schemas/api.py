@@ -565,3 +565,78 @@ class ScreenBatchResultSchema(Complete):
     as_of = fields.String(allow_none=True)
     count = fields.Integer()
     results = fields.List(fields.Nested(ScreenResultSchema))
+
+
+# -- imports --------------------------------------------------------------------------
+
+IMPORT_FORMATS = ("ofac-csv", "ofac-json", "csl-csv", "bis-json", "uk-csv", "eu-json", "un-xml")
+
+
+class ImportListArgs(PageArgs):
+    dataset = fields.String(validate=validate.Regexp(ID_PATTERN, error=ID_MESSAGE))
+    format = fields.String(validate=validate.OneOf(IMPORT_FORMATS))
+    status = fields.String(validate=validate.OneOf(("finished", "failed")))
+
+
+class ImportChangeArgs(PageArgs):
+    change = fields.String(
+        validate=validate.OneOf(("added", "changed", "removed")),
+        metadata=_doc("added includes relisted entries; removed are delistings."),
+    )
+
+
+class ImportFormSchema(Schema):
+    format = fields.String(required=True, validate=validate.OneOf(IMPORT_FORMATS))
+    strict = fields.Boolean(
+        load_default=False, metadata=_doc("A malformed row fails the import instead of a warning.")
+    )
+
+
+class ImportFilesSchema(Schema):
+    files = fields.List(
+        fields.Raw(metadata={"type": "string", "format": "binary"}),
+        required=True,
+        validate=validate.Length(min=1, max=20),
+        metadata=_doc("The list files, e.g. sdn.csv with alt.csv and add.csv."),
+    )
+
+
+class ImportFileSchema(Complete):
+    name = fields.String()
+    source = fields.String(metadata=_doc("Source id recorded for the file."))
+    checksum = fields.String(allow_none=True)
+    size = fields.Integer(allow_none=True)
+
+
+class ImportWarningSchema(Complete):
+    file = fields.String()
+    line = fields.Integer(allow_none=True)
+    message = fields.String()
+
+
+class ImportRunSchema(Complete):
+    id = fields.String(required=True)
+    format = fields.String()
+    dataset = fields.String()
+    status = fields.String()
+    started_at = fields.String()
+    finished_at = fields.String(allow_none=True)
+    actor = fields.String(allow_none=True)
+    files = fields.List(fields.Nested(ImportFileSchema))
+    counts = fields.Nested(
+        CountsSchema, metadata=_doc("Records added, changed, removed, unchanged.")
+    )
+    sources = fields.Nested(CountsSchema, allow_none=True)
+    stats = fields.Dict(keys=fields.String(), values=fields.Integer(), allow_none=True)
+    error = fields.String(allow_none=True)
+    warnings_count = fields.Integer()
+    warnings = fields.List(fields.Nested(ImportWarningSchema), metadata=_doc("The first 100."))
+
+
+class ImportChangeSchema(HistoryEntrySchema):
+    entity_id = fields.String()
+    name = fields.String(allow_none=True)
+
+
+ImportRunPageSchema = page_of(ImportRunSchema, "ImportRunPage")
+ImportChangePageSchema = page_of(ImportChangeSchema, "ImportChangePage")

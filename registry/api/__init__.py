@@ -59,7 +59,7 @@ class RegistryApi(Api):
 
 
 def register_api(app: Flask) -> RegistryApi:
-    from . import decisions, entities, exports, keys, listings, meta, screen
+    from . import decisions, entities, exports, imports, keys, listings, meta, screen
 
     api = RegistryApi(app, spec_kwargs={"extra_plugins": [SecurityPlugin()]})
     api.spec.components.security_scheme(
@@ -78,6 +78,7 @@ def register_api(app: Flask) -> RegistryApi:
         listings.sources,
         meta.blp,
         screen.blp,
+        imports.blp,
         keys.blp,
         decisions.blp,
     ):

@@ -1,0 +1,97 @@
+"""/imports: official list files imported over HTTP, the runs and what each changed."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from flask import request
+from werkzeug.utils import secure_filename
+
+from schemas.api import (
+    ImportChangeArgs,
+    ImportChangePageSchema,
+    ImportFilesSchema,
+    ImportFormSchema,
+    ImportListArgs,
+    ImportRunPageSchema,
+    ImportRunSchema,
+)
+
+from .. import imports
+from ..problems import InputError, Problem
+from .common import Blueprint, actor, get_db, settings
+
+blp = Blueprint(
+    "imports",
+    __name__,
+    url_prefix="/imports",
+    description="Imports of official lists, and what each changed",
+)
+
+
+@blp.before_request
+def _allow_list_sized_bodies() -> None:
+    # Official list files are larger than any other request body.
+    request.max_content_length = settings().max_import_bytes
+
+
+def _missing(run_id: str) -> InputError:
+    return InputError(
+        [Problem(f"No import run {run_id!r}.", field="id", location="path")],
+        status=404,
+        title="Not Found",
+    )
+
+
+@blp.route("", methods=["POST"])
+@blp.arguments(ImportFormSchema, location="form")
+@blp.arguments(ImportFilesSchema, location="files")
+@blp.response(201, ImportRunSchema)
+def create_import(form: dict[str, Any], upload: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    """Import list files (multipart: format, strict, files); all or nothing, recorded."""
+    with tempfile.TemporaryDirectory(prefix="registry-import-") as tmp:
+        paths, names = [], []
+        for index, storage in enumerate(upload["files"]):
+            name = secure_filename(storage.filename or "") or f"file-{index}"
+            path = Path(tmp) / f"{index:02d}" / name
+            path.parent.mkdir()
+            storage.save(path)
+            paths.append(path)
+            names.append(name)
+        result = imports.run_import(
+            get_db(), form["format"], paths, actor=actor(), strict=form["strict"], file_names=names
+        )
+    run = imports.get_run(get_db(), result.run_id)
+    return run or {}, 201
+
+
+@blp.route("", methods=["GET"])
+@blp.arguments(ImportListArgs, location="query")
+@blp.response(200, ImportRunPageSchema)
+def list_imports(args: dict[str, Any]) -> dict[str, Any]:
+    """Import runs, newest first."""
+    return imports.list_runs(get_db(), args).as_dict()
+
+
+@blp.route("/<string:run_id>")
+@blp.response(200, ImportRunSchema)
+@blp.alt_response(404, description="No such run.")
+def get_import(run_id: str) -> dict[str, Any]:
+    """One run: files with checksums, times, counts, warnings."""
+    run = imports.get_run(get_db(), run_id)
+    if run is None:
+        raise _missing(run_id)
+    return run
+
+
+@blp.route("/<string:run_id>/changes")
+@blp.arguments(ImportChangeArgs, location="query")
+@blp.response(200, ImportChangePageSchema)
+@blp.alt_response(404, description="No such run.")
+def list_changes(args: dict[str, Any], run_id: str) -> dict[str, Any]:
+    """Records the run added, changed or delisted, with what changed."""
+    if imports.get_run(get_db(), run_id) is None:
+        raise _missing(run_id)
+    return imports.list_changes(get_db(), run_id, args).as_dict()

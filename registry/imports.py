@@ -1,0 +1,289 @@
+"""Import runs: official list files into the registry, recorded, diffed, all or nothing.
+
+An import parses the files (`registry.importers`), then writes the whole list in
+one transaction as a snapshot of its dataset: entries new to the dataset are
+added, changed ones get a new version, and entries the list no longer holds are
+delisted (kept, with the delisting date and the file that shows it). The run
+itself (files, checksums, times, counts, warnings) is recorded, a failed one too.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from . import history
+from .db import immediate, utcnow
+from .importers import ImportFormatError, ParsedList, parse
+from .problems import InputError, Problem
+from .queries import Page, page_rows
+from .store import Counts, Snapshot, Writer
+
+# progress(phase, done, total): phase is "parse" or "write".
+Progress = Callable[[str, int, int | None], None]
+
+
+@dataclass
+class ImportResult:
+    run_id: str
+    format: str
+    dataset: str
+    status: str
+    started_at: str
+    finished_at: str
+    files: list[dict[str, Any]]
+    counts: Counts
+    sources: Counts = field(default_factory=Counts)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+    stats: dict[str, int] = field(default_factory=dict)
+
+    def summary_line(self) -> str:
+        c = self.counts
+        return f"added={c.added} changed={c.changed} removed={c.removed} unchanged={c.unchanged}"
+
+
+def new_run_id(now: str) -> str:
+    stamp = now.replace("-", "").replace(":", "").replace("T", "t").split(".")[0].lower()
+    return f"imp-{stamp}-{secrets.token_hex(3)}"
+
+
+def run_import(
+    db: sqlite_utils.Database,
+    format: str,
+    paths: Sequence[str | Path],
+    *,
+    actor: str = "import",
+    strict: bool = False,
+    progress: Progress | None = None,
+    file_names: Sequence[str] | None = None,
+) -> ImportResult:
+    """Parse and write one list. Raises InputError for files the format cannot
+    read (the failed run is still recorded)."""
+    started = utcnow()
+    run_id = new_run_id(started)
+    file_paths = [Path(p) for p in paths]
+    names = list(file_names) if file_names else [p.name for p in file_paths]
+    try:
+        parsed = parse(
+            format,
+            file_paths,
+            strict=strict,
+            progress=(lambda done, total: progress("parse", done, total)) if progress else None,
+        )
+    except ImportFormatError as exc:
+        _record_failure(db, run_id, format, "", names, started, actor, str(exc))
+        raise InputError(
+            [Problem(str(exc), field="files", location="file")], title="Unreadable list file"
+        ) from None
+    except KeyError:
+        raise InputError([Problem(f"Unknown format {format!r}.", field="format")]) from None
+    files = _file_entries(parsed, names)
+    try:
+        with immediate(db):
+            now = utcnow()
+            writer = Writer(db, now=now, actor=f"{actor}:{run_id}", run_id=run_id)
+            source_counts = writer.write_sources(parsed.sources)
+            counts = writer.write_records(
+                parsed.dataset,
+                parsed.records,
+                snapshot=Snapshot(
+                    date=parsed.snapshot_date or now[:10],
+                    evidence=_absence_evidence(parsed, names, now),
+                ),
+                progress=(lambda done: progress("write", done, len(parsed.records)))
+                if progress
+                else None,
+            )
+            writer.finish()
+            result = ImportResult(
+                run_id=run_id,
+                format=format,
+                dataset=parsed.dataset,
+                status="finished",
+                started_at=started,
+                finished_at=utcnow(),
+                files=files,
+                counts=counts,
+                sources=source_counts,
+                stats=dict(parsed.stats),
+                warnings=[
+                    {"file": w.file, "line": w.line, "message": w.message} for w in parsed.warnings
+                ],
+            )
+            _insert_run(db, result, actor)
+    except Exception as exc:
+        _record_failure(
+            db,
+            run_id,
+            format,
+            parsed.dataset,
+            names,
+            started,
+            actor,
+            f"{type(exc).__name__}: {exc}",
+        )
+        raise
+    return result
+
+
+def _file_entries(parsed: ParsedList, names: Sequence[str]) -> list[dict[str, Any]]:
+    entries = []
+    for name, source in zip(names, parsed.sources, strict=False):
+        entries.append(
+            {
+                "name": name,
+                "source": source["id"],
+                "checksum": source.get("checksum"),
+                "size": source.get("size"),
+            }
+        )
+    return entries
+
+
+def _absence_evidence(parsed: ParsedList, names: Sequence[str], now: str) -> dict[str, Any]:
+    listed_on = parsed.snapshot_date or f"imported {now[:10]}"
+    return {
+        "source": parsed.sources[0]["id"],
+        "locator": ", ".join(names),
+        "note": f"No longer in the list ({listed_on}): absent from {', '.join(names)}.",
+    }
+
+
+def _insert_run(
+    db: sqlite_utils.Database, result: ImportResult, actor: str, error: str | None = None
+) -> None:
+    counts = {**result.counts.as_dict(), "sources": result.sources.as_dict(), "stats": result.stats}
+    db.conn.execute(
+        "INSERT INTO import_runs (id, format, dataset, files, started_at, finished_at, status, "
+        "counts, warnings, actor) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        (
+            result.run_id,
+            result.format,
+            result.dataset,
+            json.dumps(result.files),
+            result.started_at,
+            result.finished_at,
+            result.status,
+            json.dumps(counts if error is None else {"error": error}),
+            json.dumps(result.warnings),
+            actor,
+        ),
+    )
+
+
+def _record_failure(
+    db: sqlite_utils.Database,
+    run_id: str,
+    format: str,
+    dataset: str,
+    names: Sequence[str],
+    started: str,
+    actor: str,
+    error: str,
+) -> None:
+    result = ImportResult(
+        run_id=run_id,
+        format=format,
+        dataset=dataset or "-",
+        status="failed",
+        started_at=started,
+        finished_at=utcnow(),
+        files=[{"name": n} for n in names],
+        counts=Counts(),
+    )
+    with immediate(db):
+        _insert_run(db, result, actor, error=error)
+
+
+# -- reading runs and their changes ---------------------------------------------------
+
+
+def run_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    counts = json.loads(row["counts"]) if row["counts"] else {}
+    warnings = json.loads(row["warnings"]) if row["warnings"] else []
+    return {
+        "id": row["id"],
+        "format": row["format"],
+        "dataset": row["dataset"],
+        "status": row["status"],
+        "started_at": row["started_at"],
+        "finished_at": row["finished_at"],
+        "actor": row["actor"],
+        "files": json.loads(row["files"]),
+        "counts": {
+            k: counts[k] for k in ("added", "changed", "removed", "unchanged") if k in counts
+        },
+        "sources": counts.get("sources"),
+        "stats": counts.get("stats"),
+        "error": counts.get("error"),
+        "warnings_count": len(warnings),
+        "warnings": warnings[:100],
+    }
+
+
+CHANGE_KINDS = {
+    "added": ("added", "relisted", "restored"),
+    "changed": ("changed",),
+    "removed": ("removed", "deleted"),
+}
+
+
+def list_runs(db: sqlite_utils.Database, args: Mapping[str, Any]) -> Page:
+    conds, params = ["1 = 1"], []
+    for key in ("dataset", "format", "status"):
+        if args.get(key):
+            conds.append(f"{key} = ?")
+            params.append(args[key])
+    rows, total, next_cursor = page_rows(
+        db,
+        select="id AS _key, *",
+        table="import_runs",
+        key="id",
+        where=" AND ".join(conds),
+        params=params,
+        limit=args["limit"],
+        cursor=args.get("cursor"),
+        descending=True,
+    )
+    return Page([run_row(r) for r in rows], total, next_cursor)
+
+
+def get_run(db: sqlite_utils.Database, run_id: str) -> dict[str, Any] | None:
+    cur = db.conn.execute("SELECT * FROM import_runs WHERE id = ?", (run_id,))
+    cols = [c[0] for c in cur.description]
+    row = cur.fetchone()
+    return run_row(dict(zip(cols, row, strict=True))) if row else None
+
+
+def list_changes(db: sqlite_utils.Database, run_id: str, args: Mapping[str, Any]) -> Page:
+    """What one import run changed, record by record, with field-level diffs."""
+    conds = ["object_type = 'record'", "run_id = ?"]
+    params: list[Any] = [run_id]
+    if args.get("change"):
+        kinds = CHANGE_KINDS[args["change"]]
+        conds.append(f"change IN ({','.join('?' * len(kinds))})")
+        params += list(kinds)
+    rows, total, next_cursor = page_rows(
+        db,
+        select="printf('%012d', id) AS _key, object_type, object_id, entity_id, dataset, "
+        "version, change, at, actor, run_id, doc",
+        table="history",
+        key="printf('%012d', id)",
+        where=" AND ".join(conds),
+        params=params,
+        limit=args["limit"],
+        cursor=args.get("cursor"),
+    )
+    items = []
+    for row in rows:
+        item = history.entry(db, row)
+        item["entity_id"] = row["entity_id"]
+        item["name"] = (item["after"] or item["before"] or {}).get("name")
+        items.append(item)
+    return Page(items, total, next_cursor)
