@@ -8,7 +8,6 @@ editing them is a conflict.
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from collections.abc import Mapping
@@ -19,7 +18,7 @@ from marshmallow import ValidationError
 
 from schemas import EntitySchema
 
-from .db import immediate, utcnow
+from .db import current_docs, immediate, utcnow
 from .loader import FixtureDoc, apply_fixtures, problems_from_messages
 from .problems import InputError, Problem
 from .store import Writer
@@ -37,7 +36,7 @@ def _not_found(entity_id: str) -> InputError:
 
 def _record(db: sqlite_utils.Database, record_id: str) -> dict[str, Any] | None:
     row = db.conn.execute(
-        "SELECT id, dataset, entity_id, doc, deleted_at FROM records WHERE id = ?", (record_id,)
+        "SELECT id, dataset, entity_id, deleted_at FROM records WHERE id = ?", (record_id,)
     ).fetchone()
     if row is None:
         return None
@@ -45,8 +44,8 @@ def _record(db: sqlite_utils.Database, record_id: str) -> dict[str, Any] | None:
         "id": row[0],
         "dataset": row[1],
         "entity_id": row[2],
-        "doc": json.loads(row[3]),
-        "deleted_at": row[4],
+        "deleted_at": row[3],
+        "doc": current_docs(db.conn, [record_id]).get(record_id, {}),
     }
 
 

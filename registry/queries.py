@@ -283,8 +283,10 @@ def _records(db: sqlite_utils.Database, entity_id: str, as_of: str | None) -> li
     if as_of is None:
         rows = _rows(
             db.conn.execute(
-                "SELECT id, dataset, merge, created_at, updated_at, removed_at, doc FROM records "
-                "WHERE entity_id = ? AND deleted_at IS NULL ORDER BY id != ?, id",
+                "SELECT r.id, r.dataset, r.merge, r.created_at, r.updated_at, r.removed_at, "
+                "h.doc FROM records r JOIN history h ON h.object_type = 'record' "
+                "AND h.object_id = r.id AND h.valid_to IS NULL "
+                "WHERE r.entity_id = ? AND r.deleted_at IS NULL ORDER BY r.id != ?, r.id",
                 (entity_id, entity_id),
             )
         )

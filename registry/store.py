@@ -11,7 +11,6 @@ import writes tens of thousands of records in one transaction.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ import sqlite_utils
 
 from schemas.fields import date_bounds
 
-from .db import bump_generation
+from .db import bump_generation, current_docs
 from .names import identifier_key, name_key
 from .records import (
     ExistingRecord,
@@ -184,15 +183,17 @@ class _Merger:
         missing = sorted(r for r in record_ids if r not in self.docs)
         for chunk in _chunks(missing):
             marks = ",".join("?" * len(chunk))
-            for rid, eid, dataset, doc, deleted in self.conn.execute(
-                f"SELECT id, entity_id, dataset, doc, deleted_at FROM records "
-                f"WHERE id IN ({marks})",
+            rows = self.conn.execute(
+                f"SELECT id, entity_id, dataset, deleted_at FROM records WHERE id IN ({marks})",
                 list(chunk),
-            ):
+            ).fetchall()
+            docs = current_docs(self.conn, [r[0] for r in rows if not r[3]])
+            for rid, eid, dataset, _ in rows:
+                doc = docs.get(rid)
                 self.docs[rid] = (
                     None
-                    if deleted or dataset == self.dataset
-                    else ExistingRecord(rid, eid, dataset, merge_keys(json.loads(doc)))
+                    if doc is None or dataset == self.dataset
+                    else ExistingRecord(rid, eid, dataset, merge_keys(doc))
                 )
         return [c for r in sorted(record_ids) if (c := self.docs.get(r)) is not None]
 
@@ -591,14 +592,14 @@ class Writer:
                 [now, *chunk],
             )
         conn.executemany(
-            "INSERT INTO records (id, dataset, entity_id, doc, hash, content_hash, merge, "
-            "version, created_at, updated_at) VALUES (?,?,?,?,?,?,?,1,?,?)",
-            batch.new_records,
+            "INSERT INTO records (id, dataset, entity_id, hash, content_hash, merge, "
+            "version, created_at, updated_at) VALUES (?,?,?,?,?,?,1,?,?)",
+            [(*row[:3], *row[4:]) for row in batch.new_records],
         )
         conn.executemany(
-            "UPDATE records SET doc = ?, hash = ?, content_hash = ?, version = ?, updated_at = ?, "
+            "UPDATE records SET hash = ?, content_hash = ?, version = ?, updated_at = ?, "
             "removed_at = ?, deleted_at = NULL WHERE id = ?",
-            batch.updated_records,
+            [row[1:] for row in batch.updated_records],
         )
         last_name = conn.execute("SELECT COALESCE(MAX(id), 0) FROM names").fetchone()[0]
         conn.executemany(
@@ -654,15 +655,18 @@ class Writer:
         self, batch: _Batch, dataset: str, present: set[str], snapshot: Snapshot
     ) -> Counts:
         counts = Counts()
-        rows = self.conn.execute(
-            "SELECT id, entity_id, doc, version FROM records WHERE dataset = ? "
-            "AND removed_at IS NULL AND deleted_at IS NULL",
-            (dataset,),
-        ).fetchall()
-        for record_id, entity_id, raw, version in rows:
-            if record_id in present:
-                continue
-            after = delist(json.loads(raw), snapshot.date, snapshot.evidence)
+        rows = [
+            row
+            for row in self.conn.execute(
+                "SELECT id, entity_id, version FROM records WHERE dataset = ? "
+                "AND removed_at IS NULL AND deleted_at IS NULL",
+                (dataset,),
+            ).fetchall()
+            if row[0] not in present
+        ]
+        docs = current_docs(self.conn, [row[0] for row in rows])
+        for record_id, entity_id, version in rows:
+            after = delist(docs[record_id], snapshot.date, snapshot.evidence)
             payload, digest = encode(after)
             batch.updated_records.append(
                 (payload, digest, content_hash(after), version + 1, self.now, self.now, record_id)
@@ -704,13 +708,9 @@ class Writer:
                     members[eid].append((rid, self.written_docs[rid]))
                 else:
                     unread.append((rid, eid))
-            for sub in _chunks(unread):
-                ids = [rid for rid, _ in sub]
-                owner = dict(sub)
-                for rid, raw in self.conn.execute(
-                    f"SELECT id, doc FROM records WHERE id IN ({','.join('?' * len(ids))})", ids
-                ):
-                    members[owner[rid]].append((rid, json.loads(raw)))
+            owner = dict(unread)
+            for rid, doc in current_docs(self.conn, owner).items():
+                members[owner[rid]].append((rid, doc))
             rows = []
             for eid, records in members.items():
                 if records:
