@@ -139,6 +139,19 @@ def merge_keys(doc: Mapping[str, Any]) -> MergeKeys:
     return MergeKeys(identifiers, names, entity_countries(doc), str(doc.get("type", "unknown")))
 
 
+# Lists file Hong Kong and Macau addresses under China or on their own: for
+# deciding whether two records share a country, they do.
+COUNTRY_FAMILIES = {"CN": {"CN", "HK", "MO"}, "HK": {"CN", "HK"}, "MO": {"CN", "MO"}}
+
+
+def with_related_countries(countries: Iterable[str]) -> frozenset[str]:
+    """The countries, plus those a list may file the same place under."""
+    out: set[str] = set()
+    for country in countries:
+        out |= COUNTRY_FAMILIES.get(country, {country})
+    return frozenset(out)
+
+
 def entity_countries(doc: Mapping[str, Any]) -> frozenset[str]:
     countries = {doc["country"]} if doc.get("country") else set()
     countries.update(a["country"] for a in doc.get("addresses", []) if a.get("country"))
@@ -204,7 +217,10 @@ def choose_entity(
         if "person" in (keys.type, cand.keys.type):
             continue
         names = sorted(keys.names & cand.keys.names)
-        countries = sorted(keys.countries & cand.keys.countries)
+        countries = sorted(
+            (keys.countries & with_related_countries(cand.keys.countries))
+            | (cand.keys.countries & with_related_countries(keys.countries))
+        )
         if names and countries:
             by_name.append(
                 (

@@ -23,6 +23,7 @@ from .decisions import decisions_for
 from .matching import DEFAULT_THRESHOLD, NameIndex
 from .problems import Problem
 from .queries import designation_briefs, valid
+from .records import with_related_countries
 
 ENTITY_TYPES = ("person", "company", "organisation", "vessel", "aircraft", "unknown")
 
@@ -117,12 +118,13 @@ def build_index(db: sqlite_utils.Database, as_of: str | None = None) -> BuiltInd
         info = entities.get(entity_id)
         if info is None:
             continue
+        # A Hong Kong address is in China: neither hint conflicts with the other.
         index.add(
             entity_id,
             name,
             name_kind=kind,
             entity_type=info[0],
-            countries=countries.get(entity_id, ()),
+            countries=with_related_countries(countries.get(entity_id, ())),
         )
         count += 1
     active = frozenset(eid for eid, (_, _, status) in entities.items() if status == "active")
