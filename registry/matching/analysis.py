@@ -280,15 +280,17 @@ def _joins(toks: tuple[Tok, ...], max_len: int = 3) -> list[tuple[tuple[int, ...
 
 
 def _acronyms(toks: tuple[Tok, ...]) -> list[tuple[tuple[int, ...], str]]:
-    """Initials of adjacent runs of >= 2 words (function words skipped)."""
-    out = []
+    """Initials of adjacent runs of 2-6 words (function words skipped)."""
+    out: list[tuple[tuple[int, ...], str]] = []
     n = len(toks)
     for i in range(n):
         if toks[i].kind not in _ALIGNABLE or not toks[i].text:
             continue
         letters = toks[i].text[0]
         idx = [i]
-        for j in range(i + 1, min(n, i + 8)):
+        for j in range(i + 1, n):
+            if len(idx) >= 6:
+                break
             t = toks[j]
             if t.kind == Kind.PARTICLE:
                 continue

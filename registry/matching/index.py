@@ -63,9 +63,10 @@ from .scorer import (
     EXTRA_WEIGHT,
     INITIAL_FULL_CREDIT,
     SINGLE_TOKEN_PENALTY,
+    ScoreDetail,
     alternatives,
-    compare_analyzed,
     credit,
+    score_detail,
 )
 from .similarity import phonetic_key, skeleton_key, token_similarity
 
@@ -90,6 +91,7 @@ _HITS_CACHE_SIZE = 50_000
 # Only words at least this similar bring candidate names (credit 0.5 = similarity
 # 0.62); fainter hits still count in the estimate of names found otherwise.
 _NAMES_MIN_CREDIT = 0.5
+_MAX_SPECIAL = 200  # joined forms / initialisms shared by more names are not used to retrieve
 _MIN_EDGE_SIM = 0.55
 
 _COMPATIBLE = {
@@ -137,25 +139,17 @@ class _Entry:
 
 
 def _deletions(word: str, depth: int) -> set[str]:
-    out = {word}
-    frontier = {word}
-    for _ in range(depth):
-        nxt = set()
-        for w in frontier:
-            if len(w) <= 2:
-                continue
-            for k in range(len(w)):
-                nxt.add(w[:k] + w[k + 1 :])
-        out |= nxt
-        frontier = nxt
+    if depth == 0 or len(word) <= 2:
+        return {word}
+    out = {word[:k] + word[k + 1 :] for k in range(len(word))}
+    out.add(word)
     return out
 
 
 def _depth(word: str) -> int:
-    n = len(word)
-    if n < 3:
-        return 0
-    return 1 if n < 9 else 2
+    # One deletion each side finds every pair within one edit (or one adjacent
+    # transposition); longer words also meet through their phonetic key.
+    return 1 if len(word) >= 3 else 0
 
 
 class NameIndex:
@@ -179,9 +173,6 @@ class NameIndex:
         self._skel_keys: dict[str, list[int]] = {}
         self._joins: dict[str, list[int]] = {}  # joined adjacent words -> entries
         self._acronyms: dict[str, list[int]] = {}  # org initialisms -> entries
-        # vocabulary ids of the words behind each joined form / initialism
-        self._join_vids: dict[str, set[int]] = {}
-        self._acronym_vids: dict[str, set[int]] = {}
         self._hits_cache: dict[tuple[str, str, str, bool], _WordHits] = {}
 
     # ------------------------------------------------------------------ build
@@ -255,21 +246,19 @@ class NameIndex:
             self._postings[vid].append(eid)
             if w / comparable >= _DOMINANT_SHARE:
                 self._dominant[vid].append(eid)
-        vid_at = {}
-        k = 0
-        for pos, tok in enumerate(analyzed.tokens):
-            if tok.kind in (Kind.NAME, Kind.GENERIC):
-                vid_at[pos] = vids[k]
-                k += 1
-        for idx, joined in analyzed.joins:
-            self._joins.setdefault(joined, []).append(eid)
-            self._join_vids.setdefault(joined, set()).update(vid_at[p] for p in idx if p in vid_at)
-        for idx, letters in analyzed.acronyms:
-            if 3 <= len(letters) <= 6:
-                self._acronyms.setdefault(letters, []).append(eid)
-                self._acronym_vids.setdefault(letters, set()).update(
-                    vid_at[p] for p in idx if p in vid_at
-                )
+        joins = self._joins
+        for _idx, joined in analyzed.joins:
+            if joined in joins:
+                joins[joined].append(eid)
+            else:
+                joins[joined] = [eid]
+        acronyms = self._acronyms
+        for _idx, letters in analyzed.acronyms:
+            if len(letters) >= 3:
+                if letters in acronyms:
+                    acronyms[letters].append(eid)
+                else:
+                    acronyms[letters] = [eid]
 
     def _vid(self, text: str, script: str, native: str) -> int:
         key = (text, script, native)
@@ -281,11 +270,19 @@ class NameIndex:
         self._vocab_tok.append(key)
         self._postings.append([])
         self._dominant.append([])
+        dk = self._del_keys
         for d in _deletions(text, _depth(text)):
-            self._del_keys.setdefault(d, []).append(vid)
+            if d in dk:
+                dk[d].append(vid)
+            else:
+                dk[d] = [vid]
         phon = phonetic_key(text)
+        pk = self._phon_keys
         for d in _deletions(phon, 1 if len(phon) >= 5 else 0):
-            self._phon_keys.setdefault(d, []).append(vid)
+            if d in pk:
+                pk[d].append(vid)
+            else:
+                pk[d] = [vid]
         skel = skeleton_key(text, script == "abjad")
         if skel:
             self._skel_keys.setdefault(skel, []).append(vid)
@@ -369,7 +366,7 @@ class NameIndex:
         qschema = canonical_schema(entity_type)
         allowed_schemas = _COMPATIBLE[qschema]
         qcountry = country.upper() if country else None
-        best: dict[int, tuple[float, int]] = {}
+        best: dict[int, tuple[float, int, ScoreDetail]] = {}
         queries = {}
         for alt in alternatives(name):
             for schema in self._schemas_for(qschema):
@@ -385,21 +382,22 @@ class NameIndex:
                     continue
                 if allowed_ids is not None and self._entity_ids[ent] not in allowed_ids:
                     continue
-                score = compare_analyzed(qa, entry.analyzed, explain=False).score
+                prev = best.get(ent)
+                if prev is not None and prev[0] >= 1.0:
+                    continue  # this entity already has a perfect name
+                detail = score_detail(qa, entry.analyzed)
+                score = detail.score
                 if qcountry and self._country_conflict(ent, qcountry):
                     score = max(0.0, score - COUNTRY_MISMATCH_PENALTY)
                 if score < threshold:
                     continue
-                prev = best.get(ent)
                 if prev is None or score > prev[0]:
-                    best[ent] = (score, eid)
+                    best[ent] = (score, eid, detail)
         ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0]))[:limit]
         out = []
-        for ent, (score, eid) in ranked:
+        for ent, (score, eid, detail) in ranked:
             entry = self._entries[eid]
-            qa = self._query_for(queries, entry)
-            result = compare_analyzed(qa, entry.analyzed, explain=True)
-            expl = dict(result.explanation)
+            expl = detail.explanation()
             if qcountry and self._country_conflict(ent, qcountry):
                 expl["country"] = {
                     "query": qcountry,
@@ -418,18 +416,6 @@ class NameIndex:
     def _schemas_for(qschema: str) -> list[str]:
         # An untyped query is read once, with both person and organisation rules.
         return [qschema]
-
-    @staticmethod
-    def _query_for(queries: dict[tuple[str, str], AnalyzedName], entry: _Entry) -> AnalyzedName:
-        if len(queries) == 1:
-            return next(iter(queries.values()))
-        best = None
-        for qa in queries.values():
-            cand = compare_analyzed(qa, entry.analyzed, explain=False).score
-            if best is None or cand > best[0]:
-                best = (cand, qa)
-        assert best is not None
-        return best[1]
 
     def _candidates(self, qa: AnalyzedName, threshold: float) -> list[int]:
         """Entries whose optimistic estimate can reach `threshold`."""
@@ -473,19 +459,33 @@ class NameIndex:
         # words behind them count as hits of the query word.
         for k in comparable:
             t = toks[k]
-            found = [(self._joins.get(t.raw), self._join_vids.get(t.raw), 1.0)]
+            found = [(self._joins.get(t.raw), t.raw, 1.0, False)]
             if qa.schema != PERSON and len(t.text) >= 3:
-                found.append((self._acronyms.get(t.text), self._acronym_vids.get(t.text), 0.9))
-            for entries, vids, cr in found:
-                if entries and vids:
-                    cand.update(entries)
-                    merged = hits[k] = dict(hits[k])
-                    for vid in vids:
-                        if cr > merged.get(vid, 0.0):
-                            merged[vid] = cr
+                found.append((self._acronyms.get(t.text), t.text, 0.9, True))
+            for listed, key, cr, acronym in found:
+                if not listed or len(listed) > _MAX_SPECIAL:
+                    continue
+                cand.update(listed)
+                merged = hits[k] = dict(hits[k])
+                for vid in self._vids_behind(listed, key, acronym):
+                    if cr > merged.get(vid, 0.0):
+                        merged[vid] = cr
         if not cand:
             return []
         return self._estimate(qa, comparable, hits, cand, threshold)
+
+    def _vids_behind(self, listed: list[int], key: str, acronym: bool) -> set[int]:
+        """Vocabulary ids of the words that form `key` (joined or initials) in names."""
+        out: set[int] = set()
+        for eid in listed:
+            entry = self._entries[eid]
+            an = entry.analyzed
+            positions = [p for p, t in enumerate(an.tokens) if t.kind in (Kind.NAME, Kind.GENERIC)]
+            vid_at = dict(zip(positions, entry.vids, strict=True))
+            for idx, text in an.acronyms if acronym else an.joins:
+                if text == key:
+                    out.update(vid_at[p] for p in idx if p in vid_at)
+        return out
 
     @staticmethod
     def _single_hit_hopeless(qa: AnalyzedName, distinctive: list[int], threshold: float) -> bool:
@@ -530,17 +530,20 @@ class NameIndex:
             for vid, cr in hits[k].items():
                 by_vid.setdefault(vid, []).append((pos, cr))
         nq = len(comparable)
-        unresolved_q = sum(weights) * _UNRESOLVED_CREDIT
         base_q = q_free * _FREE_CREDIT
+        n_initials = sum(1 for t in toks if t.kind == Kind.INITIAL)
         for eid in cand:
             entry = entries[eid]
             qbest = [0.0] * nq
             ec = entry.free_weight * _FREE_CREDIT
+            unresolved_w = 0.0  # weight of the name's words no query word hit
+            unresolved_n = 0
             distinctive = False
             for v, w, v_name in zip(entry.vids, entry.vid_weights, entry.vid_names, strict=True):
                 found = by_vid.get(v)
                 if found is None:
-                    ec += w * unresolved_e
+                    unresolved_w += w
+                    unresolved_n += 1
                     continue
                 best = 0.0
                 for pos, cr in found:
@@ -553,11 +556,20 @@ class NameIndex:
                 ec += w * best
             if not distinctive and (q_distinctive or entry.name_count):
                 continue  # only generic words in common: capped far below any threshold
-            eq = base_q + unresolved_q
+            eq = base_q
+            q_unresolved_w = 0.0
+            q_unresolved_n = 0
             for pos in range(nq):
                 b = qbest[pos]
                 if b > 0.0:
-                    eq += weights[pos] * (b - _UNRESOLVED_CREDIT)
+                    eq += weights[pos] * b
+                else:
+                    q_unresolved_w += weights[pos]
+                    q_unresolved_n += 1
+            # Words left unhit on one side can only be explained (weakly) by words
+            # left over on the other: each word explains at most one word.
+            ec += unresolved_e * min(unresolved_w, q_unresolved_n + n_initials)
+            eq += _UNRESOLVED_CREDIT * min(q_unresolved_w, unresolved_n)
             cq = eq / wq
             cc = ec / entry.total_weight
             hi, lo = (cq, cc) if cq >= cc else (cc, cq)

@@ -85,9 +85,11 @@ _INVISIBLE = dict.fromkeys(
 
 
 def _strip_invisible(text: str) -> str:
-    text = text.translate(_INVISIBLE)
     if text.isascii():
+        if text.isprintable():
+            return text
         return "".join(c if c >= " " and c != "\x7f" else " " for c in text)
+    text = text.translate(_INVISIBLE)
     out = []
     for c in text:
         cat = unicodedata.category(c)
