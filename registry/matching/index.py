@@ -114,13 +114,41 @@ class Match:
     explanation: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
-@dataclass(frozen=True, slots=True)
 class _WordHits:
-    """What one query word finds: vocabulary ids -> credit, and the names behind them."""
+    """What one query word finds: vocabulary ids -> credit, and (lazily) the names
+    behind them."""
 
-    hits: dict[int, float]
-    names: set[int]  # names containing any of the hit words
-    dominant: set[int]  # names in which a hit word dominates
+    __slots__ = ("_dominant", "_index", "_names", "hits")
+
+    def __init__(self, index: NameIndex, hits: dict[int, float]) -> None:
+        self._index = index
+        self.hits = hits
+        self._names: set[int] | None = None
+        self._dominant: set[int] | None = None
+
+    @property
+    def names(self) -> set[int]:
+        """Names containing any of the (similar enough) hit words."""
+        if self._names is None:
+            postings = self._index._postings
+            names: set[int] = set()
+            for vid, cr in self.hits.items():
+                if cr >= _NAMES_MIN_CREDIT:
+                    names.update(postings[vid])
+            self._names = names
+        return self._names
+
+    @property
+    def dominant(self) -> set[int]:
+        """Names in which a hit word dominates."""
+        if self._dominant is None:
+            dominant = self._index._dominant
+            out: set[int] = set()
+            for vid, cr in self.hits.items():
+                if cr >= _NAMES_MIN_CREDIT:
+                    out.update(dominant[vid])
+            self._dominant = out
+        return self._dominant
 
 
 @dataclass(slots=True)
@@ -170,7 +198,8 @@ class NameIndex:
         self._dominant: list[list[int]] = []
         self._del_keys: dict[str, list[int]] = {}
         self._phon_keys: dict[str, list[int]] = {}
-        self._skel_keys: dict[str, list[int]] = {}
+        self._skel_all: dict[str, list[int]] = {}  # skeleton -> every word
+        self._skel_lossy: dict[str, list[int]] = {}  # skeleton -> words of vowel-less scripts
         self._joins: dict[str, list[int]] = {}  # joined adjacent words -> entries
         self._acronyms: dict[str, list[int]] = {}  # org initialisms -> entries
         self._hits_cache: dict[tuple[str, str, str, bool], _WordHits] = {}
@@ -285,7 +314,9 @@ class NameIndex:
                 pk[d] = [vid]
         skel = skeleton_key(text, script == "abjad")
         if skel:
-            self._skel_keys.setdefault(skel, []).append(vid)
+            self._skel_all.setdefault(skel, []).append(vid)
+            if script in VOWEL_LOSSY:
+                self._skel_lossy.setdefault(skel, []).append(vid)
         return vid
 
     def remove(self, entity_id: str) -> bool:
@@ -304,14 +335,7 @@ class NameIndex:
         cached = self._hits_cache.get(key)
         if cached is not None:
             return cached
-        hits = self._token_hits(text, script, native, fuzzy)
-        names: set[int] = set()
-        dominant: set[int] = set()
-        for vid, cr in hits.items():
-            if cr >= _NAMES_MIN_CREDIT:
-                names.update(self._postings[vid])
-                dominant.update(self._dominant[vid])
-        result = _WordHits(hits, names, dominant)
+        result = _WordHits(self, self._token_hits(text, script, native, fuzzy))
         if len(self._hits_cache) >= _HITS_CACHE_SIZE:
             self._hits_cache.clear()
         self._hits_cache[key] = result
@@ -333,9 +357,12 @@ class NameIndex:
             hit = pk.get(d)
             if hit:
                 cand.update(hit)
-        skel = skeleton_key(text, script == "abjad")
-        if skel:
-            hit = self._skel_keys.get(skel)
+        # Consonant skeletons bridge vowel-less scripts and the rest: a vowel-less
+        # query word looks at every word, any other word at vowel-less words only.
+        skel_keys = self._skel_all if script in VOWEL_LOSSY else self._skel_lossy
+        if skel_keys:
+            skel = skeleton_key(text, script == "abjad")
+            hit = skel_keys.get(skel) if skel else None
             if hit:
                 cand.update(hit)
         out: dict[int, float] = {}
@@ -372,16 +399,9 @@ class NameIndex:
             for schema in self._schemas_for(qschema):
                 queries[(alt, schema)] = analyze(alt, schema)
         for qa in queries.values():
-            for eid in self._candidates(qa, threshold):
+            for eid in self._candidates(qa, threshold, allowed_schemas, allowed_ids):
                 entry = self._entries[eid]
                 ent = entry.entity
-                if ent in self._removed:
-                    continue
-                eschema = self._entity_schema[ent]
-                if eschema not in allowed_schemas:
-                    continue
-                if allowed_ids is not None and self._entity_ids[ent] not in allowed_ids:
-                    continue
                 prev = best.get(ent)
                 if prev is not None and prev[0] >= 1.0:
                     continue  # this entity already has a perfect name
@@ -417,8 +437,14 @@ class NameIndex:
         # An untyped query is read once, with both person and organisation rules.
         return [qschema]
 
-    def _candidates(self, qa: AnalyzedName, threshold: float) -> list[int]:
-        """Entries whose optimistic estimate can reach `threshold`."""
+    def _candidates(
+        self,
+        qa: AnalyzedName,
+        threshold: float,
+        schemas: set[str],
+        allowed_ids: Container[str] | None,
+    ) -> list[int]:
+        """Entries of acceptable entities whose optimistic estimate can reach `threshold`."""
         toks = qa.tokens
         comparable = [k for k, t in enumerate(toks) if t.kind in (Kind.NAME, Kind.GENERIC)]
         if not comparable:
@@ -472,7 +498,7 @@ class NameIndex:
                         merged[vid] = cr
         if not cand:
             return []
-        return self._estimate(qa, comparable, hits, cand, threshold)
+        return self._estimate(qa, comparable, hits, cand, threshold, schemas, allowed_ids)
 
     def _vids_behind(self, listed: list[int], key: str, acronym: bool) -> set[int]:
         """Vocabulary ids of the words that form `key` (joined or initials) in names."""
@@ -508,6 +534,8 @@ class NameIndex:
         hits: dict[int, dict[int, float]],
         cand: set[int],
         threshold: float,
+        schemas: set[str],
+        allowed_ids: Container[str] | None,
     ) -> list[int]:
         toks = qa.tokens
         wq = qa.total_weight
@@ -532,8 +560,14 @@ class NameIndex:
         nq = len(comparable)
         base_q = q_free * _FREE_CREDIT
         n_initials = sum(1 for t in toks if t.kind == Kind.INITIAL)
+        removed, schema_of, ids = self._removed, self._entity_schema, self._entity_ids
         for eid in cand:
             entry = entries[eid]
+            ent = entry.entity
+            if ent in removed or schema_of[ent] not in schemas:
+                continue
+            if allowed_ids is not None and ids[ent] not in allowed_ids:
+                continue
             qbest = [0.0] * nq
             ec = entry.free_weight * _FREE_CREDIT
             unresolved_w = 0.0  # weight of the name's words no query word hit

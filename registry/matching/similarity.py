@@ -89,7 +89,7 @@ def token_similarity(
         # a whole syllable, in an abjad the transliteration adds nothing.
         return string_similarity(native_a, native_b)
     best = string_similarity(a, b)
-    if best < 1.0:
+    if best < PHONETIC_DISCOUNT:
         pa, pb = phonetic_key(a), phonetic_key(b)
         if pa == pb:
             best = max(best, PHONETIC_DISCOUNT)
