@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import IntEnum
 from functools import lru_cache
 
 from .legal_forms import (
@@ -29,7 +28,9 @@ from .similarity import phonetic_key
 __all__ = ["AnalyzedName", "Kind", "Tok", "analyze", "canonical_schema"]
 
 
-class Kind(IntEnum):
+class Kind:
+    """Token kinds. Plain ints, not an Enum: they are compared in the hot loop."""
+
     NAME = 0
     GENERIC = 1
     LEGAL = 2
@@ -37,6 +38,7 @@ class Kind(IntEnum):
     HONORIFIC = 4
     NUMBER = 5
     INITIAL = 6
+    LABELS = ("name", "generic", "legal", "particle", "honorific", "number", "initial")
 
 
 WEIGHTS = {
@@ -104,7 +106,7 @@ class Tok:
     """One token of an analysed name."""
 
     text: str  # comparison form (canonical spelling for generic words)
-    kind: Kind
+    kind: int  # a Kind value
     weight: float
     pos: int  # position in reading order (after "SURNAME, Given" inversion)
     script: str = LATIN
@@ -140,7 +142,7 @@ class AnalyzedName:
         return self.name_count > 0
 
 
-def _classify(tok: NormToken, schema: str, index: int, count: int) -> Kind:
+def _classify(tok: NormToken, schema: str, index: int, count: int) -> int:
     text = tok.text
     if text.isdigit():
         return Kind.NUMBER
@@ -179,7 +181,7 @@ def _build_generic_set() -> frozenset[str]:
 _GENERIC_SET = _build_generic_set()
 
 
-def _comparison_text(text: str, kind: Kind) -> str:
+def _comparison_text(text: str, kind: int) -> str:
     if kind == Kind.GENERIC:
         return canonical_org_word(text)
     if kind == Kind.PARTICLE:

@@ -399,12 +399,16 @@ class NameIndex:
             for schema in self._schemas_for(qschema):
                 queries[(alt, schema)] = analyze(alt, schema)
         for qa in queries.values():
-            for eid in self._candidates(qa, threshold, allowed_schemas, allowed_ids):
+            found = self._candidates(qa, threshold, allowed_schemas, allowed_ids)
+            # Most promising names first: an entity's other names are skipped once
+            # one of them scores above what they can be estimated at.
+            found.sort(key=lambda pair: -pair[1])
+            for eid, est in found:
                 entry = self._entries[eid]
                 ent = entry.entity
                 prev = best.get(ent)
-                if prev is not None and prev[0] >= 1.0:
-                    continue  # this entity already has a perfect name
+                if prev is not None and (prev[0] >= 1.0 or est + _ESTIMATE_MARGIN < prev[0]):
+                    continue
                 detail = score_detail(qa, entry.analyzed)
                 score = detail.score
                 if qcountry and self._country_conflict(ent, qcountry):
@@ -443,8 +447,8 @@ class NameIndex:
         threshold: float,
         schemas: set[str],
         allowed_ids: Container[str] | None,
-    ) -> list[int]:
-        """Entries of acceptable entities whose optimistic estimate can reach `threshold`."""
+    ) -> list[tuple[int, float]]:
+        """(entry, estimate) of acceptable entities whose estimate can reach `threshold`."""
         toks = qa.tokens
         comparable = [k for k, t in enumerate(toks) if t.kind in (Kind.NAME, Kind.GENERIC)]
         if not comparable:
@@ -536,12 +540,12 @@ class NameIndex:
         threshold: float,
         schemas: set[str],
         allowed_ids: Container[str] | None,
-    ) -> list[int]:
+    ) -> list[tuple[int, float]]:
         toks = qa.tokens
         wq = qa.total_weight
         q_free = wq - sum(toks[k].weight for k in comparable)
         floor = threshold - _ESTIMATE_MARGIN
-        out = []
+        out: list[tuple[int, float]] = []
         q_distinctive = qa.has_distinctive
         person = qa.schema == PERSON
         q_names = qa.part_count
@@ -613,5 +617,5 @@ class NameIndex:
                 if (q_names == 1 and n_e > 1) or (n_e == 1 and q_names > 1):
                     est -= SINGLE_TOKEN_PENALTY
             if est >= floor:
-                out.append(eid)
+                out.append((eid, est))
         return out
