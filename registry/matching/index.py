@@ -68,7 +68,7 @@ from .scorer import (
     credit,
     score_detail,
 )
-from .similarity import phonetic_key, skeleton_key, token_similarity
+from .similarity import latin_similarity, phonetic_key, skeleton_key, token_similarity
 
 __all__ = ["COUNTRY_MISMATCH_PENALTY", "Match", "NameIndex"]
 
@@ -371,10 +371,8 @@ class NameIndex:
             vt, vs, vn = vocab[vid]
             if script in VOWEL_LOSSY or vs in VOWEL_LOSSY or script != vs or vn or native:
                 sim = token_similarity(text, vt, script, vs, native, vn)
-            elif vt == text:
-                sim = 1.0
             else:
-                sim = token_similarity(text, vt)
+                sim = latin_similarity(text, vt)
             if sim >= _MIN_EDGE_SIM:
                 out[vid] = credit(sim)
         return out

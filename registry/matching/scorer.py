@@ -34,7 +34,8 @@ from typing import Any
 
 from .analysis import ORG, PERSON, UNKNOWN, WEIGHTS, AnalyzedName, Kind, Tok, analyze
 from .legal_forms import legal_forms_conflict
-from .similarity import string_similarity, token_similarity
+from .normalize import LATIN
+from .similarity import latin_similarity, string_similarity, token_similarity
 
 __all__ = ["DEFAULT_THRESHOLD", "NameScore", "compare_analyzed", "compare_names", "credit"]
 
@@ -108,8 +109,11 @@ _ALIGNABLE = (Kind.NAME, Kind.GENERIC)
 def _pair(a: Tok, b: Tok, schema: str) -> tuple[float, str, float, float] | None:
     """Similarity of two single tokens, with how it was found and side credits."""
     ka, kb = a.kind, b.kind
-    if ka <= Kind.GENERIC and kb <= Kind.GENERIC:
-        sim = token_similarity(a.text, b.text, a.script, b.script, a.native, b.native)
+    if ka <= 1 and kb <= 1:  # NAME or GENERIC on both sides: the common case
+        if a.script == LATIN and b.script == LATIN:
+            sim = latin_similarity(a.text, b.text)
+        else:
+            sim = token_similarity(a.text, b.text, a.script, b.script, a.native, b.native)
         if (ka == Kind.GENERIC or kb == Kind.GENERIC) and sim < 1.0:
             # Canonical spellings can drift apart ("motor" vs "mortars"): try the words.
             sim = max(sim, token_similarity(a.raw, b.raw, a.script, b.script))
