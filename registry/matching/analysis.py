@@ -101,7 +101,7 @@ _VESSEL_PREFIXES = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: frozen __init__ is slow in this hot path
 class Tok:
     """One token of an analysed name."""
 
@@ -119,7 +119,7 @@ class Tok:
         return phonetic_key(self.text)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class AnalyzedName:
     """A name ready for comparison."""
 

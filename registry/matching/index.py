@@ -86,7 +86,7 @@ _UNRESOLVED_CREDIT = 0.35
 _FREE_CREDIT = 0.6  # legal forms, particles, titles: low weight, often unmatched
 # A name sharing only one word with a multi-word query is worth scoring only if
 # that word is most of the name (a listed "ALI" alone); see _single_hit_hopeless.
-_DOMINANT_SHARE = 0.7
+_DOMINANT_SHARE = 0.6
 _HITS_CACHE_SIZE = 50_000
 # Only words at least this similar bring candidate names (credit 0.5 = similarity
 # 0.62); fainter hits still count in the estimate of names found otherwise.
@@ -471,7 +471,17 @@ class NameIndex:
         cand: set[int] = set()
         for k in distinctive:
             cand |= words[k].dominant
-        if len(comparable) == 1 or not self._single_hit_hopeless(qa, comparable, threshold):
+        if (
+            qa.schema == PERSON
+            and qa.part_count == 1
+            and len(comparable) == 1
+            and threshold > 1.0 - EXTRA_WEIGHT * (1.0 - _DOMINANT_SHARE) - SINGLE_TOKEN_PENALTY
+        ):
+            # A one-word person name against a name it does not dominate pays the
+            # single-name penalty and cannot reach such a threshold: only the
+            # names it dominates (above) are candidates.
+            pass
+        elif len(comparable) == 1 or not self._single_hit_hopeless(qa, comparable, threshold):
             for k in distinctive:
                 cand |= words[k].names
         else:
@@ -545,7 +555,8 @@ class NameIndex:
         floor = threshold - _ESTIMATE_MARGIN
         out: list[tuple[int, float]] = []
         q_distinctive = qa.has_distinctive
-        person = qa.schema == PERSON
+        q_person = qa.schema == PERSON
+        q_unknown = qa.schema == UNKNOWN
         q_names = qa.part_count
         # Query initials may explain listed names partially ("V." for "Vladimir").
         unresolved_e = (
@@ -563,15 +574,20 @@ class NameIndex:
         base_q = q_free * _FREE_CREDIT
         n_initials = sum(1 for t in toks if t.kind == Kind.INITIAL)
         removed, schema_of, ids = self._removed, self._entity_schema, self._entity_ids
+        check_entity = bool(removed) or allowed_ids is not None or len(schemas) < 5
+        unresolved_q = _UNRESOLVED_CREDIT
+        free_credit = _FREE_CREDIT
+        single_penalty_q = q_person or q_unknown
         for eid in cand:
             entry = entries[eid]
             ent = entry.entity
-            if ent in removed or schema_of[ent] not in schemas:
-                continue
-            if allowed_ids is not None and ids[ent] not in allowed_ids:
-                continue
+            if check_entity:
+                if ent in removed or schema_of[ent] not in schemas:
+                    continue
+                if allowed_ids is not None and ids[ent] not in allowed_ids:
+                    continue
             qbest = [0.0] * nq
-            ec = entry.free_weight * _FREE_CREDIT
+            ec = entry.free_weight * free_credit
             unresolved_w = 0.0  # weight of the name's words no query word hit
             unresolved_n = 0
             distinctive = False
@@ -604,13 +620,20 @@ class NameIndex:
                     q_unresolved_n += 1
             # Words left unhit on one side can only be explained (weakly) by words
             # left over on the other: each word explains at most one word.
-            ec += unresolved_e * min(unresolved_w, q_unresolved_n + n_initials)
-            eq += _UNRESOLVED_CREDIT * min(q_unresolved_w, unresolved_n)
+            if unresolved_w:
+                spare = q_unresolved_n + n_initials
+                ec += unresolved_e * (unresolved_w if unresolved_w < spare else spare)
+            if q_unresolved_w:
+                eq += unresolved_q * (
+                    q_unresolved_w if q_unresolved_w < unresolved_n else unresolved_n
+                )
             cq = eq / wq
             cc = ec / entry.total_weight
-            hi, lo = (cq, cc) if cq >= cc else (cc, cq)
-            est = hi * (1.0 - EXTRA_WEIGHT * (1.0 - lo))
-            if person:
+            if cq >= cc:
+                est = cq * (1.0 - EXTRA_WEIGHT * (1.0 - cc))
+            else:
+                est = cc * (1.0 - EXTRA_WEIGHT * (1.0 - cq))
+            if single_penalty_q and (q_person or schema_of[ent] == PERSON):
                 n_e = entry.part_count
                 if (q_names == 1 and n_e > 1) or (n_e == 1 and q_names > 1):
                     est -= SINGLE_TOKEN_PENALTY

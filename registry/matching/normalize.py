@@ -52,7 +52,7 @@ OTHER = "other"  # Cyrillic, Greek, Armenian, Georgian, Ethiopic: alphabetic eno
 VOWEL_LOSSY = frozenset({ABJAD, BRAHMIC, KANA})
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class NormToken:
     """One normalised token: Latin text plus where it came from."""
 
