@@ -460,6 +460,8 @@ class NameIndex:
             hits[k] = words[k].hits
         # Joined adjacent query words against single listed words: credit both.
         for idx, joined in qa.joins:
+            if len(idx) > 2:
+                continue
             extra = self._word(joined, "latin", "", fuzzy=False).hits
             if extra:
                 for k in idx:
