@@ -113,9 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         f"screened {len(queries)} names in {elapsed:.2f} s of CPU ({wall:.2f} s wall): "
         f"{rate:,.0f} names/s on one core ({len(queries) / wall:,.0f} by wall clock)"
     )
-    print(
-        f"CPU time per name: p50 {p50:.3f} ms, p99 {p99:.3f} ms, max {times_ms[-1]:.1f} ms"
-    )
+    print(f"CPU time per name: p50 {p50:.3f} ms, p99 {p99:.3f} ms, max {times_ms[-1]:.1f} ms")
     print(f"recall on variants of listed names: {found}/{total_var} = {found / total_var:.3f}")
 
     # Brute force: rapidfuzz over every listed name, on a sample of the same queries.

@@ -366,7 +366,9 @@ def score_detail(q: AnalyzedName, c: AnalyzedName) -> ScoreDetail:
     schema = q.schema if q.schema != UNKNOWN else c.schema
     nq, nc = len(q.tokens), len(c.tokens)
     if not nq or not nc:
-        return ScoreDetail(q, c, schema, 0.0, "empty_name", [], [], [], 0.0, 0.0, 0.0, [])
+        return ScoreDetail(
+            q, c, schema, 0.0, "empty_name", [], [False] * nq, [False] * nc, 0.0, 0.0, 0.0, []
+        )
     if q.normalized == c.normalized and [t.native for t in q.tokens] == [
         t.native for t in c.tokens
     ]:
