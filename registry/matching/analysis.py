@@ -256,6 +256,9 @@ def analyze(name: str, schema: str | None = None) -> AnalyzedName:
 
 _JOINABLE = (Kind.NAME, Kind.GENERIC, Kind.PARTICLE)
 _ALIGNABLE = (Kind.NAME, Kind.GENERIC)
+# Han and Hangul tokens are compared character by character (see similarity.py);
+# joining their Latin renderings would bypass that.
+_SYLLABIC = frozenset({"han", "hangul"})
 
 
 def _joins(toks: tuple[Tok, ...], max_len: int = 3) -> list[tuple[tuple[int, ...], str]]:
@@ -266,13 +269,16 @@ def _joins(toks: tuple[Tok, ...], max_len: int = 3) -> list[tuple[tuple[int, ...
     out = []
     n = len(toks)
     for i in range(n - 1):
-        if toks[i].kind not in _JOINABLE or toks[i].script != LATIN:
+        if toks[i].kind not in _JOINABLE or toks[i].script in _SYLLABIC:
             continue
+        script = toks[i].script
         text = toks[i].raw
         for j in range(i + 1, min(n, i + max_len)):
             t = toks[j]
-            legal_tail = t.kind == Kind.LEGAL and " " not in t.raw
-            if (t.kind not in _JOINABLE and not legal_tail) or t.script != LATIN:
+            legal_tail = t.kind == Kind.LEGAL and " " not in t.raw and script == LATIN
+            if (t.kind not in _JOINABLE and not legal_tail) or (
+                t.script != script and not legal_tail
+            ):
                 break
             text += t.raw
             out.append((tuple(range(i, j + 1)), text))

@@ -214,7 +214,11 @@ def _multi_edges(q: AnalyzedName, c: AnalyzedName, schema: str) -> list[_Edge]:
                     or (raw[:1] not in joined[:2] and joined[:1] not in raw[:2])
                 ):
                     continue
-                sim = string_similarity(raw, joined)
+                jscript = (q if flip else c).tokens[idx[0]].script
+                if t.script == LATIN and jscript == LATIN:
+                    sim = string_similarity(raw, joined)
+                else:
+                    sim = token_similarity(raw, joined, t.script, jscript)
                 if sim < JOIN_MIN_SIM:
                     continue
                 cr = credit(sim)

@@ -36,6 +36,15 @@ __all__ = [
 
 PHONETIC_DISCOUNT = 0.97  # equal phonetic keys but different spelling
 SKELETON_DISCOUNT = 0.9  # vowels are unknown on one side: less evidence
+# Short tokens are often initialisms ("UCK", "OMK"): folding their letters
+# phonetically (ck -> k, doubled letters) makes unrelated ones equal. Below this
+# length only same-length tokens are compared phonetically (Un / On).
+PHONETIC_MIN_LEN = 4
+
+
+def _phonetic_applies(a: str, b: str) -> bool:
+    return len(a) == len(b) or (len(a) >= PHONETIC_MIN_LEN and len(b) >= PHONETIC_MIN_LEN)
+
 
 _PHONETIC_RULES = [
     ("tsch", "ch"), ("sch", "sh"), ("tch", "ch"), ("dzh", "j"), ("zh", "j"), ("dj", "j"),
@@ -88,7 +97,7 @@ def latin_similarity(a: str, b: str) -> float:
     if a == b:
         return 1.0
     best = float(OSA.normalized_similarity(a, b))
-    if best < PHONETIC_DISCOUNT:
+    if best < PHONETIC_DISCOUNT and _phonetic_applies(a, b):
         pa, pb = phonetic_key(a), phonetic_key(b)
         if pa == pb:
             return PHONETIC_DISCOUNT
@@ -113,7 +122,7 @@ def token_similarity(
         # a whole syllable, in an abjad the transliteration adds nothing.
         return string_similarity(native_a, native_b)
     best = string_similarity(a, b)
-    if best < PHONETIC_DISCOUNT:
+    if best < PHONETIC_DISCOUNT and _phonetic_applies(a, b):
         pa, pb = phonetic_key(a), phonetic_key(b)
         if pa == pb:
             best = max(best, PHONETIC_DISCOUNT)
