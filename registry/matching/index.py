@@ -57,7 +57,7 @@ from .analysis import (
     analyze,
     canonical_schema,
 )
-from .normalize import VOWEL_LOSSY
+from .normalize import LATIN, VOWEL_LOSSY
 from .scorer import (
     DEFAULT_THRESHOLD,
     EXTRA_WEIGHT,
@@ -367,12 +367,13 @@ class NameIndex:
                 cand.update(hit)
         out: dict[int, float] = {}
         vocab = self._vocab_tok
+        plain = script == LATIN and not native
         for vid in cand:
             vt, vs, vn = vocab[vid]
-            if script in VOWEL_LOSSY or vs in VOWEL_LOSSY or script != vs or vn or native:
-                sim = token_similarity(text, vt, script, vs, native, vn)
-            else:
+            if plain and vs == LATIN and not vn:
                 sim = latin_similarity(text, vt)
+            else:
+                sim = token_similarity(text, vt, script, vs, native, vn)
             if sim >= _MIN_EDGE_SIM:
                 out[vid] = credit(sim)
         return out
@@ -492,7 +493,10 @@ class NameIndex:
             # hit by two query words or more (plus the dominated ones above).
             for i, ki in enumerate(comparable):
                 a = words[ki].names
+                generic_i = toks[ki].kind == Kind.GENERIC
                 for kj in comparable[i + 1 :]:
+                    if generic_i and toks[kj].kind == Kind.GENERIC and qa.name_count:
+                        continue  # two generic words in common never make a match
                     b = words[kj].names
                     cand |= a & b if len(a) <= len(b) else b & a
         # Query words that are listed names' joined words or initialisms: the
