@@ -87,6 +87,8 @@ _FREE_CREDIT = 0.6  # legal forms, particles, titles: low weight, often unmatche
 # A name sharing only one word with a multi-word query is worth scoring only if
 # that word is most of the name (a listed "ALI" alone); see _single_hit_hopeless.
 _DOMINANT_SHARE = 0.6
+# Names with at least this many distinctive words count as long (see _candidates).
+_LONG_NAME = 4
 _HITS_CACHE_SIZE = 50_000
 # Only words at least this similar bring candidate names (credit 0.5 = similarity
 # 0.62); fainter hits still count in the estimate of names found otherwise.
@@ -203,6 +205,7 @@ class NameIndex:
         self._joins: dict[str, list[int]] = {}  # joined adjacent words -> entries
         self._acronyms: dict[str, list[int]] = {}  # org initialisms -> entries
         self._hits_cache: dict[tuple[str, str, str, bool], _WordHits] = {}
+        self._long_names: set[int] = set()  # entries with >= _LONG_NAME distinctive words
 
     # ------------------------------------------------------------------ build
     def __len__(self) -> int:
@@ -266,6 +269,8 @@ class NameIndex:
         )  # fmt: skip
         self._entries.append(entry)
         self._entity_entries[ent].append(eid)
+        if entry.name_count >= _LONG_NAME:
+            self._long_names.add(eid)
         comparable = sum(weights) or 1.0
         seen: set[int] = set()
         for vid, w in zip(vids, weights, strict=True):
@@ -491,6 +496,15 @@ class NameIndex:
             # A name that shares only one of several query words, and in which
             # that word does not dominate, cannot reach the threshold: keep names
             # hit by two query words or more (plus the dominated ones above).
+            # Long names (four distinctive words or more) hit by only two words of
+            # a query of three or more distinctive words cannot either (see
+            # _LONG_NAME): for those, three words must hit.
+            triples = (
+                len(comparable) >= 3
+                and all(toks[k].kind == Kind.NAME for k in comparable)
+                and self._two_hits_hopeless(qa, threshold)
+            )
+            long_names = self._long_names
             for i, ki in enumerate(comparable):
                 a = words[ki].names
                 generic_i = toks[ki].kind == Kind.GENERIC
@@ -498,7 +512,17 @@ class NameIndex:
                     if generic_i and toks[kj].kind == Kind.GENERIC and qa.name_count:
                         continue  # two generic words in common never make a match
                     b = words[kj].names
-                    cand |= a & b if len(a) <= len(b) else b & a
+                    pair = a & b if len(a) <= len(b) else b & a
+                    if triples and pair:
+                        short = pair - long_names
+                        cand |= short
+                        rest = pair - short if len(short) < len(pair) else None
+                        if rest:
+                            for kl in comparable:
+                                if kl != ki and kl != kj:
+                                    cand |= rest & words[kl].names
+                    else:
+                        cand |= pair
         # Query words that are listed names' joined words or initialisms: the
         # words behind them count as hits of the query word.
         for k in comparable:
@@ -530,6 +554,19 @@ class NameIndex:
                 if text == key:
                     out.update(vid_at[p] for p in idx if p in vid_at)
         return out
+
+    @staticmethod
+    def _two_hits_hopeless(qa: AnalyzedName, threshold: float) -> bool:
+        """True if a long listed name (>= _LONG_NAME distinctive words) hit by only two
+        of the query's (equally weighted) words is estimated below threshold."""
+        n = qa.name_count
+        m = _LONG_NAME
+        free = qa.total_weight - n
+        cq = (2 + _UNRESOLVED_CREDIT * min(n - 2, m - 2) + _FREE_CREDIT * free) / (n + free)
+        cc = (2 + _UNRESOLVED_CREDIT * min(m - 2, n - 2) + _FREE_CREDIT) / (m + 1.0)
+        cc = max(cc, (2 + _UNRESOLVED_CREDIT * min(m - 2, n - 2)) / m)
+        hi, lo = max(cq, cc), min(cq, cc)
+        return hi * (1.0 - EXTRA_WEIGHT * (1.0 - lo)) < threshold - _ESTIMATE_MARGIN
 
     @staticmethod
     def _single_hit_hopeless(qa: AnalyzedName, distinctive: list[int], threshold: float) -> bool:
