@@ -42,6 +42,7 @@ index can also be rebuilt from scratch cheaply (about 40,000 names per second).
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -402,25 +403,36 @@ class NameIndex:
         for alt in alternatives(name):
             for schema in self._schemas_for(qschema):
                 queries[(alt, schema)] = analyze(alt, schema)
+        found: list[tuple[float, int, AnalyzedName]] = []
         for qa in queries.values():
-            found = self._candidates(qa, threshold, allowed_schemas, allowed_ids)
-            # Most promising names first: an entity's other names are skipped once
-            # one of them scores above what they can be estimated at.
-            found.sort(key=lambda pair: -pair[1])
-            for eid, est in found:
-                entry = self._entries[eid]
-                ent = entry.entity
-                prev = best.get(ent)
-                if prev is not None and (prev[0] >= 1.0 or est + _ESTIMATE_MARGIN < prev[0]):
-                    continue
-                detail = score_detail(qa, entry.analyzed)
-                score = detail.score
-                if qcountry and self._country_conflict(ent, qcountry):
-                    score = max(0.0, score - COUNTRY_MISMATCH_PENALTY)
-                if score < threshold:
-                    continue
-                if prev is None or score > prev[0]:
-                    best[ent] = (score, eid, detail)
+            for eid, est in self._candidates(qa, threshold, allowed_schemas, allowed_ids):
+                found.append((est, eid, qa))
+        # Most promising names first. An entity's other names are skipped once one
+        # of them scores above what they can be estimated at; and once `limit`
+        # entities are found, names estimated no higher than the limit-th best
+        # score cannot enter the result (ties at the limit go to the earlier).
+        found.sort(key=lambda item: -item[0])
+        kth = -1.0
+        scored = 0
+        for est, eid, qa in found:
+            if est <= kth:
+                break
+            entry = self._entries[eid]
+            ent = entry.entity
+            prev = best.get(ent)
+            if prev is not None and (prev[0] >= 1.0 or est + _ESTIMATE_MARGIN < prev[0]):
+                continue
+            detail = score_detail(qa, entry.analyzed)
+            score = detail.score
+            if qcountry and self._country_conflict(ent, qcountry):
+                score = max(0.0, score - COUNTRY_MISMATCH_PENALTY)
+            if score < threshold:
+                continue
+            if prev is None or score > prev[0]:
+                best[ent] = (score, eid, detail)
+                scored += 1
+                if len(best) >= limit and scored % 8 == 0:
+                    kth = heapq.nlargest(limit, (v[0] for v in best.values()))[-1]
         ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0]))[:limit]
         out = []
         for ent, (score, eid, detail) in ranked:
@@ -465,11 +477,13 @@ class NameIndex:
             words[k] = self._word(t.text, t.script, t.native)
             hits[k] = words[k].hits
         # Joined adjacent query words against single listed words: credit both.
+        joined_hits = False
         for idx, joined in qa.joins:
             if len(idx) > 2:
                 continue
             extra = self._word(joined, "latin", "", fuzzy=False).hits
             if extra:
+                joined_hits = True
                 for k in idx:
                     if k in hits:
                         merged = hits[k] = dict(hits[k])
@@ -540,7 +554,9 @@ class NameIndex:
                         merged[vid] = cr
         if not cand:
             return []
-        return self._estimate(qa, comparable, hits, cand, threshold, schemas, allowed_ids)
+        return self._estimate(
+            qa, comparable, hits, cand, threshold, schemas, allowed_ids, joined_hits
+        )
 
     def _vids_behind(self, listed: list[int], key: str, acronym: bool) -> set[int]:
         """Vocabulary ids of the words that form `key` (joined or initials) in names."""
@@ -591,6 +607,7 @@ class NameIndex:
         threshold: float,
         schemas: set[str],
         allowed_ids: Container[str] | None,
+        joined_hits: bool,
     ) -> list[tuple[int, float]]:
         toks = qa.tokens
         wq = qa.total_weight
@@ -616,6 +633,9 @@ class NameIndex:
         nq = len(comparable)
         base_q = q_free * _FREE_CREDIT
         n_initials = sum(1 for t in toks if t.kind == Kind.INITIAL)
+        # Without joined query words, every credited query word needs its own
+        # listed word (the scorer aligns one to one).
+        strict_pairs = not joined_hits
         removed, schema_of, ids = self._removed, self._entity_schema, self._entity_ids
         check_entity = bool(removed) or allowed_ids is not None or len(schemas) < 5
         unresolved_q = _UNRESOLVED_CREDIT
@@ -654,6 +674,12 @@ class NameIndex:
             eq = base_q
             q_unresolved_w = 0.0
             q_unresolved_n = 0
+            resolved_e = len(entry.vids) - unresolved_n
+            if strict_pairs and nq > resolved_e:
+                # One listed word explains one query word ("Ali Ali" vs "ALI, X").
+                order = sorted(range(nq), key=lambda p: -qbest[p] * weights[p])
+                for p in order[resolved_e:]:
+                    qbest[p] = 0.0
             for pos in range(nq):
                 b = qbest[pos]
                 if b > 0.0:
