@@ -248,7 +248,9 @@ class NameIndex:
     def _add_entry(self, ent: int, name: str, name_kind: str, schema: str) -> None:
         if self._hits_cache:
             self._hits_cache.clear()
-        analyzed = analyze(name, schema)
+        # Not through analyze()'s LRU cache: a list is analysed once, and filling
+        # the cache would only evict the queries' entries.
+        analyzed = analyze.__wrapped__(name, schema)
         if not analyzed.tokens:
             return
         eid = len(self._entries)
@@ -281,19 +283,27 @@ class NameIndex:
             self._postings[vid].append(eid)
             if w / comparable >= _DOMINANT_SHARE:
                 self._dominant[vid].append(eid)
+        # Retrieval keys for joined words (pairs; the scorer also joins triples)
+        # and for initialisms of the name's leading words (MIO = Marine
+        # Industries Organization): the forms a query is likely to use.
         joins = self._joins
-        for _idx, joined in analyzed.joins:
-            if joined in joins:
-                joins[joined].append(eid)
-            else:
-                joins[joined] = [eid]
-        acronyms = self._acronyms
-        for _idx, letters in analyzed.acronyms:
-            if len(letters) >= 3:
-                if letters in acronyms:
-                    acronyms[letters].append(eid)
+        for idx, joined in analyzed.joins:
+            if len(idx) == 2:
+                if joined in joins:
+                    joins[joined].append(eid)
                 else:
-                    acronyms[letters] = [eid]
+                    joins[joined] = [eid]
+        if analyzed.acronyms:
+            acronyms = self._acronyms
+            first = analyzed.acronyms[0][0][0]
+            for idx, letters in analyzed.acronyms:
+                if idx[0] != first:
+                    break
+                if len(letters) >= 3:
+                    if letters in acronyms:
+                        acronyms[letters].append(eid)
+                    else:
+                        acronyms[letters] = [eid]
 
     def _vid(self, text: str, script: str, native: str) -> int:
         key = (text, script, native)
