@@ -141,6 +141,11 @@ class AnalyzedName:
     def has_distinctive(self) -> bool:
         return self.name_count > 0
 
+    @property
+    def free_weight(self) -> float:
+        """Weight of the tokens that are neither distinctive nor generic words."""
+        return sum(t.weight for t in self.tokens if t.kind > Kind.GENERIC)
+
 
 def _classify(tok: NormToken, schema: str, index: int, count: int) -> int:
     text = tok.text

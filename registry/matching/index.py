@@ -84,7 +84,9 @@ _ESTIMATE_MARGIN = 0.05
 # Credit assumed for a query word without a verified hit in a name (it may still
 # be aligned there with a weak similarity, or by a join).
 _UNRESOLVED_CREDIT = 0.35
-_FREE_CREDIT = 0.6  # legal forms, particles, titles: low weight, often unmatched
+_FREE_CREDIT = 0.9  # legal forms, particles, titles: low weight, usually matched
+_COMPARABLE = frozenset({Kind.NAME, Kind.GENERIC})
+_ANY = frozenset(range(7))
 # A name sharing only one word with a multi-word query is worth scoring only if
 # that word is most of the name (a listed "ALI" alone); see _single_hit_hopeless.
 _DOMINANT_SHARE = 0.6
@@ -206,6 +208,8 @@ class NameIndex:
         self._joins: dict[str, list[int]] = {}  # joined adjacent words -> entries
         self._acronyms: dict[str, list[int]] = {}  # org initialisms -> entries
         self._hits_cache: dict[tuple[str, str, str, bool], _WordHits] = {}
+        self._spellings: dict[int, set[str]] = {}  # generic word -> written forms
+        self._latin_vid: dict[str, int] = {}  # Latin word -> vocabulary id
         self._long_names: set[int] = set()  # entries with >= _LONG_NAME distinctive words
 
     # ------------------------------------------------------------------ build
@@ -258,9 +262,15 @@ class NameIndex:
         weights: list[float] = []
         names: list[bool] = []
         free = 0.0
+        # A name without any word (only numbers and legal forms, all promoted to
+        # full weight) is indexed by what it has.
+        indexed = _COMPARABLE if analyzed.total_weight > analyzed.free_weight else _ANY
         for tok in analyzed.tokens:
-            if tok.kind in (Kind.NAME, Kind.GENERIC):
-                vids.append(self._vid(tok.text, tok.script, tok.native))
+            if tok.kind in indexed:
+                vid = self._vid(tok.text, tok.script, tok.native)
+                if tok.raw != tok.text and tok.kind == Kind.GENERIC:
+                    self._add_spelling(vid, tok.raw)
+                vids.append(vid)
                 weights.append(tok.weight)
                 names.append(tok.kind == Kind.NAME)
             else:
@@ -312,6 +322,8 @@ class NameIndex:
             return vid
         vid = len(self._vocab_tok)
         self._vocab[key] = vid
+        if script == LATIN and not native:
+            self._latin_vid[text] = vid
         self._vocab_tok.append(key)
         self._postings.append([])
         self._dominant.append([])
@@ -334,6 +346,20 @@ class NameIndex:
             if script in VOWEL_LOSSY:
                 self._skel_lossy.setdefault(skel, []).append(vid)
         return vid
+
+    def _add_spelling(self, vid: int, raw: str) -> None:
+        """Make a generic word findable by its written form too ("machines" for
+        the canonical "machinery"): the scorer compares both."""
+        spellings = self._spellings.setdefault(vid, set())
+        if raw in spellings:
+            return
+        spellings.add(raw)
+        dk = self._del_keys
+        for d in _deletions(raw, _depth(raw)):
+            if d in dk:
+                dk[d].append(vid)
+            else:
+                dk[d] = [vid]
 
     def remove(self, entity_id: str) -> bool:
         """Forget an entity (O(1) tombstone). Returns False if it was not indexed."""
@@ -390,6 +416,12 @@ class NameIndex:
                 sim = latin_similarity(text, vt)
             else:
                 sim = token_similarity(text, vt, script, vs, native, vn)
+            spellings = self._spellings.get(vid)
+            if spellings and sim < 1.0:
+                for raw in spellings:
+                    alt = latin_similarity(text, raw)
+                    if alt > sim:
+                        sim = alt
             if sim >= _MIN_EDGE_SIM:
                 out[vid] = credit(sim)
         return out
@@ -476,7 +508,9 @@ class NameIndex:
     ) -> list[tuple[int, float]]:
         """(entry, estimate) of acceptable entities whose estimate can reach `threshold`."""
         toks = qa.tokens
-        comparable = [k for k, t in enumerate(toks) if t.kind in (Kind.NAME, Kind.GENERIC)]
+        comparable = [k for k, t in enumerate(toks) if t.kind in _COMPARABLE]
+        if not comparable:
+            comparable = list(range(len(toks)))  # numbers and legal forms only
         if not comparable:
             return []
         distinctive = [k for k in comparable if toks[k].kind == Kind.NAME] or comparable
@@ -531,10 +565,7 @@ class NameIndex:
             long_names = self._long_names
             for i, ki in enumerate(comparable):
                 a = words[ki].names
-                generic_i = toks[ki].kind == Kind.GENERIC
                 for kj in comparable[i + 1 :]:
-                    if generic_i and toks[kj].kind == Kind.GENERIC and qa.name_count:
-                        continue  # two generic words in common never make a match
                     b = words[kj].names
                     pair = a & b if len(a) <= len(b) else b & a
                     if triples and pair:
@@ -552,14 +583,27 @@ class NameIndex:
         for k in comparable:
             t = toks[k]
             found = [(self._joins.get(t.raw), t.raw, 1.0, False)]
+            if len(t.raw) >= 6:
+                # One letter too many in the written-together form ("AleBustan").
+                for d in _deletions(t.raw, 1):
+                    if d != t.raw and d in self._joins:
+                        found.append((self._joins[d], d, credit(1.0 - 1.0 / len(t.raw)), False))
             if qa.schema != PERSON and len(t.text) >= 3:
                 found.append((self._acronyms.get(t.text), t.text, 0.9, True))
             for listed, key, cr, acronym in found:
-                if not listed or len(listed) > _MAX_SPECIAL:
+                if not listed:
                     continue
-                cand.update(listed)
+                if len(listed) > _MAX_SPECIAL:
+                    # Too common to retrieve by ("abdal" = "abd"+"al"): only credit
+                    # the words it splits into, for names found otherwise.
+                    if acronym:
+                        continue
+                    behind = self._split_vids(key)
+                else:
+                    cand.update(listed)
+                    behind = self._vids_behind(listed, key, acronym)
                 merged = hits[k] = dict(hits[k])
-                for vid in self._vids_behind(listed, key, acronym):
+                for vid in behind:
                     if cr > merged.get(vid, 0.0):
                         merged[vid] = cr
         if not cand:
@@ -567,6 +611,18 @@ class NameIndex:
         return self._estimate(
             qa, comparable, hits, cand, threshold, schemas, allowed_ids, joined_hits
         )
+
+    def _split_vids(self, text: str) -> set[int]:
+        """Vocabulary ids of the words `text` splits into (two parts)."""
+        out: set[int] = set()
+        latin = self._latin_vid
+        for k in range(1, len(text)):
+            left, right = latin.get(text[:k]), latin.get(text[k:])
+            if left is not None:
+                out.add(left)
+            if right is not None:
+                out.add(right)
+        return out
 
     def _vids_behind(self, listed: list[int], key: str, acronym: bool) -> set[int]:
         """Vocabulary ids of the words that form `key` (joined or initials) in names."""
