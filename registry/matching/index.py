@@ -168,6 +168,7 @@ class _Entry:
     name_count: int  # number of distinctive words
     part_count: int  # distinctive words and initials
     free_weight: float  # weight of low-weight tokens (legal forms, particles, ...)
+    initial_weight: float
     total_weight: float
 
 
@@ -278,7 +279,8 @@ class NameIndex:
         total = analyzed.total_weight
         entry = _Entry(
             ent, name, name_kind, analyzed, tuple(vids), tuple(weights), tuple(names),
-            sum(names), analyzed.part_count, free, total,
+            sum(names), analyzed.part_count, free,
+            sum(t.weight for t in analyzed.tokens if t.kind == Kind.INITIAL), total,
         )  # fmt: skip
         self._entries.append(entry)
         self._entity_entries[ent].append(eid)
@@ -697,6 +699,9 @@ class NameIndex:
             for vid, cr in hits[k].items():
                 by_vid.setdefault(vid, []).append((pos, cr))
         nq = len(comparable)
+        # Initials may meet names ("V." / "Vladimir"): credited whatever the name.
+        q_initial_w = sum(t.weight for t in toks if t.kind == Kind.INITIAL)
+        q_free -= q_initial_w
         base_q = q_free * _FREE_CREDIT
         n_initials = sum(1 for t in toks if t.kind == Kind.INITIAL)
         # Without joined query words, every credited query word needs its own
@@ -716,7 +721,10 @@ class NameIndex:
                 if allowed_ids is not None and ids[ent] not in allowed_ids:
                     continue
             qbest = [0.0] * nq
-            ec = entry.free_weight * free_credit
+            # Legal forms, particles and titles can only meet their own kind.
+            e_free = entry.free_weight
+            # (without any in the query, the name's initials may still meet names)
+            ec = e_free * free_credit if q_free else entry.initial_weight
             unresolved_w = 0.0  # weight of the name's words no query word hit
             unresolved_n = 0
             distinctive = False
@@ -737,7 +745,7 @@ class NameIndex:
                 ec += w * best
             if not distinctive and (q_distinctive or entry.name_count):
                 continue  # only generic words in common: capped far below any threshold
-            eq = base_q
+            eq = (base_q if e_free else 0.0) + q_initial_w
             q_unresolved_w = 0.0
             q_unresolved_n = 0
             resolved_e = len(entry.vids) - unresolved_n
