@@ -43,6 +43,7 @@ MATCHES = [
         "company",
     ),
     ("Владимир Путин", "Vladimir Putin", "person"),
+    ("Финдер Текнолоджи", "Finder Technology Ltd", "company"),
     ("Сергей Викторович Лавров", "Sergey Viktorovich Lavrov", "person"),
     ("محمد علي", "Mohamed Ali", "person"),
     ("김정은", "Kim Jong Un", "person"),
