@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import IntEnum
 from functools import lru_cache
 
 from .legal_forms import (
@@ -29,7 +28,9 @@ from .similarity import phonetic_key
 __all__ = ["AnalyzedName", "Kind", "Tok", "analyze", "canonical_schema"]
 
 
-class Kind(IntEnum):
+class Kind:
+    """Token kinds. Plain ints, not an Enum: they are compared in the hot loop."""
+
     NAME = 0
     GENERIC = 1
     LEGAL = 2
@@ -37,6 +38,7 @@ class Kind(IntEnum):
     HONORIFIC = 4
     NUMBER = 5
     INITIAL = 6
+    LABELS = ("name", "generic", "legal", "particle", "honorific", "number", "initial")
 
 
 WEIGHTS = {
@@ -99,12 +101,12 @@ _VESSEL_PREFIXES = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: frozen __init__ is slow in this hot path
 class Tok:
     """One token of an analysed name."""
 
     text: str  # comparison form (canonical spelling for generic words)
-    kind: Kind
+    kind: int  # a Kind value
     weight: float
     pos: int  # position in reading order (after "SURNAME, Given" inversion)
     script: str = LATIN
@@ -117,7 +119,7 @@ class Tok:
         return phonetic_key(self.text)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class AnalyzedName:
     """A name ready for comparison."""
 
@@ -139,8 +141,13 @@ class AnalyzedName:
     def has_distinctive(self) -> bool:
         return self.name_count > 0
 
+    @property
+    def free_weight(self) -> float:
+        """Weight of the tokens that are neither distinctive nor generic words."""
+        return sum(t.weight for t in self.tokens if t.kind > Kind.GENERIC)
 
-def _classify(tok: NormToken, schema: str, index: int, count: int) -> Kind:
+
+def _classify(tok: NormToken, schema: str, index: int, count: int) -> int:
     text = tok.text
     if text.isdigit():
         return Kind.NUMBER
@@ -179,7 +186,7 @@ def _build_generic_set() -> frozenset[str]:
 _GENERIC_SET = _build_generic_set()
 
 
-def _comparison_text(text: str, kind: Kind) -> str:
+def _comparison_text(text: str, kind: int) -> str:
     if kind == Kind.GENERIC:
         return canonical_org_word(text)
     if kind == Kind.PARTICLE:
@@ -254,6 +261,9 @@ def analyze(name: str, schema: str | None = None) -> AnalyzedName:
 
 _JOINABLE = (Kind.NAME, Kind.GENERIC, Kind.PARTICLE)
 _ALIGNABLE = (Kind.NAME, Kind.GENERIC)
+# Han and Hangul tokens are compared character by character (see similarity.py);
+# joining their Latin renderings would bypass that.
+_SYLLABIC = frozenset({"han", "hangul"})
 
 
 def _joins(toks: tuple[Tok, ...], max_len: int = 3) -> list[tuple[tuple[int, ...], str]]:
@@ -264,13 +274,16 @@ def _joins(toks: tuple[Tok, ...], max_len: int = 3) -> list[tuple[tuple[int, ...
     out = []
     n = len(toks)
     for i in range(n - 1):
-        if toks[i].kind not in _JOINABLE or toks[i].script != LATIN:
+        if toks[i].kind not in _JOINABLE or toks[i].script in _SYLLABIC:
             continue
+        script = toks[i].script
         text = toks[i].raw
         for j in range(i + 1, min(n, i + max_len)):
             t = toks[j]
-            legal_tail = t.kind == Kind.LEGAL and " " not in t.raw
-            if (t.kind not in _JOINABLE and not legal_tail) or t.script != LATIN:
+            legal_tail = t.kind == Kind.LEGAL and " " not in t.raw and script == LATIN
+            if (t.kind not in _JOINABLE and not legal_tail) or (
+                t.script != script and not legal_tail
+            ):
                 break
             text += t.raw
             out.append((tuple(range(i, j + 1)), text))
@@ -280,15 +293,17 @@ def _joins(toks: tuple[Tok, ...], max_len: int = 3) -> list[tuple[tuple[int, ...
 
 
 def _acronyms(toks: tuple[Tok, ...]) -> list[tuple[tuple[int, ...], str]]:
-    """Initials of adjacent runs of >= 2 words (function words skipped)."""
-    out = []
+    """Initials of adjacent runs of 2-6 words (function words skipped)."""
+    out: list[tuple[tuple[int, ...], str]] = []
     n = len(toks)
     for i in range(n):
         if toks[i].kind not in _ALIGNABLE or not toks[i].text:
             continue
         letters = toks[i].text[0]
         idx = [i]
-        for j in range(i + 1, min(n, i + 8)):
+        for j in range(i + 1, n):
+            if len(idx) >= 6:
+                break
             t = toks[j]
             if t.kind == Kind.PARTICLE:
                 continue

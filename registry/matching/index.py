@@ -1,47 +1,61 @@
 """`NameIndex`: screen a name against many listed names without scanning them all.
 
-Design
-------
+Retrieval
+---------
 Every listed name is analysed once (`analysis.analyze`). Its comparable tokens
-(distinctive and generic words) enter a vocabulary; each vocabulary token has
-a posting list of the names that contain it. A query token finds the
-vocabulary tokens it may be aligned with through four exact-lookup keys, so the
-work per query depends on the query and its neighbours, not on the list size:
+(distinctive and generic words) enter a vocabulary; each vocabulary word has a
+posting list of the names that contain it. A query word finds the vocabulary
+words it may be aligned with through exact dictionary lookups, so the work per
+query depends on the query and its neighbours, not on the size of the list:
 
-* the token and its *deletion neighbourhood* (SymSpell): all strings with up to
-  one deleted letter (two for tokens of nine letters or more), stored for the
-  vocabulary too. Two tokens within that many edits always share a key;
-* its phonetic key (`similarity.phonetic_key`), exact and with one deletion;
-* its consonant skeleton (matches a transliterated Arabic or Hebrew name);
-* joined adjacent words: each listed name's adjacent pairs/triples are stored
-  joined ("micro"+"pilot"), the query's adjacent words are joined too, so
-  "Micropilot", "Micro Pilot" and "Micro-Pilot" meet; organisation initialisms
-  ("HK") likewise.
+* a *deletion neighbourhood* (SymSpell): the word and every string with one
+  letter deleted, for words of three letters or more, stored for the
+  vocabulary too: two words within one edit (or one adjacent transposition)
+  always share a key. Generic words are also keyed by their written form;
+* the phonetic key (`similarity.phonetic_key`) with the same one-deletion
+  neighbourhood (Mohammed / Muhammad, Zelenskyy / Selenskyj);
+* the consonant skeleton, between words of scripts that do not write vowels
+  (Arabic, Hebrew, Brahmic, Kana) and all others;
+* joined words: each listed name's adjacent pairs are stored written together
+  and the query's adjacent pairs are looked up joined, so "Micropilot",
+  "Micro Pilot" and "Micro-Pilot" meet either way; initialisms of a listed
+  organisation's leading words ("MIO" = Marine Industries Organization) too.
 
-Each candidate vocabulary token is verified with the scorer's own token
-similarity. Names then receive an optimistic estimate of their score from the
-verified token hits alone; only names whose estimate can reach the threshold are
-scored in full (`scorer.compare_analyzed`), and the best name per entity wins.
+Every vocabulary word found is verified with the scorer's own similarity.
 
-Query words that are very common in the list ("Mohammad", "Ali") do not pull
-in every name that contains them: once the query's rarer words account for
-half of its weight, a common word only brings names it dominates (a listed
-"ALI" alone). A name can then only be missed if it shares none of the query's
-rarer words, even approximately, and such a name cannot explain half of the
-query. `bench/screen_throughput.py` measures what this costs against scoring
-every name; the tests compare the index with an exhaustive scan.
+Candidates and estimate
+-----------------------
+A listed name that shares only one of several query words, and in which that
+word does not dominate, cannot reach a useful threshold; so for multi-word
+queries the candidates are the names hit by two query words or more (set
+intersections, done in C), plus the names a single hit word dominates (a listed
+"ALI" alone); long listed names need three words in common when two cannot
+reach the threshold. Each candidate then gets an optimistic estimate of its
+score from the verified hits (words without a hit are assumed weakly similar);
+only names whose estimate reaches ``threshold - 0.05`` are scored in full
+(`scorer.score_detail`), best estimate first, one result per entity, stopping
+once the ``limit``-th best score cannot be beaten.
+
+This is a heuristic bound, not a proof: a listed name whose words are each
+more than one edit (and more than one phonetic edit) away from the query's can
+be missed although scoring it would pass. `bench/screen_throughput.py` counts
+such losses against direct scoring of each variant's source entity (about 1 in
+5,000), the tests compare `screen` with an exhaustive scan, and the word hits
+are cached per query word until the index changes.
 
 Type and country hints: a person query never matches a vessel, company or
 aircraft (unknown matches anything; company and organisation are compatible).
 When the query's country is not among an entity's known countries the score is
 lowered by `COUNTRY_MISMATCH_PENALTY` and the explanation says so.
 
-Removal: `remove(entity_id)` is O(1) (a tombstone skipped at query time); the
-index can also be rebuilt from scratch cheaply (about 40,000 names per second).
+Updates: `add` can be called at any time; `remove(entity_id)` is O(1) (a
+tombstone skipped at query time). A full rebuild costs about 100 microseconds
+per name on one core (the OFAC SDN list, 39,443 names, in about 4 s).
 """
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -57,17 +71,18 @@ from .analysis import (
     analyze,
     canonical_schema,
 )
-from .normalize import VOWEL_LOSSY
+from .normalize import LATIN, VOWEL_LOSSY
 from .scorer import (
     DEFAULT_THRESHOLD,
     EXTRA_WEIGHT,
     INITIAL_FULL_CREDIT,
     SINGLE_TOKEN_PENALTY,
+    ScoreDetail,
     alternatives,
-    compare_analyzed,
     credit,
+    score_detail,
 )
-from .similarity import phonetic_key, skeleton_key, token_similarity
+from .similarity import latin_similarity, phonetic_key, skeleton_key, token_similarity
 
 __all__ = ["COUNTRY_MISMATCH_PENALTY", "Match", "NameIndex"]
 
@@ -82,14 +97,19 @@ _ESTIMATE_MARGIN = 0.05
 # Credit assumed for a query word without a verified hit in a name (it may still
 # be aligned there with a weak similarity, or by a join).
 _UNRESOLVED_CREDIT = 0.35
-_FREE_CREDIT = 0.6  # legal forms, particles, titles: low weight, often unmatched
+_FREE_CREDIT = 0.9  # legal forms, particles, titles: low weight, usually matched
+_COMPARABLE = frozenset({Kind.NAME, Kind.GENERIC})
+_ANY = frozenset(range(7))
 # A name sharing only one word with a multi-word query is worth scoring only if
 # that word is most of the name (a listed "ALI" alone); see _single_hit_hopeless.
-_DOMINANT_SHARE = 0.7
+_DOMINANT_SHARE = 0.6
+# Names with at least this many distinctive words count as long (see _candidates).
+_LONG_NAME = 4
 _HITS_CACHE_SIZE = 50_000
 # Only words at least this similar bring candidate names (credit 0.5 = similarity
 # 0.62); fainter hits still count in the estimate of names found otherwise.
 _NAMES_MIN_CREDIT = 0.5
+_MAX_SPECIAL = 200  # joined forms / initialisms shared by more names are not used to retrieve
 _MIN_EDGE_SIM = 0.55
 
 _COMPATIBLE = {
@@ -112,13 +132,41 @@ class Match:
     explanation: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
-@dataclass(frozen=True, slots=True)
 class _WordHits:
-    """What one query word finds: vocabulary ids -> credit, and the names behind them."""
+    """What one query word finds: vocabulary ids -> credit, and (lazily) the names
+    behind them."""
 
-    hits: dict[int, float]
-    names: set[int]  # names containing any of the hit words
-    dominant: set[int]  # names in which a hit word dominates
+    __slots__ = ("_dominant", "_index", "_names", "hits")
+
+    def __init__(self, index: NameIndex, hits: dict[int, float]) -> None:
+        self._index = index
+        self.hits = hits
+        self._names: set[int] | None = None
+        self._dominant: set[int] | None = None
+
+    @property
+    def names(self) -> set[int]:
+        """Names containing any of the (similar enough) hit words."""
+        if self._names is None:
+            postings = self._index._postings
+            names: set[int] = set()
+            for vid, cr in self.hits.items():
+                if cr >= _NAMES_MIN_CREDIT:
+                    names.update(postings[vid])
+            self._names = names
+        return self._names
+
+    @property
+    def dominant(self) -> set[int]:
+        """Names in which a hit word dominates."""
+        if self._dominant is None:
+            dominant = self._index._dominant
+            out: set[int] = set()
+            for vid, cr in self.hits.items():
+                if cr >= _NAMES_MIN_CREDIT:
+                    out.update(dominant[vid])
+            self._dominant = out
+        return self._dominant
 
 
 @dataclass(slots=True)
@@ -133,29 +181,22 @@ class _Entry:
     name_count: int  # number of distinctive words
     part_count: int  # distinctive words and initials
     free_weight: float  # weight of low-weight tokens (legal forms, particles, ...)
+    initial_weight: float
     total_weight: float
 
 
 def _deletions(word: str, depth: int) -> set[str]:
-    out = {word}
-    frontier = {word}
-    for _ in range(depth):
-        nxt = set()
-        for w in frontier:
-            if len(w) <= 2:
-                continue
-            for k in range(len(w)):
-                nxt.add(w[:k] + w[k + 1 :])
-        out |= nxt
-        frontier = nxt
+    if depth == 0 or len(word) <= 2:
+        return {word}
+    out = {word[:k] + word[k + 1 :] for k in range(len(word))}
+    out.add(word)
     return out
 
 
 def _depth(word: str) -> int:
-    n = len(word)
-    if n < 3:
-        return 0
-    return 1 if n < 9 else 2
+    # One deletion each side finds every pair within one edit (or one adjacent
+    # transposition); longer words also meet through their phonetic key.
+    return 1 if len(word) >= 3 else 0
 
 
 class NameIndex:
@@ -176,13 +217,14 @@ class NameIndex:
         self._dominant: list[list[int]] = []
         self._del_keys: dict[str, list[int]] = {}
         self._phon_keys: dict[str, list[int]] = {}
-        self._skel_keys: dict[str, list[int]] = {}
+        self._skel_all: dict[str, list[int]] = {}  # skeleton -> every word
+        self._skel_lossy: dict[str, list[int]] = {}  # skeleton -> words of vowel-less scripts
         self._joins: dict[str, list[int]] = {}  # joined adjacent words -> entries
         self._acronyms: dict[str, list[int]] = {}  # org initialisms -> entries
-        # vocabulary ids of the words behind each joined form / initialism
-        self._join_vids: dict[str, set[int]] = {}
-        self._acronym_vids: dict[str, set[int]] = {}
         self._hits_cache: dict[tuple[str, str, str, bool], _WordHits] = {}
+        self._spellings: dict[int, set[str]] = {}  # generic word -> written forms
+        self._latin_vid: dict[str, int] = {}  # Latin word -> vocabulary id
+        self._long_names: set[int] = set()  # entries with >= _LONG_NAME distinctive words
 
     # ------------------------------------------------------------------ build
     def __len__(self) -> int:
@@ -224,7 +266,9 @@ class NameIndex:
     def _add_entry(self, ent: int, name: str, name_kind: str, schema: str) -> None:
         if self._hits_cache:
             self._hits_cache.clear()
-        analyzed = analyze(name, schema)
+        # Not through analyze()'s LRU cache: a list is analysed once, and filling
+        # the cache would only evict the queries' entries.
+        analyzed = analyze.__wrapped__(name, schema)
         if not analyzed.tokens:
             return
         eid = len(self._entries)
@@ -232,9 +276,15 @@ class NameIndex:
         weights: list[float] = []
         names: list[bool] = []
         free = 0.0
+        # A name without any word (only numbers and legal forms, all promoted to
+        # full weight) is indexed by what it has.
+        indexed = _COMPARABLE if analyzed.total_weight > analyzed.free_weight else _ANY
         for tok in analyzed.tokens:
-            if tok.kind in (Kind.NAME, Kind.GENERIC):
-                vids.append(self._vid(tok.text, tok.script, tok.native))
+            if tok.kind in indexed:
+                vid = self._vid(tok.text, tok.script, tok.native)
+                if tok.raw != tok.text and tok.kind == Kind.GENERIC:
+                    self._add_spelling(vid, tok.raw)
+                vids.append(vid)
                 weights.append(tok.weight)
                 names.append(tok.kind == Kind.NAME)
             else:
@@ -242,10 +292,13 @@ class NameIndex:
         total = analyzed.total_weight
         entry = _Entry(
             ent, name, name_kind, analyzed, tuple(vids), tuple(weights), tuple(names),
-            sum(names), analyzed.part_count, free, total,
+            sum(names), analyzed.part_count, free,
+            sum(t.weight for t in analyzed.tokens if t.kind == Kind.INITIAL), total,
         )  # fmt: skip
         self._entries.append(entry)
         self._entity_entries[ent].append(eid)
+        if entry.name_count >= _LONG_NAME:
+            self._long_names.add(eid)
         comparable = sum(weights) or 1.0
         seen: set[int] = set()
         for vid, w in zip(vids, weights, strict=True):
@@ -255,21 +308,27 @@ class NameIndex:
             self._postings[vid].append(eid)
             if w / comparable >= _DOMINANT_SHARE:
                 self._dominant[vid].append(eid)
-        vid_at = {}
-        k = 0
-        for pos, tok in enumerate(analyzed.tokens):
-            if tok.kind in (Kind.NAME, Kind.GENERIC):
-                vid_at[pos] = vids[k]
-                k += 1
+        # Retrieval keys for joined words (pairs; the scorer also joins triples)
+        # and for initialisms of the name's leading words (MIO = Marine
+        # Industries Organization): the forms a query is likely to use.
+        joins = self._joins
         for idx, joined in analyzed.joins:
-            self._joins.setdefault(joined, []).append(eid)
-            self._join_vids.setdefault(joined, set()).update(vid_at[p] for p in idx if p in vid_at)
-        for idx, letters in analyzed.acronyms:
-            if 3 <= len(letters) <= 6:
-                self._acronyms.setdefault(letters, []).append(eid)
-                self._acronym_vids.setdefault(letters, set()).update(
-                    vid_at[p] for p in idx if p in vid_at
-                )
+            if len(idx) == 2:
+                if joined in joins:
+                    joins[joined].append(eid)
+                else:
+                    joins[joined] = [eid]
+        if analyzed.acronyms:
+            acronyms = self._acronyms
+            first = analyzed.acronyms[0][0][0]
+            for idx, letters in analyzed.acronyms:
+                if idx[0] != first:
+                    break
+                if len(letters) >= 3:
+                    if letters in acronyms:
+                        acronyms[letters].append(eid)
+                    else:
+                        acronyms[letters] = [eid]
 
     def _vid(self, text: str, script: str, native: str) -> int:
         key = (text, script, native)
@@ -278,18 +337,44 @@ class NameIndex:
             return vid
         vid = len(self._vocab_tok)
         self._vocab[key] = vid
+        if script == LATIN and not native:
+            self._latin_vid[text] = vid
         self._vocab_tok.append(key)
         self._postings.append([])
         self._dominant.append([])
+        dk = self._del_keys
         for d in _deletions(text, _depth(text)):
-            self._del_keys.setdefault(d, []).append(vid)
+            if d in dk:
+                dk[d].append(vid)
+            else:
+                dk[d] = [vid]
         phon = phonetic_key(text)
+        pk = self._phon_keys
         for d in _deletions(phon, 1 if len(phon) >= 5 else 0):
-            self._phon_keys.setdefault(d, []).append(vid)
+            if d in pk:
+                pk[d].append(vid)
+            else:
+                pk[d] = [vid]
         skel = skeleton_key(text, script == "abjad")
         if skel:
-            self._skel_keys.setdefault(skel, []).append(vid)
+            self._skel_all.setdefault(skel, []).append(vid)
+            if script in VOWEL_LOSSY:
+                self._skel_lossy.setdefault(skel, []).append(vid)
         return vid
+
+    def _add_spelling(self, vid: int, raw: str) -> None:
+        """Make a generic word findable by its written form too ("machines" for
+        the canonical "machinery"): the scorer compares both."""
+        spellings = self._spellings.setdefault(vid, set())
+        if raw in spellings:
+            return
+        spellings.add(raw)
+        dk = self._del_keys
+        for d in _deletions(raw, _depth(raw)):
+            if d in dk:
+                dk[d].append(vid)
+            else:
+                dk[d] = [vid]
 
     def remove(self, entity_id: str) -> bool:
         """Forget an entity (O(1) tombstone). Returns False if it was not indexed."""
@@ -307,14 +392,7 @@ class NameIndex:
         cached = self._hits_cache.get(key)
         if cached is not None:
             return cached
-        hits = self._token_hits(text, script, native, fuzzy)
-        names: set[int] = set()
-        dominant: set[int] = set()
-        for vid, cr in hits.items():
-            if cr >= _NAMES_MIN_CREDIT:
-                names.update(self._postings[vid])
-                dominant.update(self._dominant[vid])
-        result = _WordHits(hits, names, dominant)
+        result = _WordHits(self, self._token_hits(text, script, native, fuzzy))
         if len(self._hits_cache) >= _HITS_CACHE_SIZE:
             self._hits_cache.clear()
         self._hits_cache[key] = result
@@ -336,21 +414,29 @@ class NameIndex:
             hit = pk.get(d)
             if hit:
                 cand.update(hit)
-        skel = skeleton_key(text, script == "abjad")
-        if skel:
-            hit = self._skel_keys.get(skel)
+        # Consonant skeletons bridge vowel-less scripts and the rest: a vowel-less
+        # query word looks at every word, any other word at vowel-less words only.
+        skel_keys = self._skel_all if script in VOWEL_LOSSY else self._skel_lossy
+        if skel_keys:
+            skel = skeleton_key(text, script == "abjad")
+            hit = skel_keys.get(skel) if skel else None
             if hit:
                 cand.update(hit)
         out: dict[int, float] = {}
         vocab = self._vocab_tok
+        plain = script == LATIN and not native
         for vid in cand:
             vt, vs, vn = vocab[vid]
-            if script in VOWEL_LOSSY or vs in VOWEL_LOSSY or script != vs or vn or native:
-                sim = token_similarity(text, vt, script, vs, native, vn)
-            elif vt == text:
-                sim = 1.0
+            if plain and vs == LATIN and not vn:
+                sim = latin_similarity(text, vt)
             else:
-                sim = token_similarity(text, vt)
+                sim = token_similarity(text, vt, script, vs, native, vn)
+            spellings = self._spellings.get(vid)
+            if spellings and sim < 1.0:
+                for raw in spellings:
+                    alt = latin_similarity(text, raw)
+                    if alt > sim:
+                        sim = alt
             if sim >= _MIN_EDGE_SIM:
                 out[vid] = credit(sim)
         return out
@@ -369,37 +455,46 @@ class NameIndex:
         qschema = canonical_schema(entity_type)
         allowed_schemas = _COMPATIBLE[qschema]
         qcountry = country.upper() if country else None
-        best: dict[int, tuple[float, int]] = {}
+        best: dict[int, tuple[float, int, ScoreDetail]] = {}
         queries = {}
         for alt in alternatives(name):
             for schema in self._schemas_for(qschema):
                 queries[(alt, schema)] = analyze(alt, schema)
+        found: list[tuple[float, int, AnalyzedName]] = []
         for qa in queries.values():
-            for eid in self._candidates(qa, threshold):
-                entry = self._entries[eid]
-                ent = entry.entity
-                if ent in self._removed:
-                    continue
-                eschema = self._entity_schema[ent]
-                if eschema not in allowed_schemas:
-                    continue
-                if allowed_ids is not None and self._entity_ids[ent] not in allowed_ids:
-                    continue
-                score = compare_analyzed(qa, entry.analyzed, explain=False).score
-                if qcountry and self._country_conflict(ent, qcountry):
-                    score = max(0.0, score - COUNTRY_MISMATCH_PENALTY)
-                if score < threshold:
-                    continue
-                prev = best.get(ent)
-                if prev is None or score > prev[0]:
-                    best[ent] = (score, eid)
+            for eid, est in self._candidates(qa, threshold, allowed_schemas, allowed_ids):
+                found.append((est, eid, qa))
+        # Most promising names first. An entity's other names are skipped once one
+        # of them scores above what they can be estimated at; and once `limit`
+        # entities are found, names estimated no higher than the limit-th best
+        # score cannot enter the result (ties at the limit go to the earlier).
+        found.sort(key=lambda item: -item[0])
+        kth = -1.0
+        scored = 0
+        for est, eid, qa in found:
+            if est <= kth:
+                break
+            entry = self._entries[eid]
+            ent = entry.entity
+            prev = best.get(ent)
+            if prev is not None and (prev[0] >= 1.0 or est + _ESTIMATE_MARGIN < prev[0]):
+                continue
+            detail = score_detail(qa, entry.analyzed)
+            score = detail.score
+            if qcountry and self._country_conflict(ent, qcountry):
+                score = max(0.0, score - COUNTRY_MISMATCH_PENALTY)
+            if score < threshold:
+                continue
+            if prev is None or score > prev[0]:
+                best[ent] = (score, eid, detail)
+                scored += 1
+                if len(best) >= limit and scored % 8 == 0:
+                    kth = heapq.nlargest(limit, (v[0] for v in best.values()))[-1]
         ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0]))[:limit]
         out = []
-        for ent, (score, eid) in ranked:
+        for ent, (score, eid, detail) in ranked:
             entry = self._entries[eid]
-            qa = self._query_for(queries, entry)
-            result = compare_analyzed(qa, entry.analyzed, explain=True)
-            expl = dict(result.explanation)
+            expl = detail.explanation()
             if qcountry and self._country_conflict(ent, qcountry):
                 expl["country"] = {
                     "query": qcountry,
@@ -419,22 +514,18 @@ class NameIndex:
         # An untyped query is read once, with both person and organisation rules.
         return [qschema]
 
-    @staticmethod
-    def _query_for(queries: dict[tuple[str, str], AnalyzedName], entry: _Entry) -> AnalyzedName:
-        if len(queries) == 1:
-            return next(iter(queries.values()))
-        best = None
-        for qa in queries.values():
-            cand = compare_analyzed(qa, entry.analyzed, explain=False).score
-            if best is None or cand > best[0]:
-                best = (cand, qa)
-        assert best is not None
-        return best[1]
-
-    def _candidates(self, qa: AnalyzedName, threshold: float) -> list[int]:
-        """Entries whose optimistic estimate can reach `threshold`."""
+    def _candidates(
+        self,
+        qa: AnalyzedName,
+        threshold: float,
+        schemas: set[str],
+        allowed_ids: Container[str] | None,
+    ) -> list[tuple[int, float]]:
+        """(entry, estimate) of acceptable entities whose estimate can reach `threshold`."""
         toks = qa.tokens
-        comparable = [k for k, t in enumerate(toks) if t.kind in (Kind.NAME, Kind.GENERIC)]
+        comparable = [k for k, t in enumerate(toks) if t.kind in _COMPARABLE]
+        if not comparable:
+            comparable = list(range(len(toks)))  # numbers and legal forms only
         if not comparable:
             return []
         distinctive = [k for k in comparable if toks[k].kind == Kind.NAME] or comparable
@@ -445,9 +536,13 @@ class NameIndex:
             words[k] = self._word(t.text, t.script, t.native)
             hits[k] = words[k].hits
         # Joined adjacent query words against single listed words: credit both.
+        joined_hits = False
         for idx, joined in qa.joins:
+            if len(idx) > 2:
+                continue
             extra = self._word(joined, "latin", "", fuzzy=False).hits
             if extra:
+                joined_hits = True
                 for k in idx:
                     if k in hits:
                         merged = hits[k] = dict(hits[k])
@@ -457,35 +552,118 @@ class NameIndex:
         cand: set[int] = set()
         for k in distinctive:
             cand |= words[k].dominant
-        if len(comparable) == 1 or not self._single_hit_hopeless(qa, comparable, threshold):
+        if (
+            qa.schema == PERSON
+            and qa.part_count == 1
+            and len(comparable) == 1
+            and threshold > 1.0 - EXTRA_WEIGHT * (1.0 - _DOMINANT_SHARE) - SINGLE_TOKEN_PENALTY
+        ):
+            # A one-word person name against a name it does not dominate pays the
+            # single-name penalty and cannot reach such a threshold: only the
+            # names it dominates (above) are candidates.
+            pass
+        elif len(comparable) == 1 or not self._single_hit_hopeless(qa, comparable, threshold):
             for k in distinctive:
                 cand |= words[k].names
         else:
             # A name that shares only one of several query words, and in which
             # that word does not dominate, cannot reach the threshold: keep names
             # hit by two query words or more (plus the dominated ones above).
+            # Long names (four distinctive words or more) hit by only two words of
+            # a query of three or more distinctive words cannot either (see
+            # _LONG_NAME): for those, three words must hit.
+            triples = (
+                len(comparable) >= 3
+                and all(toks[k].kind == Kind.NAME for k in comparable)
+                and self._two_hits_hopeless(qa, threshold)
+            )
+            long_names = self._long_names
             for i, ki in enumerate(comparable):
                 a = words[ki].names
                 for kj in comparable[i + 1 :]:
                     b = words[kj].names
-                    cand |= a & b if len(a) <= len(b) else b & a
+                    pair = a & b if len(a) <= len(b) else b & a
+                    if triples and pair:
+                        short = pair - long_names
+                        cand |= short
+                        rest = pair - short if len(short) < len(pair) else None
+                        if rest:
+                            for kl in comparable:
+                                if kl != ki and kl != kj:
+                                    cand |= rest & words[kl].names
+                    else:
+                        cand |= pair
         # Query words that are listed names' joined words or initialisms: the
         # words behind them count as hits of the query word.
         for k in comparable:
             t = toks[k]
-            found = [(self._joins.get(t.raw), self._join_vids.get(t.raw), 1.0)]
+            found = [(self._joins.get(t.raw), t.raw, 1.0, False)]
+            if len(t.raw) >= 6:
+                # One letter too many in the written-together form ("AleBustan").
+                for d in _deletions(t.raw, 1):
+                    if d != t.raw and d in self._joins:
+                        found.append((self._joins[d], d, credit(1.0 - 1.0 / len(t.raw)), False))
             if qa.schema != PERSON and len(t.text) >= 3:
-                found.append((self._acronyms.get(t.text), self._acronym_vids.get(t.text), 0.9))
-            for entries, vids, cr in found:
-                if entries and vids:
-                    cand.update(entries)
-                    merged = hits[k] = dict(hits[k])
-                    for vid in vids:
-                        if cr > merged.get(vid, 0.0):
-                            merged[vid] = cr
+                found.append((self._acronyms.get(t.text), t.text, 0.9, True))
+            for listed, key, cr, acronym in found:
+                if not listed:
+                    continue
+                if len(listed) > _MAX_SPECIAL:
+                    # Too common to retrieve by ("abdal" = "abd"+"al"): only credit
+                    # the words it splits into, for names found otherwise.
+                    if acronym:
+                        continue
+                    behind = self._split_vids(key)
+                else:
+                    cand.update(listed)
+                    behind = self._vids_behind(listed, key, acronym)
+                merged = hits[k] = dict(hits[k])
+                for vid in behind:
+                    if cr > merged.get(vid, 0.0):
+                        merged[vid] = cr
         if not cand:
             return []
-        return self._estimate(qa, comparable, hits, cand, threshold)
+        return self._estimate(
+            qa, comparable, hits, cand, threshold, schemas, allowed_ids, joined_hits
+        )
+
+    def _split_vids(self, text: str) -> set[int]:
+        """Vocabulary ids of the words `text` splits into (two parts)."""
+        out: set[int] = set()
+        latin = self._latin_vid
+        for k in range(1, len(text)):
+            left, right = latin.get(text[:k]), latin.get(text[k:])
+            if left is not None:
+                out.add(left)
+            if right is not None:
+                out.add(right)
+        return out
+
+    def _vids_behind(self, listed: list[int], key: str, acronym: bool) -> set[int]:
+        """Vocabulary ids of the words that form `key` (joined or initials) in names."""
+        out: set[int] = set()
+        for eid in listed:
+            entry = self._entries[eid]
+            an = entry.analyzed
+            positions = [p for p, t in enumerate(an.tokens) if t.kind in (Kind.NAME, Kind.GENERIC)]
+            vid_at = dict(zip(positions, entry.vids, strict=True))
+            for idx, text in an.acronyms if acronym else an.joins:
+                if text == key:
+                    out.update(vid_at[p] for p in idx if p in vid_at)
+        return out
+
+    @staticmethod
+    def _two_hits_hopeless(qa: AnalyzedName, threshold: float) -> bool:
+        """True if a long listed name (>= _LONG_NAME distinctive words) hit by only two
+        of the query's (equally weighted) words is estimated below threshold."""
+        n = qa.name_count
+        m = _LONG_NAME
+        free = qa.total_weight - n
+        cq = (2 + _UNRESOLVED_CREDIT * min(n - 2, m - 2) + _FREE_CREDIT * free) / (n + free)
+        cc = (2 + _UNRESOLVED_CREDIT * min(m - 2, n - 2) + _FREE_CREDIT) / (m + 1.0)
+        cc = max(cc, (2 + _UNRESOLVED_CREDIT * min(m - 2, n - 2)) / m)
+        hi, lo = max(cq, cc), min(cq, cc)
+        return hi * (1.0 - EXTRA_WEIGHT * (1.0 - lo)) < threshold - _ESTIMATE_MARGIN
 
     @staticmethod
     def _single_hit_hopeless(qa: AnalyzedName, distinctive: list[int], threshold: float) -> bool:
@@ -508,14 +686,18 @@ class NameIndex:
         hits: dict[int, dict[int, float]],
         cand: set[int],
         threshold: float,
-    ) -> list[int]:
+        schemas: set[str],
+        allowed_ids: Container[str] | None,
+        joined_hits: bool,
+    ) -> list[tuple[int, float]]:
         toks = qa.tokens
         wq = qa.total_weight
         q_free = wq - sum(toks[k].weight for k in comparable)
         floor = threshold - _ESTIMATE_MARGIN
-        out = []
+        out: list[tuple[int, float]] = []
         q_distinctive = qa.has_distinctive
-        person = qa.schema == PERSON
+        q_person = qa.schema == PERSON
+        q_unknown = qa.schema == UNKNOWN
         q_names = qa.part_count
         # Query initials may explain listed names partially ("V." for "Vladimir").
         unresolved_e = (
@@ -530,17 +712,40 @@ class NameIndex:
             for vid, cr in hits[k].items():
                 by_vid.setdefault(vid, []).append((pos, cr))
         nq = len(comparable)
-        unresolved_q = sum(weights) * _UNRESOLVED_CREDIT
+        # Initials may meet names ("V." / "Vladimir"): credited whatever the name.
+        q_initial_w = sum(t.weight for t in toks if t.kind == Kind.INITIAL)
+        q_free -= q_initial_w
         base_q = q_free * _FREE_CREDIT
+        n_initials = sum(1 for t in toks if t.kind == Kind.INITIAL)
+        # Without joined query words, every credited query word needs its own
+        # listed word (the scorer aligns one to one).
+        strict_pairs = not joined_hits
+        removed, schema_of, ids = self._removed, self._entity_schema, self._entity_ids
+        check_entity = bool(removed) or allowed_ids is not None or len(schemas) < 5
+        unresolved_q = _UNRESOLVED_CREDIT
+        free_credit = _FREE_CREDIT
+        single_penalty_q = q_person or q_unknown
         for eid in cand:
             entry = entries[eid]
+            ent = entry.entity
+            if check_entity:
+                if ent in removed or schema_of[ent] not in schemas:
+                    continue
+                if allowed_ids is not None and ids[ent] not in allowed_ids:
+                    continue
             qbest = [0.0] * nq
-            ec = entry.free_weight * _FREE_CREDIT
+            # Legal forms, particles and titles can only meet their own kind.
+            e_free = entry.free_weight
+            # (without any in the query, the name's initials may still meet names)
+            ec = e_free * free_credit if q_free else entry.initial_weight
+            unresolved_w = 0.0  # weight of the name's words no query word hit
+            unresolved_n = 0
             distinctive = False
             for v, w, v_name in zip(entry.vids, entry.vid_weights, entry.vid_names, strict=True):
                 found = by_vid.get(v)
                 if found is None:
-                    ec += w * unresolved_e
+                    unresolved_w += w
+                    unresolved_n += 1
                     continue
                 best = 0.0
                 for pos, cr in found:
@@ -553,19 +758,41 @@ class NameIndex:
                 ec += w * best
             if not distinctive and (q_distinctive or entry.name_count):
                 continue  # only generic words in common: capped far below any threshold
-            eq = base_q + unresolved_q
+            eq = (base_q if e_free else 0.0) + q_initial_w
+            q_unresolved_w = 0.0
+            q_unresolved_n = 0
+            resolved_e = len(entry.vids) - unresolved_n
+            if strict_pairs and nq > resolved_e:
+                # One listed word explains one query word ("Ali Ali" vs "ALI, X").
+                order = sorted(range(nq), key=lambda p: -qbest[p] * weights[p])
+                for p in order[resolved_e:]:
+                    qbest[p] = 0.0
             for pos in range(nq):
                 b = qbest[pos]
                 if b > 0.0:
-                    eq += weights[pos] * (b - _UNRESOLVED_CREDIT)
+                    eq += weights[pos] * b
+                else:
+                    q_unresolved_w += weights[pos]
+                    q_unresolved_n += 1
+            # Words left unhit on one side can only be explained (weakly) by words
+            # left over on the other: each word explains at most one word.
+            if unresolved_w:
+                spare = q_unresolved_n + n_initials
+                ec += unresolved_e * (unresolved_w if unresolved_w < spare else spare)
+            if q_unresolved_w:
+                eq += unresolved_q * (
+                    q_unresolved_w if q_unresolved_w < unresolved_n else unresolved_n
+                )
             cq = eq / wq
             cc = ec / entry.total_weight
-            hi, lo = (cq, cc) if cq >= cc else (cc, cq)
-            est = hi * (1.0 - EXTRA_WEIGHT * (1.0 - lo))
-            if person:
+            if cq >= cc:
+                est = cq * (1.0 - EXTRA_WEIGHT * (1.0 - cc))
+            else:
+                est = cc * (1.0 - EXTRA_WEIGHT * (1.0 - cq))
+            if single_penalty_q and (q_person or schema_of[ent] == PERSON):
                 n_e = entry.part_count
                 if (q_names == 1 and n_e > 1) or (n_e == 1 and q_names > 1):
                     est -= SINGLE_TOKEN_PENALTY
             if est >= floor:
-                out.append(eid)
+                out.append((eid, est))
         return out

@@ -153,10 +153,11 @@ def find_legal_forms(tokens: list[str], *, person: bool = False) -> list[LegalFo
         end = hit.start
     if person:
         return sorted(found, key=lambda f: f.start)
-    # Leading chain.
+    # Leading chain: a short form only right at the start ("OOO STG Logistik":
+    # STG is the company's name, not a second legal form).
     i = 0
     while i < n and not taken[i]:
-        hit = match_at(i, edge=True)
+        hit = match_at(i, edge=i == 0)
         if hit is None or hit.end >= n:
             break
         found.append(hit)

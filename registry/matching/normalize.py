@@ -52,7 +52,7 @@ OTHER = "other"  # Cyrillic, Greek, Armenian, Georgian, Ethiopic: alphabetic eno
 VOWEL_LOSSY = frozenset({ABJAD, BRAHMIC, KANA})
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class NormToken:
     """One normalised token: Latin text plus where it came from."""
 
@@ -85,9 +85,11 @@ _INVISIBLE = dict.fromkeys(
 
 
 def _strip_invisible(text: str) -> str:
-    text = text.translate(_INVISIBLE)
     if text.isascii():
+        if text.isprintable():
+            return text
         return "".join(c if c >= " " and c != "\x7f" else " " for c in text)
+    text = text.translate(_INVISIBLE)
     out = []
     for c in text:
         cat = unicodedata.category(c)
@@ -309,6 +311,16 @@ _KO_SURNAMES = {"이": "lee", "리": "ri", "박": "park", "최": "choe", "노": 
 
 
 def _hangul_tokens(word: str) -> list[NormToken]:
+    if len(word) >= 4:
+        # Korean personal names have two to four syllables, one token each
+        # (Kim Jong Un); longer words are foreign names or common nouns written
+        # in Hangul (블라디미르 = Vladimir): keep them whole.
+        text = "".join(t.text for t in _hangul_syllables(word))
+        return [NormToken(text, HANGUL, word)]
+    return _hangul_syllables(word)
+
+
+def _hangul_syllables(word: str) -> list[NormToken]:
     out: list[NormToken] = []
     for pos, ch in enumerate(word):
         code = ord(ch) - 0xAC00

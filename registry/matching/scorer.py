@@ -34,7 +34,8 @@ from typing import Any
 
 from .analysis import ORG, PERSON, UNKNOWN, WEIGHTS, AnalyzedName, Kind, Tok, analyze
 from .legal_forms import legal_forms_conflict
-from .similarity import string_similarity, token_similarity
+from .normalize import LATIN
+from .similarity import latin_similarity, string_similarity, token_similarity
 
 __all__ = ["DEFAULT_THRESHOLD", "NameScore", "compare_analyzed", "compare_names", "credit"]
 
@@ -108,8 +109,11 @@ _ALIGNABLE = (Kind.NAME, Kind.GENERIC)
 def _pair(a: Tok, b: Tok, schema: str) -> tuple[float, str, float, float] | None:
     """Similarity of two single tokens, with how it was found and side credits."""
     ka, kb = a.kind, b.kind
-    if ka <= Kind.GENERIC and kb <= Kind.GENERIC:
-        sim = token_similarity(a.text, b.text, a.script, b.script, a.native, b.native)
+    if ka <= 1 and kb <= 1:  # NAME or GENERIC on both sides: the common case
+        if a.script == LATIN and b.script == LATIN:
+            sim = latin_similarity(a.text, b.text)
+        else:
+            sim = token_similarity(a.text, b.text, a.script, b.script, a.native, b.native)
         if (ka == Kind.GENERIC or kb == Kind.GENERIC) and sim < 1.0:
             # Canonical spellings can drift apart ("motor" vs "mortars"): try the words.
             sim = max(sim, token_similarity(a.raw, b.raw, a.script, b.script))
@@ -210,7 +214,11 @@ def _multi_edges(q: AnalyzedName, c: AnalyzedName, schema: str) -> list[_Edge]:
                     or (raw[:1] not in joined[:2] and joined[:1] not in raw[:2])
                 ):
                     continue
-                sim = string_similarity(raw, joined)
+                jscript = (q if flip else c).tokens[idx[0]].script
+                if t.script == LATIN and jscript == LATIN:
+                    sim = string_similarity(raw, joined)
+                else:
+                    sim = token_similarity(raw, joined, t.script, jscript)
                 if sim < JOIN_MIN_SIM:
                     continue
                 cr = credit(sim)
@@ -298,118 +306,33 @@ def _son_father(toks: tuple[Tok, ...]) -> tuple[int, int] | None:
     return None
 
 
-def compare_analyzed(q: AnalyzedName, c: AnalyzedName, *, explain: bool = True) -> NameScore:
-    """Score two analysed names (same schema); see the module docstring."""
-    schema = q.schema if q.schema != UNKNOWN else c.schema
-    expl: dict[str, Any] = {}
-    if explain:
-        expl = {
+@dataclass(slots=True)
+class ScoreDetail:
+    """Everything a score was made of; `explanation()` renders it for people."""
+
+    q: AnalyzedName
+    c: AnalyzedName
+    schema: str
+    score: float
+    rule: str
+    chosen: list[_Edge]
+    matched_q: list[bool]
+    matched_c: list[bool]
+    cov_q: float
+    cov_c: float
+    base: float
+    penalties: list[tuple[str, float, str]]
+
+    def explanation(self) -> dict[str, Any]:
+        q, c = self.q, self.c
+        order = sorted(self.chosen, key=lambda e: e.q[0])
+        return {
             "query": q.original,
             "candidate": c.original,
-            "schema": schema,
+            "schema": self.schema,
             "query_normalized": q.normalized,
             "candidate_normalized": c.normalized,
-        }
-    if not q.tokens or not c.tokens:
-        if explain:
-            expl.update(alignment=[], features={}, penalties=[], rule="empty_name")
-        return NameScore(0.0, expl)
-    if q.normalized == c.normalized and [t.native for t in q.tokens] == [
-        t.native for t in c.tokens
-    ]:
-        if explain:
-            expl.update(
-                alignment=[[t.text, t.text, 1.0, t.weight] for t in q.tokens],
-                features={"query_coverage": 1.0, "candidate_coverage": 1.0, "base": 1.0},
-                penalties=[],
-                rule="identical_normalized",
-            )
-        return NameScore(1.0, expl)
-
-    edges, legal_conflict = _single_edges(q, c, schema)
-    chosen = _align(edges, len(q.tokens), len(c.tokens))
-    if not _complete(chosen, q, c):
-        edges.extend(_multi_edges(q, c, schema))
-        chosen = _align(edges, len(q.tokens), len(c.tokens))
-    wq = q.total_weight
-    wc = c.total_weight
-    eq = ec = 0.0
-    matched_q = [False] * len(q.tokens)
-    matched_c = [False] * len(c.tokens)
-    distinctive_pair = False
-    for e in chosen:
-        for i in e.q:
-            eq += q.tokens[i].weight * e.credit_q
-            matched_q[i] = True
-        for j in e.c:
-            ec += c.tokens[j].weight * e.credit_c
-            matched_c[j] = True
-        if e.sim >= 0.65 and (
-            any(q.tokens[i].kind == Kind.NAME for i in e.q)
-            or any(c.tokens[j].kind == Kind.NAME for j in e.c)
-        ):
-            distinctive_pair = True
-    cov_q = min(1.0, eq / wq)
-    cov_c = min(1.0, ec / wc)
-    hi, lo = max(cov_q, cov_c), min(cov_q, cov_c)
-    base = hi * (1.0 - EXTRA_WEIGHT * (1.0 - lo))
-    penalties: list[dict[str, Any]] = []
-
-    def penalise(name: str, amount: float, reason: str) -> None:
-        penalties.append({"name": name, "amount": round(amount, 4), "reason": reason})
-
-    # Substitution: both sides keep distinctive words the other does not explain.
-    def unexplained(toks: tuple[Tok, ...], matched: list[bool], chosen_side: str) -> float:
-        total = 0.0
-        for k, t in enumerate(toks):
-            if not matched[k]:
-                if t.kind in (Kind.NAME, Kind.INITIAL):
-                    total += 1.0
-                elif t.kind == Kind.GENERIC:
-                    total += WEIGHTS[Kind.GENERIC]
-        # weakly similar aligned pairs are partial substitutions
-        for e in chosen:
-            idx = e.q if chosen_side == "q" else e.c
-            cr = e.credit_q if chosen_side == "q" else e.credit_c
-            if e.how == "token" and cr < 0.7:
-                total += sum(1.0 - cr for k in idx if toks[k].kind == Kind.NAME)
-        return total
-
-    sub = min(unexplained(q.tokens, matched_q, "q"), unexplained(c.tokens, matched_c, "c"))
-    if sub > 0:
-        penalise(
-            "substitution",
-            SUBSTITUTION_PENALTY * min(1.0, sub),
-            "each name has distinctive words the other does not explain",
-        )
-    if legal_conflict:
-        penalise("legal_form_conflict", LEGAL_CONFLICT_PENALTY, "incompatible legal forms")
-    name_edges = [e for e in chosen if e.how in ("token", "join", "initial")]
-    if _inversions(name_edges) > 0:
-        penalise("word_order", ORDER_PENALTY, "aligned words appear in a different order")
-    if schema == PERSON:
-        nq, nc = q.part_count, c.part_count
-        if min(nq, nc) == 1 and max(nq, nc) >= 2:
-            penalise("single_name", SINGLE_TOKEN_PENALTY, "a single name against a full name")
-        sf_q, sf_c = _son_father(q.tokens), _son_father(c.tokens)
-        if sf_q and sf_c:
-            pairs = {(e.q[0], e.c[0]) for e in chosen if len(e.q) == len(e.c) == 1}
-            if (sf_q[0], sf_c[1]) in pairs or (sf_q[1], sf_c[0]) in pairs:
-                penalise(
-                    "patronymic_swap",
-                    PATRONYMIC_SWAP_PENALTY,
-                    "the son's name of one is the father's name of the other ('X bin Y')",
-                )
-    score = base - sum(p["amount"] for p in penalties)
-    rule = "alignment"
-    if not distinctive_pair and (q.has_distinctive or c.has_distinctive):
-        if score > GENERIC_ONLY_CAP:
-            score = GENERIC_ONLY_CAP
-        rule = "generic_only_cap"
-    score = max(0.0, min(1.0, score))
-    if explain:
-        expl.update(
-            alignment=[
+            "alignment": [
                 [
                     " ".join(q.tokens[i].text for i in e.q),
                     " ".join(c.tokens[j].text for j in e.c),
@@ -423,20 +346,145 @@ def compare_analyzed(q: AnalyzedName, c: AnalyzedName, *, explain: bool = True) 
                         4,
                     ),
                 ]
-                for e in sorted(chosen, key=lambda e: e.q[0])
+                for e in order
             ],
-            alignment_methods=[e.how for e in sorted(chosen, key=lambda e: e.q[0])],
-            unmatched_query=[t.text for k, t in enumerate(q.tokens) if not matched_q[k]],
-            unmatched_candidate=[t.text for k, t in enumerate(c.tokens) if not matched_c[k]],
-            features={
-                "query_coverage": round(cov_q, 4),
-                "candidate_coverage": round(cov_c, 4),
-                "base": round(base, 4),
+            "alignment_methods": [e.how for e in order],
+            "unmatched_query": [t.text for k, t in enumerate(q.tokens) if not self.matched_q[k]],
+            "unmatched_candidate": [
+                t.text for k, t in enumerate(c.tokens) if not self.matched_c[k]
+            ],
+            "features": {
+                "query_coverage": round(self.cov_q, 4),
+                "candidate_coverage": round(self.cov_c, 4),
+                "base": round(self.base, 4),
             },
-            penalties=penalties,
-            rule=rule,
+            "penalties": [
+                {"name": n, "amount": round(a, 4), "reason": r} for n, a, r in self.penalties
+            ],
+            "rule": self.rule,
+        }
+
+
+def score_detail(q: AnalyzedName, c: AnalyzedName) -> ScoreDetail:
+    """Score two analysed names and keep the pieces (see the module docstring)."""
+    schema = q.schema if q.schema != UNKNOWN else c.schema
+    nq, nc = len(q.tokens), len(c.tokens)
+    if not nq or not nc:
+        return ScoreDetail(
+            q, c, schema, 0.0, "empty_name", [], [False] * nq, [False] * nc, 0.0, 0.0, 0.0, []
         )
-    return NameScore(round(score, 6), expl)
+    if q.normalized == c.normalized and [t.native for t in q.tokens] == [
+        t.native for t in c.tokens
+    ]:
+        chosen = [
+            _Edge((k,), (k,), 1.0, "token", 1.0, 1.0, (1.0, 2 * t.weight, 0))
+            for k, t in enumerate(q.tokens)
+        ]
+        return ScoreDetail(
+            q, c, schema, 1.0, "identical_normalized", chosen, [True] * nq, [True] * nc,
+            1.0, 1.0, 1.0, [],
+        )  # fmt: skip
+
+    edges, legal_conflict = _single_edges(q, c, schema)
+    chosen = _align(edges, nq, nc)
+    if not _complete(chosen, q, c):
+        edges.extend(_multi_edges(q, c, schema))
+        chosen = _align(edges, nq, nc)
+    qt, ct = q.tokens, c.tokens
+    eq = ec = 0.0
+    matched_q = [False] * nq
+    matched_c = [False] * nc
+    distinctive_pair = False
+    for e in chosen:
+        for i in e.q:
+            eq += qt[i].weight * e.credit_q
+            matched_q[i] = True
+        for j in e.c:
+            ec += ct[j].weight * e.credit_c
+            matched_c[j] = True
+        if not distinctive_pair and e.sim >= 0.65:
+            distinctive_pair = any(qt[i].kind == Kind.NAME for i in e.q) or any(
+                ct[j].kind == Kind.NAME for j in e.c
+            )
+    cov_q = min(1.0, eq / q.total_weight)
+    cov_c = min(1.0, ec / c.total_weight)
+    hi, lo = (cov_q, cov_c) if cov_q >= cov_c else (cov_c, cov_q)
+    base = hi * (1.0 - EXTRA_WEIGHT * (1.0 - lo))
+    penalties: list[tuple[str, float, str]] = []
+    sub = min(_unexplained(qt, matched_q, chosen, True), _unexplained(ct, matched_c, chosen, False))
+    if sub > 0:
+        penalties.append(
+            (
+                "substitution",
+                SUBSTITUTION_PENALTY * min(1.0, sub),
+                "each name has distinctive words the other does not explain",
+            )
+        )
+    if legal_conflict:
+        penalties.append(
+            ("legal_form_conflict", LEGAL_CONFLICT_PENALTY, "incompatible legal forms")
+        )
+    if len(chosen) > 1 and _inversions([e for e in chosen if e.how in _NAME_HOWS]) > 0:
+        penalties.append(("word_order", ORDER_PENALTY, "aligned words appear in a different order"))
+    if schema == PERSON:
+        pq, pc = q.part_count, c.part_count
+        if min(pq, pc) == 1 and max(pq, pc) >= 2:
+            penalties.append(
+                ("single_name", SINGLE_TOKEN_PENALTY, "a single name against a full name")
+            )
+        sf_q, sf_c = _son_father(qt), _son_father(ct)
+        if sf_q and sf_c:
+            pairs = {(e.q[0], e.c[0]) for e in chosen if len(e.q) == len(e.c) == 1}
+            if (sf_q[0], sf_c[1]) in pairs or (sf_q[1], sf_c[0]) in pairs:
+                penalties.append(
+                    (
+                        "patronymic_swap",
+                        PATRONYMIC_SWAP_PENALTY,
+                        "the son's name of one is the father's name of the other ('X bin Y')",
+                    )
+                )
+    score = base - sum(p[1] for p in penalties)
+    rule = "alignment"
+    if not distinctive_pair and (q.name_count or c.name_count):
+        if score > GENERIC_ONLY_CAP:
+            score = GENERIC_ONLY_CAP
+        rule = "generic_only_cap"
+    score = round(max(0.0, min(1.0, score)), 6)
+    return ScoreDetail(
+        q, c, schema, score, rule, chosen, matched_q, matched_c, cov_q, cov_c, base, penalties
+    )
+
+
+_NAME_HOWS = frozenset({"token", "join", "initial"})
+
+
+def _unexplained(
+    toks: tuple[Tok, ...], matched: list[bool], chosen: list[_Edge], query_side: bool
+) -> float:
+    """Distinctive weight a side keeps unexplained (for the substitution penalty)."""
+    total = 0.0
+    for k, t in enumerate(toks):
+        if not matched[k]:
+            if t.kind == Kind.NAME or t.kind == Kind.INITIAL:
+                total += 1.0
+            elif t.kind == Kind.GENERIC:
+                total += WEIGHTS[Kind.GENERIC]
+    # Weakly similar aligned words are partial substitutions.
+    for e in chosen:
+        if e.how != "token":
+            continue
+        cr = e.credit_q if query_side else e.credit_c
+        if cr < 0.7:
+            for k in e.q if query_side else e.c:
+                if toks[k].kind == Kind.NAME:
+                    total += 1.0 - cr
+    return total
+
+
+def compare_analyzed(q: AnalyzedName, c: AnalyzedName, *, explain: bool = True) -> NameScore:
+    """Score two analysed names (same schema); see the module docstring."""
+    detail = score_detail(q, c)
+    return NameScore(detail.score, detail.explanation() if explain else {})
 
 
 _SLASH = re.compile(r"(?<=\w\w)\s*/\s*(?=\w\w)")

@@ -26,10 +26,25 @@ from rapidfuzz.distance import OSA
 
 from .normalize import LATIN, VOWEL_LOSSY
 
-__all__ = ["phonetic_key", "skeleton_key", "string_similarity", "token_similarity"]
+__all__ = [
+    "latin_similarity",
+    "phonetic_key",
+    "skeleton_key",
+    "string_similarity",
+    "token_similarity",
+]
 
 PHONETIC_DISCOUNT = 0.97  # equal phonetic keys but different spelling
 SKELETON_DISCOUNT = 0.9  # vowels are unknown on one side: less evidence
+# Short tokens are often initialisms ("UCK", "OMK"): folding their letters
+# phonetically (ck -> k, doubled letters) makes unrelated ones equal. Below this
+# length only same-length tokens are compared phonetically (Un / On).
+PHONETIC_MIN_LEN = 4
+
+
+def _phonetic_applies(a: str, b: str) -> bool:
+    return len(a) == len(b) or (len(a) >= PHONETIC_MIN_LEN and len(b) >= PHONETIC_MIN_LEN)
+
 
 _PHONETIC_RULES = [
     ("tsch", "ch"), ("sch", "sh"), ("tch", "ch"), ("dzh", "j"), ("zh", "j"), ("dj", "j"),
@@ -77,11 +92,29 @@ def string_similarity(a: str, b: str) -> float:
 
 
 @lru_cache(maxsize=500_000)
+def latin_similarity(a: str, b: str) -> float:
+    """`token_similarity` for two Latin-script tokens (the common case, cached)."""
+    if a == b:
+        return 1.0
+    best = float(OSA.normalized_similarity(a, b))
+    if best < PHONETIC_DISCOUNT and _phonetic_applies(a, b):
+        pa, pb = phonetic_key(a), phonetic_key(b)
+        if pa == pb:
+            return PHONETIC_DISCOUNT
+        phon = PHONETIC_DISCOUNT * float(OSA.normalized_similarity(pa, pb))
+        if phon > best:
+            best = phon
+    return best
+
+
+@lru_cache(maxsize=500_000)
 def token_similarity(
     a: str, b: str, script_a: str = LATIN, script_b: str = LATIN, native_a: str = "",
     native_b: str = "",
 ) -> float:  # fmt: skip
     """Similarity of two normalised tokens in [0, 1] (see module docstring)."""
+    if script_a == LATIN and script_b == LATIN:
+        return latin_similarity(a, b)
     if a == b and (script_a != script_b or native_a == native_b or not native_a):
         return 1.0
     if script_a == script_b and script_a != LATIN and native_a and native_b:
@@ -89,7 +122,7 @@ def token_similarity(
         # a whole syllable, in an abjad the transliteration adds nothing.
         return string_similarity(native_a, native_b)
     best = string_similarity(a, b)
-    if best < 1.0:
+    if best < PHONETIC_DISCOUNT and _phonetic_applies(a, b):
         pa, pb = phonetic_key(a), phonetic_key(b)
         if pa == pb:
             best = max(best, PHONETIC_DISCOUNT)

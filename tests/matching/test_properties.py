@@ -1,0 +1,72 @@
+"""Hypothesis properties of normalisation and scoring."""
+
+from __future__ import annotations
+
+import string
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from registry.matching import DEFAULT_THRESHOLD, compare_names, normalize_name
+
+SETTINGS = settings(max_examples=150, deadline=None)
+
+# Names drawn from letters of several scripts, digits, punctuation and the
+# invisible characters the normaliser must cope with.
+ALPHABET = (
+    string.ascii_letters
+    + string.digits
+    + " -.,'&()/"
+    + "ÄÖÜßéèçñøåłğ"
+    + "АБВГДЕЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯабвгдежзийклмнопрстуфхцчшщъыьэюя"
+    + "ΑΒΓΔΕΖΗΘΙΚΛΜΝΞΟΠΡΣΤΥΦΧΨΩαβγδεζηθικλμνξοπρστυφχψω"
+    + "محمدعليبنسلمانآل"
+    + "习近平科技有限公司深圳航空"
+    + "김정은박"
+    + "バラクオバマ"
+    + "\u200b\u200c\u200d\u2060\ufeff\u00ad（）"
+)
+names = st.text(alphabet=ALPHABET, max_size=40)
+SCHEMAS = st.sampled_from(["person", "company", "organisation", "vessel", "unknown", None])
+
+
+@SETTINGS
+@given(names)
+def test_normalize_never_raises_and_is_idempotent(name: str) -> None:
+    once = normalize_name(name)
+    assert normalize_name(once) == once
+
+
+@SETTINGS
+@given(names, names, SCHEMAS)
+def test_scores_stay_in_unit_interval(a: str, b: str, schema: str | None) -> None:
+    result = compare_names(a, b, schema)
+    assert 0.0 <= result.score <= 1.0
+
+
+@SETTINGS
+@given(names, SCHEMAS)
+def test_a_name_matches_itself(name: str, schema: str | None) -> None:
+    if not any(c.isalnum() for c in name) or not normalize_name(name):
+        return
+    assert compare_names(name, name, schema).score >= DEFAULT_THRESHOLD
+
+
+@SETTINGS
+@given(names, names, SCHEMAS)
+def test_compare_is_nearly_symmetric(a: str, b: str, schema: str | None) -> None:
+    ab = compare_names(a, b, schema).score
+    ba = compare_names(b, a, schema).score
+    assert abs(ab - ba) <= 0.05
+
+
+@SETTINGS
+@given(
+    st.lists(
+        st.sampled_from(["vladimir", "putin", "sergey", "lavrov", "ali"]), min_size=2, max_size=4
+    )
+)
+def test_reordering_person_words_still_matches(words: list[str]) -> None:
+    query = " ".join(words)
+    candidate = " ".join(reversed(words))
+    assert compare_names(query, candidate, "person").score >= DEFAULT_THRESHOLD

@@ -1,0 +1,159 @@
+"""compare_names behaviours, table-driven (in the manner of Watchman's stringscore tests)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from registry.matching import DEFAULT_THRESHOLD, NameScore, compare_names
+
+T = DEFAULT_THRESHOLD
+
+# (query, candidate, schema): must score at or above the default threshold.
+MATCHES = [
+    # identical / case / punctuation
+    ("Finder Technology Ltd", "FINDER TECHNOLOGY LTD", "company"),
+    ("Micropilot", "Micro-Pilot", "company"),
+    ("Micropilot", "Micro Pilot", "company"),
+    ("Micro-Pilot", "Micro Pilot", "company"),
+    (
+        "Beijing Micropilot Flight Control Systems",
+        "Beijing Micro Pilot Flight Control Systems Co.",
+        "company",
+    ),
+    # typos
+    ("Vladimir Putin", "Vladimir Pudin", "person"),
+    ("Sergei Lavrov", "Sergi Lavrov", "person"),
+    ("Tactical Missiles Corporation", "Tactical Misiles Corporation", "company"),
+    # legal forms and abbreviations
+    ("Finder Technology Ltd", "FINDER TECHNOLOGY LIMITED", "company"),
+    ("Finder Technology Ltd", "Finder Tech Co., Ltd.", "company"),
+    ("FINDER TECHNOLOGY LIMITED", "Finder Tech Co., Ltd.", "company"),
+    ("Sigma International Trading", "Sigma Intl Trading", "company"),
+    ("Acme Manufacturing Corporation", "ACME MFG CORP", "company"),
+    ("OAO Gazprom", "Open Joint Stock Company Gazprom", "company"),
+    ("Iskusstvo Krasoty", "OOO Iskusstvo Krasoty", "company"),
+    ("Siemens AG", "Siemens Aktiengesellschaft", "company"),
+    ("Hong Kong Blue Ocean Limited", "HK Blue Ocean Ltd", "company"),
+    # scripts
+    (
+        "巨航航空科技（深圳）有限公司",
+        "Juhang Aviation Technology (Shenzhen) Co., Limited",
+        "company",
+    ),
+    ("Владимир Путин", "Vladimir Putin", "person"),
+    ("Финдер Текнолоджи", "Finder Technology Ltd", "company"),
+    ("Сергей Викторович Лавров", "Sergey Viktorovich Lavrov", "person"),
+    ("محمد علي", "Mohamed Ali", "person"),
+    ("김정은", "Kim Jong Un", "person"),
+    ("习近平", "Xi Jinping", "person"),
+    # look-alikes and invisible characters
+    ("Finder Тechnology Ltd", "Finder Technology Ltd", "company"),  # Cyrillic Т
+    ("ΟΑΟ Gazprom", "OAO Gazprom", "company"),  # Greek Ο and Α
+    ("Vla\u200bdimir Pu\u200dtin", "Vladimir Putin", "person"),
+    ("Fin\u00ader Techno\ufefflogy", "Finder Technology", "company"),
+    # person word order, initials, missing middle names, titles
+    ("PUTIN, Vladimir", "Vladimir Putin", "person"),
+    ("Putin Vladimir Vladimirovich", "Vladimir Putin", "person"),
+    ("Vladimir Vladimirovich Putin", "PUTIN, Vladimir", "person"),
+    ("V. Putin", "Vladimir Putin", "person"),
+    ("Vladimir V. Putin", "Vladimir Vladimirovich Putin", "person"),
+    ("Dr. Rami Makhlouf", "Rami Makhlouf", "person"),
+    ("Sheikh Isa Bin Tarif Al Bin Ali", "Isa Bin Tarif Al Bin Ali", "person"),
+    ("General Ali Hassan al-Majid", "Ali Hassan al-Majid", "person"),
+    ("Osama bin Laden", "Usama bin Ladin", "person"),
+    ("Alexander Lukashenko", "Alexandr Lukashenka", "person"),
+]
+
+# Near misses: must stay below the default threshold.
+NON_MATCHES = [
+    ("Beijing Pilot School", "Beijing Micropilot Flight Control Systems Co., Ltd.", "company"),
+    ("Finder Systems GmbH", "Finder Technology Ltd", "company"),
+    ("Sigma Technology Limited", "Sigma Trading LLC", "company"),
+    ("Octavian Scholz", "Olaf Scholz", "person"),
+    ("Boris Abramovich", "Roman Abramovich", "person"),
+    ("Co., Ltd.", "Finder Technology Co., Ltd.", "company"),
+    ("Co., Ltd.", "Juhang Aviation Technology (Shenzhen) Co., Limited", "company"),
+    ("Limited Liability Company", "LLC Iskusstvo Krasoty", "company"),
+    ("Sergey Viktorovich Lavrov", "Sergey Borisovich Lavrov", "person"),
+    ("Barack Obama", "Michelle Obama", "person"),
+    ("Bank of China (Hong Kong) Limited", "Bank of China (Singapore) Limited", "company"),
+    ("Volkswagen AG", "Siemens AG", "company"),
+    ("Deutsche Bank AG", "Deutsche Bank GmbH", "company"),
+    ("Hans O Friedrich", "Hans Joachim Friedrich", "person"),
+    ("A. Nazarbayev", "Nursultan Nazarbayev", "person"),
+    ("SALMAN BIN MUHAMMAD AL-RAWI", "MUHAMMAD BIN SALMAN AL-RAWI", "person"),
+    ("习近朋", "习近平", "person"),  # one different syllable is a different name
+]
+
+
+@pytest.mark.parametrize(("query", "candidate", "schema"), MATCHES)
+def test_matches(query: str, candidate: str, schema: str) -> None:
+    result = compare_names(query, candidate, schema)
+    assert result.score >= T, result.explanation
+
+
+@pytest.mark.parametrize(("query", "candidate", "schema"), NON_MATCHES)
+def test_near_misses(query: str, candidate: str, schema: str) -> None:
+    result = compare_names(query, candidate, schema)
+    assert result.score < T, result.explanation
+
+
+def test_calibration_order() -> None:
+    """Identical > one typo > legal-form change > unrelated."""
+    exact = compare_names("Finder Technology Ltd", "Finder Technology Ltd", "company").score
+    typo = compare_names("Finder Technology Ltd", "Fnder Technology Ltd", "company").score
+    other = compare_names("Finder Technology Ltd", "Juhang Aviation Ltd", "company").score
+    assert exact == 1.0
+    assert T < typo < exact
+    assert other < 0.5
+
+
+def test_word_order_costs_a_little() -> None:
+    same = compare_names("Vladimir Putin", "Vladimir Putin", "person").score
+    swapped = compare_names("Putin Vladimir", "Vladimir Putin", "person").score
+    assert T < swapped < same
+
+
+def test_legal_form_alone_matches_nothing() -> None:
+    assert compare_names("Co., Ltd.", "Co., Ltd.", "company").score == 1.0  # itself, yes
+    for other in ["Finder Technology Co., Ltd.", "Sigma Trading Co Ltd", "ABC Company Limited"]:
+        assert compare_names("Co., Ltd.", other, "company").score < 0.5
+
+
+def test_schema_names_accepted() -> None:
+    for schema in [
+        "person", "Person", "PERSON", "company", "Company", "organisation", "Organization",
+        "LegalEntity", "vessel", "Vessel", "aircraft", "unknown", None,
+    ]:  # fmt: skip
+        assert compare_names("Vladimir Putin", "Vladimir Putin", schema).score == 1.0
+    with pytest.raises(ValueError):
+        compare_names("a", "b", "planet")
+
+
+def test_explanation_is_json_and_complete() -> None:
+    result = compare_names("PUTIN, Vladimir V.", "Vladimir Vladimirovich Putin", "person")
+    assert isinstance(result, NameScore)
+    expl = json.loads(json.dumps(result.explanation))
+    assert expl["query_normalized"] == "vladimir v putin"  # "SURNAME, Given" read in order
+    assert expl["candidate_normalized"] == "vladimir vladimirovich putin"
+    assert expl["rule"] == "alignment"
+    pairs = {(a, b) for a, b, _sim, _w in expl["alignment"]}
+    assert ("putin", "putin") in pairs and ("vladimir", "vladimir") in pairs
+    assert ("v", "vladimirovich") in pairs
+    assert {"query_coverage", "candidate_coverage", "base"} <= expl["features"].keys()
+    assert isinstance(expl["penalties"], list)
+
+
+def test_penalty_is_explained() -> None:
+    expl = compare_names("Octavian Scholz", "Olaf Scholz", "person").explanation
+    assert any(p["name"] == "substitution" for p in expl["penalties"])
+    expl = compare_names("Co., Ltd.", "Finder Technology Co., Ltd.", "company").explanation
+    assert expl["rule"] == "generic_only_cap"
+
+
+def test_score_is_frozen() -> None:
+    result = compare_names("a b", "a b")
+    with pytest.raises(AttributeError):
+        result.score = 0.5  # type: ignore[misc]
