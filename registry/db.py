@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 import sqlite_utils
 from sqlite_utils import Migrations
 
@@ -410,5 +410,5 @@ def current_docs(conn: sqlite3.Connection, record_ids: Iterable[str]) -> dict[st
             f"AND valid_to IS NULL AND doc IS NOT NULL AND object_id IN ({marks})",
             chunk,
         ):
-            found[record_id] = json.loads(doc)
+            found[record_id] = orjson.loads(doc)
     return found

@@ -38,9 +38,6 @@ from .records import (
 
 PART_TABLES = ("names", "identifiers", "addresses", "designations")
 CHUNK = 500
-# Above this many new records, merge candidates are read once into memory
-# instead of queried per record.
-PRELOAD_MERGE_KEYS_FROM = 200
 
 
 def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
@@ -129,54 +126,44 @@ class _Batch:
 
 
 class _Merger:
-    """Finds records of other datasets that a new record may join (see choose_entity)."""
+    """Finds records of other datasets that new records may join (see choose_entity).
 
-    def __init__(self, conn: sqlite3.Connection, dataset: str, preload: bool) -> None:
+    The identifier values and name keys of all the new records are looked up
+    at once, in chunks, through the partial indexes on current rows: the cost
+    follows the batch, not the size of the registry.
+    """
+
+    def __init__(
+        self, conn: sqlite3.Connection, dataset: str, docs: Iterable[Mapping[str, Any]]
+    ) -> None:
         self.conn = conn
         self.dataset = dataset
         self.docs: dict[str, ExistingRecord | None] = {}
-        self.by_value: dict[str, set[str]] | None = None
-        self.by_name: dict[str, set[str]] | None = None
-        if preload:
-            self.by_value, self.by_name = {}, {}
-            for value, record_id in conn.execute(
-                "SELECT i.value_norm, i.record_id FROM identifiers i JOIN records r "
-                "ON r.id = i.record_id WHERE i.valid_to IS NULL AND r.dataset != ? "
-                "AND r.deleted_at IS NULL",
-                (dataset,),
+        self.keys = {str(doc["id"]): merge_keys(doc) for doc in docs}
+        values = {value for k in self.keys.values() for _, value, _ in k.identifiers}
+        names = {n for k in self.keys.values() if k.type != "person" for n in k.names}
+        self.by_value = self._lookup("identifiers", "value_norm", values)
+        self.by_name = self._lookup("names", "key", names)
+
+    def _lookup(self, table: str, column: str, wanted: set[str]) -> dict[str, set[str]]:
+        found: dict[str, set[str]] = {}
+        for chunk in _chunks(sorted(wanted)):
+            marks = ",".join("?" * len(chunk))
+            for key, record_id in self.conn.execute(
+                f"SELECT {column}, record_id FROM {table} WHERE valid_to IS NULL "
+                f"AND {column} IN ({marks})",
+                list(chunk),
             ):
-                self.by_value.setdefault(value, set()).add(record_id)
-            for key, record_id in conn.execute(
-                "SELECT n.key, n.record_id FROM names n JOIN records r ON r.id = n.record_id "
-                "WHERE n.valid_to IS NULL AND r.dataset != ? AND r.deleted_at IS NULL",
-                (dataset,),
-            ):
-                self.by_name.setdefault(key, set()).add(record_id)
+                found.setdefault(key, set()).add(record_id)
+        return found
 
     def _candidate_ids(self, keys: MergeKeys) -> set[str]:
-        values = sorted({value for _, value, _ in keys.identifiers})
-        names = sorted(keys.names) if keys.type != "person" else []
         found: set[str] = set()
-        if self.by_value is not None and self.by_name is not None:
-            for value in values:
-                found |= self.by_value.get(value, set())
-            for name in names:
+        for _, value, _ in keys.identifiers:
+            found |= self.by_value.get(value, set())
+        if keys.type != "person":
+            for name in keys.names:
                 found |= self.by_name.get(name, set())
-            return found
-        for table, column, items in (
-            ("identifiers", "value_norm", values),
-            ("names", "key", names),
-        ):
-            if items:
-                marks = ",".join("?" * len(items))
-                found.update(
-                    r[0]
-                    for r in self.conn.execute(
-                        f"SELECT DISTINCT record_id FROM {table} WHERE valid_to IS NULL "
-                        f"AND {column} IN ({marks})",
-                        items,
-                    )
-                )
         return found
 
     def _existing(self, record_ids: set[str]) -> list[ExistingRecord]:
@@ -198,7 +185,7 @@ class _Merger:
         return [c for r in sorted(record_ids) if (c := self.docs.get(r)) is not None]
 
     def choose(self, record_id: str, doc: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
-        keys = merge_keys(doc)
+        keys = self.keys.get(record_id) or merge_keys(doc)
         candidates = self._existing(self._candidate_ids(keys))
         return choose_entity(record_id, self.dataset, keys, candidates)
 
@@ -365,11 +352,10 @@ class Writer:
         the evidence then keeps pointing at the file the content first came from."""
         counts = Counts()
         batch = _Batch()
-        existing = self._existing_records([str(d["id"]) for d in docs])
-        new_count = sum(1 for d in docs if d["id"] not in existing)
-        merger = _Merger(self.conn, dataset, preload=new_count >= PRELOAD_MERGE_KEYS_FROM)
-        for index, raw in enumerate(docs, 1):
-            doc = canonical_entity(raw)
+        canon = [canonical_entity(raw) for raw in docs]
+        existing = self._existing_records([str(d["id"]) for d in canon])
+        merger = _Merger(self.conn, dataset, (d for d in canon if d["id"] not in existing))
+        for index, doc in enumerate(canon, 1):
             record_id = doc["id"]
             payload, digest = encode(doc)
             chash = content_hash(doc)
