@@ -98,7 +98,8 @@ def _write(
             "actions": [],
         },
     )
-    apply_fixtures(db, [doc], actor=actor, create_only=create_only)
+    # The caller addresses the entity by this id, so it is never merged away.
+    apply_fixtures(db, [doc], actor=actor, create_only=create_only, merge=False)
 
 
 def create_entity(db: sqlite_utils.Database, entity: dict[str, Any], *, actor: str) -> str:

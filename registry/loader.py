@@ -485,9 +485,11 @@ def apply_fixtures(
     actor: str,
     dry_run: bool = False,
     create_only: bool = False,
+    merge: bool = True,
 ) -> LoadReport:
     """Check, then write every document in one transaction (rolled back on a dry run).
-    With `create_only`, an entity id that exists already is a conflict."""
+    With `create_only`, an entity id that exists already is a conflict; with
+    `merge=False`, new records are not merged into other lists' entities."""
     report = LoadReport(dry_run=dry_run, files=[])
     try:
         with immediate(db):
@@ -504,7 +506,7 @@ def apply_fixtures(
                     report.files.append(file_report)
                 for doc, file_report in zip(docs, report.files, strict=True):
                     file_report.entities = writer.write_records(
-                        doc.data["dataset"], doc.data["entities"]
+                        doc.data["dataset"], doc.data["entities"], merge=merge
                     )
             except WriteConflict as exc:
                 raise InputError(

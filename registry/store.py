@@ -345,16 +345,21 @@ class Writer:
         *,
         snapshot: Snapshot | None = None,
         progress: Callable[[int], None] | None = None,
+        merge: bool = True,
     ) -> Counts:
         """Upsert records of one dataset by id. With `snapshot`, current records of
         the dataset missing from `docs` are delisted (kept, with a delisted date), and
         a record counts as unchanged when its content is (see records.content_hash):
-        the evidence then keeps pointing at the file the content first came from."""
+        the evidence then keeps pointing at the file the content first came from.
+        With `merge=False` a new record founds its own entity (hand edits address
+        the entity by the record's id)."""
         counts = Counts()
         batch = _Batch()
         canon = [canonical_entity(raw) for raw in docs]
         existing = self._existing_records([str(d["id"]) for d in canon])
-        merger = _Merger(self.conn, dataset, (d for d in canon if d["id"] not in existing))
+        merger = _Merger(
+            self.conn, dataset, (d for d in canon if merge and d["id"] not in existing)
+        )
         for index, doc in enumerate(canon, 1):
             record_id = doc["id"]
             payload, digest = encode(doc)
@@ -366,7 +371,11 @@ class Writer:
                     record_id=record_id,
                 )
             if old is None:
-                entity_id, merge = merger.choose(record_id, doc)
+                entity_id, reason = (
+                    merger.choose(record_id, doc)
+                    if merge
+                    else (record_id, {"rule": "new", "detail": "created by hand under its id"})
+                )
                 batch.new_records.append(
                     (
                         record_id,
@@ -375,7 +384,7 @@ class Writer:
                         payload,
                         digest,
                         chash,
-                        dumps(merge),
+                        dumps(reason),
                         self.now,
                         self.now,
                     )

@@ -139,3 +139,18 @@ def test_imported_records_cannot_be_hand_edited(
     response = client.patch("/entities/finder-technology-ltd", json={"country": "HK"})
     assert response.status_code == 409
     assert client.delete("/entities/finder-technology-ltd").status_code == 409
+
+
+def test_an_entity_created_by_hand_lives_at_its_own_id(client: FlaskClient) -> None:
+    # Same name and country as a listed entity: a load would merge it, a hand edit
+    # addresses its own id and must be found there.
+    twin = {**NEW_ENTITY, "id": "my-dennex", "name": "Dennex Enterprises Limited",
+            "country": "CN"}
+    created = client.post("/entities", json=twin)
+    assert created.status_code == 201
+    assert created.get_json()["id"] == "my-dennex"
+    assert created.get_json()["records"][0]["merge"]["rule"] == "new"
+    assert client.get("/entities/my-dennex").status_code == 200
+    assert client.delete("/entities/my-dennex").status_code == 204
+    assert client.get("/entities/my-dennex").status_code == 410
+    assert client.get("/entities/dennex-enterprises-limited").status_code == 200

@@ -1,0 +1,96 @@
+"""Fuzzing the whole API from its OpenAPI document with schemathesis, bounded in time.
+
+Runs `registry serve` on a real port with the seed fixtures and an admin key,
+then `schemathesis run` for FUZZ_SECONDS (default 60) with every check but
+positive_data_acceptance: the API rightly refuses some schema-valid input
+(a cursor it never issued, a quote that is not in its source, a reference to
+an entity that does not exist), which a schema cannot express.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from registry.db import open_registry
+from registry.keys import create_key
+from registry.loader import load_paths
+
+from .conftest import FIXTURES, ROOT, free_port
+
+FUZZ_SECONDS = int(os.environ.get("FUZZ_SECONDS", "60"))
+SCHEMATHESIS = shutil.which("schemathesis", path=str(Path(sys.executable).parent))
+
+
+@pytest.mark.skipif(
+    SCHEMATHESIS is None, reason="schemathesis is not installed (pip install -e .[dev])"
+)
+def test_schemathesis_finds_no_server_error(tmp_path: Path) -> None:
+    db_path = tmp_path / "fuzz.db"
+    db = open_registry(db_path)
+    load_paths(db, [FIXTURES])
+    _, key = create_key(db, "fuzzer", "admin")
+    db.close()
+    port = free_port()
+    env = {**os.environ, "REGISTRY_DB": str(db_path)}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "registry", "serve", "--port", str(port), "--threads", "4"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(300):
+            try:
+                if requests.get(f"{base}/healthz", timeout=1).ok:
+                    break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        assert SCHEMATHESIS is not None
+        run = subprocess.run(
+            [
+                SCHEMATHESIS,
+                "run",
+                f"{base}/openapi.json",
+                "-H",
+                f"Authorization: Bearer {key}",
+                "--checks",
+                "all",
+                "--exclude-checks",
+                "positive_data_acceptance",
+                "--max-time",
+                str(FUZZ_SECONDS),
+                "--workers",
+                "2",
+                "--seed",
+                "20261123",
+                "--suppress-health-check",
+                "all",
+                "--no-color",
+            ],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=FUZZ_SECONDS + 300,
+        )
+    finally:
+        server.terminate()
+        server_log, _ = server.communicate(timeout=10)
+    summary = run.stdout[run.stdout.rfind("SUMMARY") :]
+    print(summary)  # the figures: operations, test cases, failures
+    assert "Traceback" not in server_log, server_log[-3000:]
+    assert "ST001" not in run.stdout and "Server error" not in run.stdout, run.stdout[-6000:]
+    assert run.returncode == 0, run.stdout[-6000:]
+    generated = re.search(r"(\d+) generated", summary)
+    assert generated and int(generated.group(1)) > 500, summary
