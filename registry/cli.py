@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import sys
 import time
 from collections.abc import Iterator
@@ -318,12 +319,16 @@ def serve(
     """Serve the HTTP API with a production WSGI server (waitress)."""
     from waitress import serve as waitress_serve
 
+    from .api.screen import index_cache
     from .app import create_app
 
     settings = _settings(db_path)
+    logging.basicConfig(level=settings.log_level,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if load_paths_:
         _print_report(_load(db_path, load_paths_, dry_run=False))
     app = create_app(settings)
+    index_cache(app).warm(settings.db_path, settings.busy_timeout_ms)
     click.echo(
         f"Serving {settings.db_path} on http://{host}:{port} (OpenAPI at /openapi.json)", err=True
     )

@@ -9,22 +9,26 @@ recorded decisions are shown on matches and false positives can be hidden.
 
 from __future__ import annotations
 
+import gc
+import logging
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
-from .db import generation, utcnow
+from .db import connect, generation, utcnow
 from .decisions import decisions_for
 from .matching import DEFAULT_THRESHOLD, NameIndex
 from .problems import Problem
 from .queries import designation_briefs, valid
 from .records import with_related_countries
 
+log = logging.getLogger(__name__)
 ENTITY_TYPES = ("person", "company", "organisation", "vessel", "aircraft", "unknown")
 
 
@@ -77,14 +81,45 @@ class IndexCache:
             if as_of is None:
                 gen = generation(db)
                 if self._current is None or self._current[0] != gen:
-                    self._current = (gen, build_index(db))
+                    self._current = None  # let the old index go before building the new
+                    self._current = (gen, _settled(build_index(db)))
                 return self._current[1]
             if as_of not in self._past:
-                self._past[as_of] = build_index(db, as_of)
+                self._past[as_of] = _settled(build_index(db, as_of))
                 while len(self._past) > self._keep_past:
                     self._past.popitem(last=False)
             self._past.move_to_end(as_of)
             return self._past[as_of]
+
+    def warm(self, db_path: str | Path, busy_timeout_ms: int = 10_000) -> threading.Thread:
+        """Build the current index in the background, so the first screening after
+        start-up does not wait for it."""
+
+        def run() -> None:
+            db = connect(db_path, busy_timeout_ms=busy_timeout_ms)
+            try:
+                started = time.perf_counter()
+                built = self.get(db)
+                log.info(
+                    "screening index: %d names in %.1f s (%.1f s in all)",
+                    built.names,
+                    built.seconds,
+                    time.perf_counter() - started,
+                )
+            finally:
+                db.close()
+
+        thread = threading.Thread(target=run, name="index-warm-up", daemon=True)
+        thread.start()
+        return thread
+
+
+def _settled(built: BuiltIndex) -> BuiltIndex:
+    """Move the index's millions of objects out of the garbage collector's sight:
+    otherwise a full collection during a request stalls it for half a second."""
+    gc.collect()
+    gc.freeze()
+    return built
 
 
 def build_index(db: sqlite_utils.Database, as_of: str | None = None) -> BuiltIndex:

@@ -144,8 +144,7 @@ def test_imported_records_cannot_be_hand_edited(
 def test_an_entity_created_by_hand_lives_at_its_own_id(client: FlaskClient) -> None:
     # Same name and country as a listed entity: a load would merge it, a hand edit
     # addresses its own id and must be found there.
-    twin = {**NEW_ENTITY, "id": "my-dennex", "name": "Dennex Enterprises Limited",
-            "country": "CN"}
+    twin = {**NEW_ENTITY, "id": "my-dennex", "name": "Dennex Enterprises Limited", "country": "CN"}
     created = client.post("/entities", json=twin)
     assert created.status_code == 201
     assert created.get_json()["id"] == "my-dennex"

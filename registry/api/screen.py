@@ -6,7 +6,7 @@ import csv
 import io
 from typing import Any
 
-from flask import Response, current_app, request
+from flask import Flask, Response, current_app, request
 from marshmallow import ValidationError
 
 from schemas.api import (
@@ -52,8 +52,9 @@ CSV_COLUMNS = (
 )
 
 
-def index_cache() -> IndexCache:
-    cache: IndexCache = current_app.extensions.setdefault("registry_index", IndexCache())
+def index_cache(app: Flask | None = None) -> IndexCache:
+    """The app's screening index cache (one per app, shared by its threads)."""
+    cache: IndexCache = (app or current_app).extensions.setdefault("registry_index", IndexCache())
     return cache
 
 
