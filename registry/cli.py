@@ -323,8 +323,9 @@ def serve(
     from .app import create_app
 
     settings = _settings(db_path)
-    logging.basicConfig(level=settings.log_level,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     if load_paths_:
         _print_report(_load(db_path, load_paths_, dry_run=False))
     app = create_app(settings)

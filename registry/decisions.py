@@ -17,7 +17,7 @@ import sqlite_utils
 
 from .db import immediate, utcnow
 from .names import name_key
-from .problems import InputError, Problem
+from .problems import InputError, Problem, not_found
 from .queries import Page, page_rows
 
 VERDICTS = ("false_positive", "true_match")
@@ -73,11 +73,7 @@ def withdraw_decision(db: sqlite_utils.Database, decision_id: str, *, actor: str
             "SELECT valid_to, ended_by FROM decisions WHERE id = ?", (decision_id,)
         ).fetchone()
         if row is None:
-            raise InputError(
-                [Problem(f"No decision {decision_id!r}.", field="id", location="path")],
-                status=404,
-                title="Not Found",
-            )
+            raise not_found(f"No decision {decision_id!r}.")
         if row[0] is not None:
             why = "was withdrawn" if row[1] == "withdrawn" else f"was superseded by {row[1]}"
             raise InputError(

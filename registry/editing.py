@@ -20,18 +20,14 @@ from schemas import EntitySchema
 
 from .db import current_docs, immediate, utcnow
 from .loader import FixtureDoc, apply_fixtures, problems_from_messages
-from .problems import InputError, Problem
+from .problems import InputError, Problem, not_found
 from .store import Writer
 
 MANUAL_DATASET = "manual"
 
 
 def _not_found(entity_id: str) -> InputError:
-    return InputError(
-        [Problem(f"No entity {entity_id!r}.", field="id", location="path")],
-        status=404,
-        title="Not Found",
-    )
+    return not_found(f"No entity {entity_id!r}.")
 
 
 def _record(db: sqlite_utils.Database, record_id: str) -> dict[str, Any] | None:

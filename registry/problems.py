@@ -66,3 +66,10 @@ class InputError(Exception):
         summary = "; ".join(str(p) for p in problems[:3])
         more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
         super().__init__(summary + more)
+
+
+def not_found(message: str, *, field: str = "id", location: str = "path") -> InputError:
+    """A 404 naming what is missing."""
+    return InputError(
+        [Problem(message, field=field, location=location)], status=404, title="Not Found"
+    )

@@ -416,20 +416,8 @@ class Writer:
                 batch.close_parts.append(record_id)
                 batch.close_history.append(record_id)
             self._add_parts(batch, record_id, entity_id, doc)
-            batch.history.append(
-                (
-                    "record",
-                    record_id,
-                    entity_id,
-                    dataset,
-                    version,
-                    change,
-                    self.now,
-                    self.actor,
-                    self.run_id,
-                    payload,
-                    digest,
-                )
+            self._record_history(
+                batch, record_id, entity_id, dataset, version, change, payload, digest
             )
             self.written_docs[record_id] = doc
             self.touched_entities.add(entity_id)
@@ -451,20 +439,8 @@ class Writer:
             raise KeyError(record_id)
         batch = _Batch(close_parts=[record_id], close_history=[record_id])
         version = old.version + 1
-        batch.history.append(
-            (
-                "record",
-                record_id,
-                old.entity_id,
-                old.dataset,
-                version,
-                "deleted",
-                self.now,
-                self.actor,
-                self.run_id,
-                None,
-                None,
-            )
+        self._record_history(
+            batch, record_id, old.entity_id, old.dataset, version, "deleted", None, None
         )
         self._flush(batch)
         self.conn.execute(
@@ -481,6 +457,33 @@ class Writer:
             bump_generation(self.db)
 
     # -- internals ---------------------------------------------------------------------
+
+    def _record_history(
+        self,
+        batch: _Batch,
+        record_id: str,
+        entity_id: str,
+        dataset: str,
+        version: int,
+        change: str,
+        payload: str | None,
+        digest: str | None,
+    ) -> None:
+        batch.history.append(
+            (
+                "record",
+                record_id,
+                entity_id,
+                dataset,
+                version,
+                change,
+                self.now,
+                self.actor,
+                self.run_id,
+                payload,
+                digest,
+            )
+        )
 
     def _existing_records(self, ids: Sequence[str]) -> dict[str, _Existing]:
         found: dict[str, _Existing] = {}
@@ -669,20 +672,8 @@ class Writer:
             batch.close_parts.append(record_id)
             batch.close_history.append(record_id)
             self._add_parts(batch, record_id, entity_id, after)
-            batch.history.append(
-                (
-                    "record",
-                    record_id,
-                    entity_id,
-                    dataset,
-                    version + 1,
-                    "removed",
-                    self.now,
-                    self.actor,
-                    self.run_id,
-                    payload,
-                    digest,
-                )
+            self._record_history(
+                batch, record_id, entity_id, dataset, version + 1, "removed", payload, digest
             )
             self.written_docs[record_id] = after
             self.touched_entities.add(entity_id)

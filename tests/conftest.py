@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import socket
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -108,3 +114,49 @@ def live_server(app: Flask) -> Iterator[str]:
         server.task_dispatcher.shutdown()
         server.close()
         thread.join(timeout=5)
+
+
+class ServedRegistry:
+    """A `registry serve` process on a free port; `output` once it has stopped."""
+
+    def __init__(self, db_path: Path, *args: str) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.output = ""
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "registry", "serve", "--port", str(self.port), *args],
+            cwd=ROOT,
+            env={**os.environ, "REGISTRY_DB": str(db_path)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if requests.get(f"{self.base}/healthz", timeout=2).status_code == 200:
+                    return
+            except requests.ConnectionError:
+                pass
+            if self.proc.poll() is not None:
+                raise AssertionError(self.stop())
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.1)
+
+    def stop(self) -> str:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        self.output, _ = self.proc.communicate(timeout=10)
+        return self.output
+
+
+@contextlib.contextmanager
+def served(db_path: Path, *args: str) -> Iterator[ServedRegistry]:
+    server = ServedRegistry(db_path, *args)
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()

@@ -14,17 +14,15 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-import requests
 
 from registry.db import open_registry
 from registry.keys import create_key
 from registry.loader import load_paths
 
-from .conftest import FIXTURES, ROOT, free_port
+from .conftest import FIXTURES, served
 
 FUZZ_SECONDS = int(os.environ.get("FUZZ_SECONDS", "60"))
 SCHEMATHESIS = shutil.which("schemathesis", path=str(Path(sys.executable).parent))
@@ -39,30 +37,13 @@ def test_schemathesis_finds_no_server_error(tmp_path: Path) -> None:
     load_paths(db, [FIXTURES])
     _, key = create_key(db, "fuzzer", "admin")
     db.close()
-    port = free_port()
-    env = {**os.environ, "REGISTRY_DB": str(db_path)}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "registry", "serve", "--port", str(port), "--threads", "4"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(300):
-            try:
-                if requests.get(f"{base}/healthz", timeout=1).ok:
-                    break
-            except requests.ConnectionError:
-                time.sleep(0.1)
+    with served(db_path, "--threads", "4") as server:
         assert SCHEMATHESIS is not None
         run = subprocess.run(
             [
                 SCHEMATHESIS,
                 "run",
-                f"{base}/openapi.json",
+                f"{server.base}/openapi.json",
                 "-H",
                 f"Authorization: Bearer {key}",
                 "--checks",
@@ -84,9 +65,7 @@ def test_schemathesis_finds_no_server_error(tmp_path: Path) -> None:
             text=True,
             timeout=FUZZ_SECONDS + 300,
         )
-    finally:
-        server.terminate()
-        server_log, _ = server.communicate(timeout=10)
+    server_log = server.output
     summary = run.stdout[run.stdout.rfind("SUMMARY") :]
     print(summary)  # the figures: operations, test cases, failures
     assert "Traceback" not in server_log, server_log[-3000:]

@@ -14,7 +14,7 @@ from schemas.api import (
 )
 
 from .. import decisions
-from ..problems import InputError, Problem
+from ..problems import InputError, Problem, not_found
 from .common import Blueprint, actor, get_db, problem
 
 blp = Blueprint(
@@ -60,11 +60,7 @@ def get_decision(decision_id: str) -> dict[str, Any]:
     """A decision and the history of verdicts on its name and entity."""
     decision = decisions.get_decision(get_db(), decision_id)
     if decision is None:
-        raise InputError(
-            [Problem(f"No decision {decision_id!r}.", field="id", location="path")],
-            status=404,
-            title="Not Found",
-        )
+        raise not_found(f"No decision {decision_id!r}.")
     if decision["ended_by"] == "withdrawn":
         raise InputError(
             [

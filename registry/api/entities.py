@@ -20,7 +20,7 @@ from schemas.api import (
 from schemas.fixture import ID_MESSAGE, ID_PATTERN
 
 from .. import editing, history, queries
-from ..problems import InputError, Problem
+from ..problems import InputError, Problem, not_found
 from .common import Blueprint, actor, get_db, problem
 
 blp = Blueprint("entities", __name__, url_prefix="/entities", description="Sanctioned entities")
@@ -40,16 +40,10 @@ def entity_or_error(entity_id: str, as_of: str | None = None) -> dict[str, Any]:
     if entity is not None:
         return entity
     if as_of is not None and history.entity_existed(db, entity_id):
-        raise InputError(
-            [
-                Problem(
-                    f"Entity {entity_id!r} was not in the registry at {as_of}.",
-                    field="as_of",
-                    location="query",
-                )
-            ],
-            status=404,
-            title="Not Found",
+        raise not_found(
+            f"Entity {entity_id!r} was not in the registry at {as_of}.",
+            field="as_of",
+            location="query",
         )
     if queries.entity_status(db, entity_id) == "deleted":
         raise InputError(
@@ -63,11 +57,7 @@ def entity_or_error(entity_id: str, as_of: str | None = None) -> dict[str, Any]:
             status=410,
             title="Gone",
         )
-    raise InputError(
-        [Problem(f"No entity {entity_id!r}.", field="id", location="path")],
-        status=404,
-        title="Not Found",
-    )
+    raise not_found(f"No entity {entity_id!r}.")
 
 
 @blp.route("")
@@ -135,11 +125,7 @@ def entity_history(args: dict[str, Any], entity_id: str) -> dict[str, Any]:
     """Every change to the entity: when, by which key or import run, before and after."""
     db = get_db()
     if not history.entity_existed(db, entity_id):
-        raise InputError(
-            [Problem(f"No entity {entity_id!r}.", field="id", location="path")],
-            status=404,
-            title="Not Found",
-        )
+        raise not_found(f"No entity {entity_id!r}.")
     return history.entity_history(db, entity_id, args).as_dict()
 
 

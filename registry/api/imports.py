@@ -20,7 +20,7 @@ from schemas.api import (
 )
 
 from .. import imports
-from ..problems import InputError, Problem
+from ..problems import InputError, not_found
 from .common import Blueprint, actor, get_db, settings
 
 blp = Blueprint(
@@ -38,11 +38,7 @@ def _allow_list_sized_bodies() -> None:
 
 
 def _missing(run_id: str) -> InputError:
-    return InputError(
-        [Problem(f"No import run {run_id!r}.", field="id", location="path")],
-        status=404,
-        title="Not Found",
-    )
+    return not_found(f"No import run {run_id!r}.")
 
 
 @blp.route("", methods=["POST"])

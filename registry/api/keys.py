@@ -9,7 +9,7 @@ from flask import Response, g
 from schemas.api import KeyCreatedSchema, KeyCreateSchema, KeySchema
 
 from .. import keys
-from ..problems import InputError, Problem
+from ..problems import InputError, Problem, not_found
 from .common import Blueprint, actor, get_db, problem
 
 blp = Blueprint("keys", __name__, url_prefix="/keys", description="API keys (admin scope)")
@@ -52,9 +52,5 @@ def revoke_key(key_id: str) -> Response:
             title="Conflict",
         )
     if not keys.revoke_key(get_db(), key_id):
-        raise InputError(
-            [Problem(f"No active key {key_id!r}.", field="id", location="path")],
-            status=404,
-            title="Not Found",
-        )
+        raise not_found(f"No active key {key_id!r}.")
     return Response(status=204)

@@ -16,7 +16,7 @@ from schemas.api import (
 )
 
 from .. import queries
-from ..problems import InputError, Problem
+from ..problems import InputError, not_found
 from .common import Blueprint, get_db, problem
 
 designations = Blueprint(
@@ -40,9 +40,7 @@ sources = Blueprint(
 
 
 def _missing(kind: str, key: str) -> InputError:
-    return InputError(
-        [Problem(f"No {kind} {key!r}.", field="id", location="path")], status=404, title="Not Found"
-    )
+    return not_found(f"No {kind} {key!r}.")
 
 
 @designations.route("")
