@@ -178,3 +178,33 @@ def test_cli_screens_a_csv_file(loaded_db_path: Path, tmp_path: Path) -> None:
         ("x2", ""),
     ]
     assert "screening" in result.stderr
+
+
+def test_a_past_screening_is_reproduced_with_as_of(client: FlaskClient) -> None:
+    name = "Sigma Technology Ltd"
+    first = client.post(
+        "/decisions",
+        json={
+            "query": name,
+            "entity_id": "sigma-technology-limited",
+            "verdict": "true_match",
+            "note": "confirmed",
+        },
+    )
+    then = client.get("/screen", query_string={"name": name}).get_json()
+    instant = first.get_json()["created_at"]
+    # Afterwards the verdict changes, then the entity is deleted.
+    client.post(
+        "/decisions",
+        json={"query": name, "entity_id": "sigma-technology-limited", "verdict": "false_positive"},
+    )
+    changed = client.get("/screen", query_string={"name": name}).get_json()
+    assert changed["matches"][0]["decision"]["verdict"] == "false_positive"
+    assert client.delete("/entities/sigma-technology-limited").status_code == 204
+    now = client.get("/screen", query_string={"name": name}).get_json()
+    assert "sigma-technology-limited" not in [m["entity_id"] for m in now["matches"]]
+    replay = client.get("/screen", query_string={"name": name, "as_of": instant}).get_json()
+    assert replay["as_of"] == instant
+    assert [(m["entity_id"], m["score"], m["decision"]["verdict"]) for m in replay["matches"]] == [
+        (m["entity_id"], m["score"], m["decision"]["verdict"]) for m in then["matches"]
+    ]
