@@ -15,7 +15,9 @@ from pathlib import Path
 
 from registry.matching import NameIndex
 
-DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+from .paths import SHARED_DATA
+
+DATA = SHARED_DATA
 OFAC_JSON = DATA / "ofac_sdn_kindrat86" / "ofac-sdn.json"
 UK_NAMES = DATA / "uk_covyr" / "subject_names.csv"
 UK_SUBJECTS = DATA / "uk_covyr" / "subjects.csv"

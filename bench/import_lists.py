@@ -23,8 +23,10 @@ from pathlib import Path
 from registry.db import open_registry
 from registry.imports import run_import
 
+from .paths import SHARED_DATA
+
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = ROOT.parent / "shared" / "data"
+DEFAULT_DATA = SHARED_DATA
 
 LISTS = [
     ("OFAC SDN (JSON)", "ofac-json", ["ofac_sdn_kindrat86/ofac-sdn.json"]),

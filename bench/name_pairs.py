@@ -19,7 +19,9 @@ from pathlib import Path
 
 from registry.matching import DEFAULT_THRESHOLD, compare_names
 
-DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+from .paths import SHARED_DATA
+
+DATA = SHARED_DATA
 DEFAULT_PATH = DATA / "nomenklatura" / "cases.csv"
 
 

@@ -26,7 +26,6 @@ from registry.loader import load_paths
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures"
 SEEDS = ROOT / "seeds"
-SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
 @pytest.fixture

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from flask.testing import FlaskClient
 
-from .conftest import FIXTURES, ROOT, SEEDS
+from .conftest import FIXTURES, SEEDS, SHARED_DATA
 
-SHARED_SEEDS = ROOT.parent / "shared" / "seeds"
+SHARED_SEEDS = SHARED_DATA.parent / "seeds"
 
 
 def seed_text(source_id: str) -> str:

@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
+from bench.paths import SHARED_DATA
 from registry.importers import ImportFormatError, ParsedList, parse
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+DATA = SHARED_DATA
 
 # name -> (format, files)
 REAL = {
