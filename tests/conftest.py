@@ -17,6 +17,7 @@ import requests
 from flask import Flask
 from flask.testing import FlaskClient
 
+from bench.paths import shared_data
 from registry import create_app
 from registry.config import Settings
 from registry.db import open_registry
@@ -26,6 +27,7 @@ from registry.loader import load_paths
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures"
 SEEDS = ROOT / "seeds"
+SHARED_DATA = shared_data()
 
 
 @pytest.fixture
