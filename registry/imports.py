@@ -117,6 +117,9 @@ def run_import(
                 ],
             )
             _insert_run(db, result, actor)
+        # Fresh statistics for the query planner after a large write (cheap when
+        # nothing needs analysing).
+        db.conn.execute("PRAGMA optimize")
     except Exception as exc:
         _record_failure(
             db,

@@ -283,10 +283,12 @@ def _records(db: sqlite_utils.Database, entity_id: str, as_of: str | None) -> li
     if as_of is None:
         rows = _rows(
             db.conn.execute(
+                # A correlated subquery, so the plan starts from the entity's records.
                 "SELECT r.id, r.dataset, r.merge, r.created_at, r.updated_at, r.removed_at, "
-                "h.doc FROM records r JOIN history h ON h.object_type = 'record' "
-                "AND h.object_id = r.id AND h.valid_to IS NULL "
-                "WHERE r.entity_id = ? AND r.deleted_at IS NULL ORDER BY r.id != ?, r.id",
+                "(SELECT h.doc FROM history h WHERE h.object_type = 'record' "
+                "AND h.object_id = r.id AND h.valid_to IS NULL) AS doc "
+                "FROM records r WHERE r.entity_id = ? AND r.deleted_at IS NULL "
+                "ORDER BY r.id != ?, r.id",
                 (entity_id, entity_id),
             )
         )
