@@ -64,6 +64,18 @@ def error_cases(
         ),
         ("missing fields", client.post("/entities", json={"name": "x"}), 400, "type"),
         (
+            "name too long",
+            client.post("/entities", json={**NEW_ENTITY, "name": "x" * 501}),
+            400,
+            "name",
+        ),
+        (
+            "screened name too long",
+            client.get("/screen", query_string={"name": "x" * 501}),
+            400,
+            "name",
+        ),
+        (
             "bad nested field",
             client.post(
                 "/entities",
