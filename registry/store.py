@@ -381,7 +381,6 @@ class Writer:
                         record_id,
                         dataset,
                         entity_id,
-                        payload,
                         digest,
                         chash,
                         dumps(reason),
@@ -404,7 +403,6 @@ class Writer:
                 )
                 batch.updated_records.append(
                     (
-                        payload,
                         digest,
                         chash,
                         version,
@@ -592,12 +590,12 @@ class Writer:
         conn.executemany(
             "INSERT INTO records (id, dataset, entity_id, hash, content_hash, merge, "
             "version, created_at, updated_at) VALUES (?,?,?,?,?,?,1,?,?)",
-            [(*row[:3], *row[4:]) for row in batch.new_records],
+            batch.new_records,
         )
         conn.executemany(
             "UPDATE records SET hash = ?, content_hash = ?, version = ?, updated_at = ?, "
             "removed_at = ?, deleted_at = NULL WHERE id = ?",
-            [row[1:] for row in batch.updated_records],
+            batch.updated_records,
         )
         last_name = conn.execute("SELECT COALESCE(MAX(id), 0) FROM names").fetchone()[0]
         conn.executemany(
@@ -667,7 +665,7 @@ class Writer:
             after = delist(docs[record_id], snapshot.date, snapshot.evidence)
             payload, digest = encode(after)
             batch.updated_records.append(
-                (payload, digest, content_hash(after), version + 1, self.now, self.now, record_id)
+                (digest, content_hash(after), version + 1, self.now, self.now, record_id)
             )
             batch.close_parts.append(record_id)
             batch.close_history.append(record_id)
