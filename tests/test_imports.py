@@ -129,8 +129,9 @@ def test_one_entity_from_several_lists_with_the_reason(
     uk_person = client.get("/screen?name=Igor+Gennadievich+Kudryashkin&type=person").get_json()
     # The same person on the UK and EU lists stays two entities: people merge only on
     # a strong identifier, never on a name. Both are found.
-    found = {d["jurisdiction"] for m in uk_person["matches"][:2]
-             for d in m["entity"]["designations"]}
+    found = {
+        d["jurisdiction"] for m in uk_person["matches"][:2] for d in m["entity"]["designations"]
+    }
     assert found == {"GB", "EU"}
 
 
