@@ -468,7 +468,9 @@ class NameIndex:
         # of them scores above what they can be estimated at; and once `limit`
         # entities are found, names estimated no higher than the limit-th best
         # score cannot enter the result (ties at the limit go to the earlier).
-        found.sort(key=lambda item: -item[0])
+        # Equal estimates go in the order the names were added, so that of an
+        # entity's equally scored names the same one is reported every time.
+        found.sort(key=lambda item: (-item[0], item[1]))
         kth = -1.0
         scored = 0
         for est, eid, qa in found:
