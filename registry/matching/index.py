@@ -185,6 +185,33 @@ class _Entry:
     total_weight: float
 
 
+# A key maps to one id (an int) or to several (a tuple of ints), never to a
+# list: the index holds hundreds of thousands of keys, and lists (unlike ints
+# and tuples of ints) are tracked by the cyclic garbage collector, which then
+# spends more time walking them during a build than the build itself takes.
+_Keys = dict[str, int | tuple[int, ...]]
+
+
+def _push(keys: _Keys, key: str, value: int) -> None:
+    old = keys.get(key)
+    if old is None:
+        keys[key] = value
+    elif type(old) is int:
+        keys[key] = (old, value)
+    else:
+        keys[key] = (*old, value)  # type: ignore[misc]
+
+
+def _ids(keys: _Keys, key: str) -> tuple[int, ...]:
+    """The ids under `key` (empty if none)."""
+    hit = keys.get(key)
+    if hit is None:
+        return ()
+    if type(hit) is int:
+        return (hit,)
+    return hit  # type: ignore[return-value]
+
+
 def _deletions(word: str, depth: int) -> set[str]:
     if depth == 0 or len(word) <= 2:
         return {word}
@@ -215,12 +242,14 @@ class NameIndex:
         self._vocab_tok: list[tuple[str, str, str]] = []
         self._postings: list[list[int]] = []
         self._dominant: list[list[int]] = []
-        self._del_keys: dict[str, list[int]] = {}
-        self._phon_keys: dict[str, list[int]] = {}
-        self._skel_all: dict[str, list[int]] = {}  # skeleton -> every word
-        self._skel_lossy: dict[str, list[int]] = {}  # skeleton -> words of vowel-less scripts
-        self._joins: dict[str, list[int]] = {}  # joined adjacent words -> entries
-        self._acronyms: dict[str, list[int]] = {}  # org initialisms -> entries
+        # Retrieval keys -> ids (see _Keys): vocabulary ids for the first four,
+        # entries for the last two.
+        self._del_keys: _Keys = {}
+        self._phon_keys: _Keys = {}
+        self._skel_all: _Keys = {}  # skeleton -> every word
+        self._skel_lossy: _Keys = {}  # skeleton -> words of vowel-less scripts
+        self._joins: _Keys = {}  # joined adjacent words -> entries
+        self._acronyms: _Keys = {}  # org initialisms -> entries
         self._hits_cache: dict[tuple[str, str, str, bool], _WordHits] = {}
         self._spellings: dict[int, set[str]] = {}  # generic word -> written forms
         self._latin_vid: dict[str, int] = {}  # Latin word -> vocabulary id
@@ -314,10 +343,7 @@ class NameIndex:
         joins = self._joins
         for idx, joined in analyzed.joins:
             if len(idx) == 2:
-                if joined in joins:
-                    joins[joined].append(eid)
-                else:
-                    joins[joined] = [eid]
+                _push(joins, joined, eid)
         if analyzed.acronyms:
             acronyms = self._acronyms
             first = analyzed.acronyms[0][0][0]
@@ -325,10 +351,7 @@ class NameIndex:
                 if idx[0] != first:
                     break
                 if len(letters) >= 3:
-                    if letters in acronyms:
-                        acronyms[letters].append(eid)
-                    else:
-                        acronyms[letters] = [eid]
+                    _push(acronyms, letters, eid)
 
     def _vid(self, text: str, script: str, native: str) -> int:
         key = (text, script, native)
@@ -344,22 +367,16 @@ class NameIndex:
         self._dominant.append([])
         dk = self._del_keys
         for d in _deletions(text, _depth(text)):
-            if d in dk:
-                dk[d].append(vid)
-            else:
-                dk[d] = [vid]
+            _push(dk, d, vid)
         phon = phonetic_key(text)
         pk = self._phon_keys
         for d in _deletions(phon, 1 if len(phon) >= 5 else 0):
-            if d in pk:
-                pk[d].append(vid)
-            else:
-                pk[d] = [vid]
+            _push(pk, d, vid)
         skel = skeleton_key(text, script == "abjad")
         if skel:
-            self._skel_all.setdefault(skel, []).append(vid)
+            _push(self._skel_all, skel, vid)
             if script in VOWEL_LOSSY:
-                self._skel_lossy.setdefault(skel, []).append(vid)
+                _push(self._skel_lossy, skel, vid)
         return vid
 
     def _add_spelling(self, vid: int, raw: str) -> None:
@@ -371,10 +388,7 @@ class NameIndex:
         spellings.add(raw)
         dk = self._del_keys
         for d in _deletions(raw, _depth(raw)):
-            if d in dk:
-                dk[d].append(vid)
-            else:
-                dk[d] = [vid]
+            _push(dk, d, vid)
 
     def remove(self, entity_id: str) -> bool:
         """Forget an entity (O(1) tombstone). Returns False if it was not indexed."""
@@ -406,22 +420,27 @@ class NameIndex:
         dk = self._del_keys
         for d in _deletions(text, _depth(text) if fuzzy else 0):
             hit = dk.get(d)
-            if hit:
-                cand.update(hit)
+            if hit is not None:
+                if type(hit) is int:
+                    cand.add(hit)
+                else:
+                    cand.update(hit)  # type: ignore[arg-type]
         phon = phonetic_key(text)
         pk = self._phon_keys
         for d in _deletions(phon, 1 if len(phon) >= 5 and fuzzy else 0):
             hit = pk.get(d)
-            if hit:
-                cand.update(hit)
+            if hit is not None:
+                if type(hit) is int:
+                    cand.add(hit)
+                else:
+                    cand.update(hit)  # type: ignore[arg-type]
         # Consonant skeletons bridge vowel-less scripts and the rest: a vowel-less
         # query word looks at every word, any other word at vowel-less words only.
         skel_keys = self._skel_all if script in VOWEL_LOSSY else self._skel_lossy
         if skel_keys:
             skel = skeleton_key(text, script == "abjad")
-            hit = skel_keys.get(skel) if skel else None
-            if hit:
-                cand.update(hit)
+            if skel:
+                cand.update(_ids(skel_keys, skel))
         out: dict[int, float] = {}
         vocab = self._vocab_tok
         plain = script == LATIN and not native
@@ -599,14 +618,16 @@ class NameIndex:
         # words behind them count as hits of the query word.
         for k in comparable:
             t = toks[k]
-            found = [(self._joins.get(t.raw), t.raw, 1.0, False)]
+            found = [(_ids(self._joins, t.raw), t.raw, 1.0, False)]
             if len(t.raw) >= 6:
                 # One letter too many in the written-together form ("AleBustan").
                 for d in _deletions(t.raw, 1):
                     if d != t.raw and d in self._joins:
-                        found.append((self._joins[d], d, credit(1.0 - 1.0 / len(t.raw)), False))
+                        found.append(
+                            (_ids(self._joins, d), d, credit(1.0 - 1.0 / len(t.raw)), False)
+                        )
             if qa.schema != PERSON and len(t.text) >= 3:
-                found.append((self._acronyms.get(t.text), t.text, 0.9, True))
+                found.append((_ids(self._acronyms, t.text), t.text, 0.9, True))
             for listed, key, cr, acronym in found:
                 if not listed:
                     continue
@@ -641,7 +662,7 @@ class NameIndex:
                 out.add(right)
         return out
 
-    def _vids_behind(self, listed: list[int], key: str, acronym: bool) -> set[int]:
+    def _vids_behind(self, listed: tuple[int, ...], key: str, acronym: bool) -> set[int]:
         """Vocabulary ids of the words that form `key` (joined or initials) in names."""
         out: set[int] = set()
         for eid in listed:
