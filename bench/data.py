@@ -51,8 +51,11 @@ def load_ofac(path: Path = OFAC_JSON) -> list[Listed]:
 
 def build_index(listed: list[Listed]) -> NameIndex:
     index = NameIndex()
-    for item in listed:
-        index.add(item.entity_id, item.name, name_kind=item.name_kind, entity_type=item.entity_type)
+    with index.bulk():
+        for item in listed:
+            index.add(
+                item.entity_id, item.name, name_kind=item.name_kind, entity_type=item.entity_type
+            )
     return index
 
 

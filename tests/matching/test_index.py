@@ -173,3 +173,20 @@ def test_near_misses_are_not_matched() -> None:
     hits = {m.entity_id for m in INDEX.screen("Finder Systems GmbH", entity_type="company")}
     assert "C0" not in hits
     assert INDEX.screen("Co., Ltd.", entity_type="company") == []
+
+
+def test_bulk_pauses_the_collector_and_builds_the_same_index() -> None:
+    import gc
+
+    idx = NameIndex()
+    assert gc.isenabled()
+    with idx.bulk():
+        assert not gc.isenabled()
+        for eid, name, etype in ALL:
+            idx.add(eid, name, entity_type=etype)
+    assert gc.isenabled()
+    plain = NameIndex()
+    for eid, name, etype in ALL:
+        plain.add(eid, name, entity_type=etype)
+    for _eid, name, etype in ALL:
+        assert idx.screen(name, entity_type=etype) == plain.screen(name, entity_type=etype)
