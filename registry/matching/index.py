@@ -761,7 +761,11 @@ class NameIndex:
         by_vid: dict[int, list[tuple[int, float]]] = {}
         for pos, k in enumerate(comparable):
             for vid, cr in hits[k].items():
-                by_vid.setdefault(vid, []).append((pos, cr))
+                found = by_vid.get(vid)
+                if found is None:
+                    by_vid[vid] = [(pos, cr)]
+                else:
+                    found.append((pos, cr))
         nq = len(comparable)
         # Initials may meet names ("V." / "Vladimir"): credited whatever the name.
         q_initial_w = sum(t.weight for t in toks if t.kind == Kind.INITIAL)
@@ -813,8 +817,9 @@ class NameIndex:
             q_unresolved_w = 0.0
             q_unresolved_n = 0
             resolved_e = len(entry.vids) - unresolved_n
-            if strict_pairs and nq > resolved_e:
-                # One listed word explains one query word ("Ali Ali" vs "ALI, X").
+            if strict_pairs and nq - qbest.count(0.0) > resolved_e:
+                # One listed word explains one query word ("Ali Ali" vs "ALI, X"):
+                # only the best `resolved_e` credited query words keep their credit.
                 order = sorted(range(nq), key=lambda p: -qbest[p] * weights[p])
                 for p in order[resolved_e:]:
                     qbest[p] = 0.0

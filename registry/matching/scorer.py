@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from .analysis import ORG, PERSON, UNKNOWN, WEIGHTS, AnalyzedName, Kind, Tok, analyze
@@ -177,10 +178,26 @@ def _single_edges(q: AnalyzedName, c: AnalyzedName, schema: str) -> tuple[list[_
         ka = a.kind
         wa = a.weight
         for j, b in enumerate(ctoks):
-            if ka == b.kind and a.text == b.text and a.native == b.native:
+            kb = b.kind
+            if ka == kb and a.text == b.text and a.native == b.native:
                 how = "legal" if ka == Kind.LEGAL else "token"
                 edges.append(
                     _Edge((i,), (j,), 1.0, how, 1.0, 1.0, (1.0, wa + b.weight, -abs(i - j)))
+                )
+                continue
+            if ka <= 1 and kb <= 1:
+                # NAME or GENERIC on both sides (the common case): _pair, inline.
+                if a.script == LATIN and b.script == LATIN:
+                    sim = latin_similarity(a.text, b.text)
+                else:
+                    sim = token_similarity(a.text, b.text, a.script, b.script, a.native, b.native)
+                if (ka == Kind.GENERIC or kb == Kind.GENERIC) and sim < 1.0:
+                    sim = max(sim, token_similarity(a.raw, b.raw, a.script, b.script))
+                if sim < MIN_EDGE_SIM:
+                    continue
+                cr = credit(sim)
+                edges.append(
+                    _Edge((i,), (j,), sim, "token", cr, cr, (sim, wa + b.weight, -abs(i - j)))
                 )
                 continue
             hit = _pair(a, b, schema)
@@ -204,12 +221,14 @@ def _multi_edges(q: AnalyzedName, c: AnalyzedName, schema: str) -> list[_Edge]:
     edges: list[_Edge] = []
     qt, ct = q.tokens, c.tokens
     for side_joins, other, flip in ((c.joins, qt, False), (q.joins, ct, True)):
+        if not side_joins:
+            continue
+        words = [(k, t) for k, t in enumerate(other) if t.kind <= Kind.GENERIC]
         for idx, joined in side_joins:
-            for k, t in enumerate(other):
+            for k, t in words:
                 raw = t.raw
                 if (
-                    t.kind > Kind.GENERIC
-                    or len(raw) < len(joined) - 3
+                    len(raw) < len(joined) - 3
                     # a joined form that matches starts alike (one letter may be lost)
                     or (raw[:1] not in joined[:2] and joined[:1] not in raw[:2])
                 ):
@@ -261,7 +280,7 @@ def _align(edges: list[_Edge], nq: int, nc: int) -> list[_Edge]:
     used_q = [False] * nq
     used_c = [False] * nc
     chosen = []
-    edges.sort(key=_priority, reverse=True)
+    edges.sort(key=_priority, reverse=True)  # (stable: equal priorities keep their order)
     for e in edges:
         eq, ec = e.q, e.c
         if len(eq) == 1 and len(ec) == 1:
@@ -282,8 +301,7 @@ def _align(edges: list[_Edge], nq: int, nc: int) -> list[_Edge]:
     return chosen
 
 
-def _priority(e: _Edge) -> tuple[float, float, int]:
-    return e.order
+_priority = attrgetter("order")
 
 
 def _inversions(chosen: list[_Edge]) -> int:
