@@ -84,7 +84,13 @@ from .scorer import (
     credit,
     score_detail,
 )
-from .similarity import latin_similarity, phonetic_key, skeleton_key, token_similarity
+from .similarity import (
+    keyed_latin_similarity,
+    latin_similarity,
+    phonetic_key,
+    skeleton_key,
+    token_similarity,
+)
 
 __all__ = ["COUNTRY_MISMATCH_PENALTY", "Match", "NameIndex"]
 
@@ -178,13 +184,15 @@ class _Entry:
     name_kind: str
     analyzed: AnalyzedName
     vids: tuple[int, ...]  # vocabulary ids of comparable tokens, in token order
-    vid_weights: tuple[float, ...]
-    vid_names: tuple[bool, ...]  # distinctive word (not a generic org word)?
-    name_count: int  # number of distinctive words
-    part_count: int  # distinctive words and initials
-    free_weight: float  # weight of low-weight tokens (legal forms, particles, ...)
-    initial_weight: float
-    total_weight: float
+
+
+# What `_estimate` reads of a listed name, as one tuple (unpacked in one step):
+# (entity, words, name_count, part_count, free_weight, initial_weight,
+# total_weight), where words are the comparable tokens as (vocabulary id,
+# weight, distinctive word?) - shared tuples - and name_count is the number of
+# distinctive words, part_count that of distinctive words and initials, and
+# free_weight that of the tokens not in words (legal forms, particles, ...).
+_Row = tuple[int, tuple[tuple[int, float, bool], ...], int, int, float, float, float]
 
 
 # A key maps to one id (an int) or to several (a tuple of ints), never to a
@@ -247,9 +255,12 @@ class NameIndex:
         self._entity_entries: list[list[int]] = []
         self._removed: set[int] = set()
         self._entries: list[_Entry] = []
+        self._rows: list[_Row] = []  # by entry
+        self._shared_words: dict[tuple[int, float, bool], tuple[int, float, bool]] = {}
         # vocabulary: (text, script, native) -> vid
         self._vocab: dict[tuple[str, str, str], int] = {}
         self._vocab_tok: list[tuple[str, str, str]] = []
+        self._vocab_phon: list[str] = []  # phonetic key of each vocabulary word
         self._postings: list[list[int]] = []
         self._dominant: list[list[int]] = []
         # Retrieval keys -> ids (see _Keys): vocabulary ids for the first four,
@@ -356,10 +367,15 @@ class NameIndex:
             if kind == Kind.INITIAL:
                 initial += tok.weight
         name_count = names.count(True)
-        self._entries.append(
-            _Entry(
-                ent, name, name_kind, analyzed, tuple(vids), tuple(weights), tuple(names),
-                name_count, analyzed.part_count, free, initial, analyzed.total_weight,
+        self._entries.append(_Entry(ent, name, name_kind, analyzed, tuple(vids)))
+        shared = self._shared_words
+        words = []
+        for word in zip(vids, weights, names, strict=True):
+            words.append(shared.setdefault(word, word))
+        self._rows.append(
+            (
+                ent, tuple(words), name_count, analyzed.part_count, free, initial,
+                analyzed.total_weight,
             )
         )  # fmt: skip
         if name_count >= _LONG_NAME:
@@ -400,6 +416,7 @@ class NameIndex:
         self._dominant.append([])
         _push_all(self._del_keys, _deletions(text, _depth(text)), vid)
         phon = phonetic_key(text)
+        self._vocab_phon.append(phon)
         _push_all(self._phon_keys, _deletions(phon, 1 if len(phon) >= 5 else 0), vid)
         skel = skeleton_key(text, script == "abjad")
         if skel:
@@ -470,12 +487,12 @@ class NameIndex:
             if skel:
                 cand.update(_ids(skel_keys, skel))
         out: dict[int, float] = {}
-        vocab = self._vocab_tok
+        vocab, vocab_phon = self._vocab_tok, self._vocab_phon
         plain = script == LATIN and not native
         for vid in cand:
             vt, vs, vn = vocab[vid]
             if plain and vs == LATIN and not vn:
-                sim = latin_similarity(text, vt)
+                sim = keyed_latin_similarity(text, vt, phon, vocab_phon[vid])
             else:
                 sim = token_similarity(text, vt, script, vs, native, vn)
             spellings = self._spellings.get(vid)
@@ -754,18 +771,32 @@ class NameIndex:
         unresolved_e = (
             INITIAL_FULL_CREDIT if any(t.kind == Kind.INITIAL for t in toks) else _UNRESOLVED_CREDIT
         )
-        entries = self._entries
+        rows = self._rows
         weights = [toks[k].weight for k in comparable]
         is_name = [toks[k].kind == Kind.NAME for k in comparable]
         # vid -> [(query word position in `comparable`, credit), ...]
-        by_vid: dict[int, list[tuple[int, float]]] = {}
+        hits_of: dict[int, list[tuple[int, float]]] = {}
         for pos, k in enumerate(comparable):
             for vid, cr in hits[k].items():
-                found = by_vid.get(vid)
+                found = hits_of.get(vid)
                 if found is None:
-                    by_vid[vid] = [(pos, cr)]
+                    hits_of[vid] = [(pos, cr)]
                 else:
                     found.append((pos, cr))
+        # vid -> (best credit, a strong hit?, a strong hit by a distinctive query
+        # word?, the hits), a hit being strong from credit 0.7
+        by_vid: dict[int, tuple[float, bool, bool, list[tuple[int, float]]]] = {}
+        for vid, found in hits_of.items():
+            best = 0.0
+            strong = strong_name = False
+            for pos, cr in found:
+                if cr > best:
+                    best = cr
+                if cr >= 0.7:
+                    strong = True
+                    if is_name[pos]:
+                        strong_name = True
+            by_vid[vid] = (best, strong, strong_name, found)
         nq = len(comparable)
         # Initials may meet names ("V." / "Vladimir"): credited whatever the name.
         q_initial_w = sum(t.weight for t in toks if t.kind == Kind.INITIAL)
@@ -781,8 +812,7 @@ class NameIndex:
         free_credit = _FREE_CREDIT
         single_penalty_q = q_person or q_unknown
         for eid in cand:
-            entry = entries[eid]
-            ent = entry.entity
+            ent, words, e_names, e_parts, e_free, e_initial, e_total = rows[eid]
             if check_entity:
                 if ent in removed or schema_of[ent] not in schemas:
                     continue
@@ -790,33 +820,30 @@ class NameIndex:
                     continue
             qbest = [0.0] * nq
             # Legal forms, particles and titles can only meet their own kind.
-            e_free = entry.free_weight
             # (without any in the query, the name's initials may still meet names)
-            ec = e_free * free_credit if q_free else entry.initial_weight
+            ec = e_free * free_credit if q_free else e_initial
             unresolved_w = 0.0  # weight of the name's words no query word hit
             unresolved_n = 0
             distinctive = False
-            for v, w, v_name in zip(entry.vids, entry.vid_weights, entry.vid_names, strict=True):
-                found = by_vid.get(v)
-                if found is None:
+            for v, w, v_name in words:
+                info = by_vid.get(v)
+                if info is None:
                     unresolved_w += w
                     unresolved_n += 1
                     continue
-                best = 0.0
+                best, strong, strong_name, found = info
                 for pos, cr in found:
-                    if cr > best:
-                        best = cr
                     if cr > qbest[pos]:
                         qbest[pos] = cr
-                    if cr >= 0.7 and (v_name or is_name[pos]):
-                        distinctive = True
+                if strong_name or (strong and v_name):
+                    distinctive = True
                 ec += w * best
-            if not distinctive and (q_distinctive or entry.name_count):
+            if not distinctive and (q_distinctive or e_names):
                 continue  # only generic words in common: capped far below any threshold
             eq = (base_q if e_free else 0.0) + q_initial_w
             q_unresolved_w = 0.0
             q_unresolved_n = 0
-            resolved_e = len(entry.vids) - unresolved_n
+            resolved_e = len(words) - unresolved_n
             if strict_pairs and nq - qbest.count(0.0) > resolved_e:
                 # One listed word explains one query word ("Ali Ali" vs "ALI, X"):
                 # only the best `resolved_e` credited query words keep their credit.
@@ -840,15 +867,17 @@ class NameIndex:
                     q_unresolved_w if q_unresolved_w < unresolved_n else unresolved_n
                 )
             cq = eq / wq
-            cc = ec / entry.total_weight
+            cc = ec / e_total
             if cq >= cc:
                 est = cq * (1.0 - EXTRA_WEIGHT * (1.0 - cc))
             else:
                 est = cc * (1.0 - EXTRA_WEIGHT * (1.0 - cq))
-            if single_penalty_q and (q_person or schema_of[ent] == PERSON):
-                n_e = entry.part_count
-                if (q_names == 1 and n_e > 1) or (n_e == 1 and q_names > 1):
-                    est -= SINGLE_TOKEN_PENALTY
+            if (
+                single_penalty_q
+                and (q_person or schema_of[ent] == PERSON)
+                and ((q_names == 1 and e_parts > 1) or (e_parts == 1 and q_names > 1))
+            ):
+                est -= SINGLE_TOKEN_PENALTY
             if est >= floor:
                 out.append((eid, est))
         return out

@@ -27,6 +27,7 @@ from rapidfuzz.distance import OSA
 from .normalize import LATIN, VOWEL_LOSSY
 
 __all__ = [
+    "keyed_latin_similarity",
     "latin_similarity",
     "phonetic_key",
     "skeleton_key",
@@ -107,12 +108,18 @@ def latin_similarity(a: str, b: str) -> float:
     """`token_similarity` for two Latin-script tokens (the common case, cached)."""
     if a == b:
         return 1.0
-    best = float(OSA.normalized_similarity(a, b))
+    return keyed_latin_similarity(a, b, phonetic_key(a), phonetic_key(b))
+
+
+def keyed_latin_similarity(a: str, b: str, pa: str, pb: str) -> float:
+    """`latin_similarity` given the phonetic keys of both tokens (not cached)."""
+    if a == b:
+        return 1.0
+    best: float = OSA.normalized_similarity(a, b)
     if best < PHONETIC_DISCOUNT and _phonetic_applies(a, b):
-        pa, pb = phonetic_key(a), phonetic_key(b)
         if pa == pb:
             return PHONETIC_DISCOUNT
-        phon = PHONETIC_DISCOUNT * float(OSA.normalized_similarity(pa, pb))
+        phon = PHONETIC_DISCOUNT * OSA.normalized_similarity(pa, pb)
         if phon > best:
             best = phon
     return best
