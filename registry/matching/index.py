@@ -462,8 +462,10 @@ class NameIndex:
     ) -> dict[int, float]:
         """Vocabulary ids similar to one query token -> credit."""
         cand: set[int] = set()
+        depth = _depth(text) if fuzzy else 0
+        keys = _deletions(text, depth)
         dk = self._del_keys
-        for d in _deletions(text, _depth(text) if fuzzy else 0):
+        for d in dk.keys() & keys if len(keys) > 1 else keys:
             hit = dk.get(d)
             if hit is not None:
                 if type(hit) is int:
@@ -471,8 +473,11 @@ class NameIndex:
                 else:
                     cand.update(hit)  # type: ignore[arg-type]
         phon = phonetic_key(text)
+        phon_depth = 1 if len(phon) >= 5 and fuzzy else 0
+        if phon != text or phon_depth != depth:
+            keys = _deletions(phon, phon_depth)
         pk = self._phon_keys
-        for d in _deletions(phon, 1 if len(phon) >= 5 and fuzzy else 0):
+        for d in pk.keys() & keys if len(keys) > 1 else keys:
             hit = pk.get(d)
             if hit is not None:
                 if type(hit) is int:
@@ -666,8 +671,8 @@ class NameIndex:
             found = [(_ids(self._joins, t.raw), t.raw, 1.0, False)]
             if len(t.raw) >= 6:
                 # One letter too many in the written-together form ("AleBustan").
-                for d in _deletions(t.raw, 1):
-                    if d != t.raw and d in self._joins:
+                for d in self._joins.keys() & _deletions(t.raw, 1):
+                    if d != t.raw:
                         found.append(
                             (_ids(self._joins, d), d, credit(1.0 - 1.0 / len(t.raw)), False)
                         )
@@ -775,28 +780,14 @@ class NameIndex:
         weights = [toks[k].weight for k in comparable]
         is_name = [toks[k].kind == Kind.NAME for k in comparable]
         # vid -> [(query word position in `comparable`, credit), ...]
-        hits_of: dict[int, list[tuple[int, float]]] = {}
+        by_vid: dict[int, list[tuple[int, float]]] = {}
         for pos, k in enumerate(comparable):
             for vid, cr in hits[k].items():
-                found = hits_of.get(vid)
+                found = by_vid.get(vid)
                 if found is None:
-                    hits_of[vid] = [(pos, cr)]
+                    by_vid[vid] = [(pos, cr)]
                 else:
                     found.append((pos, cr))
-        # vid -> (best credit, a strong hit?, a strong hit by a distinctive query
-        # word?, the hits), a hit being strong from credit 0.7
-        by_vid: dict[int, tuple[float, bool, bool, list[tuple[int, float]]]] = {}
-        for vid, found in hits_of.items():
-            best = 0.0
-            strong = strong_name = False
-            for pos, cr in found:
-                if cr > best:
-                    best = cr
-                if cr >= 0.7:
-                    strong = True
-                    if is_name[pos]:
-                        strong_name = True
-            by_vid[vid] = (best, strong, strong_name, found)
         nq = len(comparable)
         # Initials may meet names ("V." / "Vladimir"): credited whatever the name.
         q_initial_w = sum(t.weight for t in toks if t.kind == Kind.INITIAL)
@@ -826,17 +817,19 @@ class NameIndex:
             unresolved_n = 0
             distinctive = False
             for v, w, v_name in words:
-                info = by_vid.get(v)
-                if info is None:
+                found = by_vid.get(v)
+                if found is None:
                     unresolved_w += w
                     unresolved_n += 1
                     continue
-                best, strong, strong_name, found = info
+                best = 0.0
                 for pos, cr in found:
+                    if cr > best:
+                        best = cr
                     if cr > qbest[pos]:
                         qbest[pos] = cr
-                if strong_name or (strong and v_name):
-                    distinctive = True
+                    if cr >= 0.7 and (v_name or is_name[pos]):
+                        distinctive = True
                 ec += w * best
             if not distinctive and (q_distinctive or e_names):
                 continue  # only generic words in common: capped far below any threshold
