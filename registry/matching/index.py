@@ -272,6 +272,9 @@ class NameIndex:
         self._joins: _Keys = {}  # joined adjacent words -> entries
         self._acronyms: _Keys = {}  # org initialisms -> entries
         self._hits_cache: dict[tuple[str, str, str, bool], _WordHits] = {}
+        self._specials_cache: dict[
+            tuple[str, str, bool], tuple[tuple[tuple[int, ...], set[int], float], ...]
+        ] = {}
         self._spellings: dict[int, set[str]] = {}  # generic word -> written forms
         self._latin_vid: dict[str, int] = {}  # Latin word -> vocabulary id
         self._long_names: set[int] = set()  # entries with >= _LONG_NAME distinctive words
@@ -330,9 +333,15 @@ class NameIndex:
         for alt in alternatives(name):
             self._add_entry(ent, alt, name_kind, schema)
 
-    def _add_entry(self, ent: int, name: str, name_kind: str, schema: str) -> None:
+    def _forget_queries(self) -> None:
+        """Empty the per-query-word caches (the index changed)."""
         if self._hits_cache:
             self._hits_cache.clear()
+        if self._specials_cache:
+            self._specials_cache.clear()
+
+    def _add_entry(self, ent: int, name: str, name_kind: str, schema: str) -> None:
+        self._forget_queries()
         # Not through analyze()'s LRU cache: a list is analysed once, and filling
         # the cache would only evict the queries' entries.
         analyzed = analyze.__wrapped__(name, schema)
@@ -437,7 +446,7 @@ class NameIndex:
 
     def remove(self, entity_id: str) -> bool:
         """Forget an entity (O(1) tombstone). Returns False if it was not indexed."""
-        self._hits_cache.clear()
+        self._forget_queries()
         ent = self._entity_of.pop(entity_id, None)
         if ent is None:
             return False
@@ -666,30 +675,11 @@ class NameIndex:
                         cand |= pair
         # Query words that are listed names' joined words or initialisms: the
         # words behind them count as hits of the query word.
+        org = qa.schema != PERSON
         for k in comparable:
             t = toks[k]
-            found = [(_ids(self._joins, t.raw), t.raw, 1.0, False)]
-            if len(t.raw) >= 6:
-                # One letter too many in the written-together form ("AleBustan").
-                for d in self._joins.keys() & _deletions(t.raw, 1):
-                    if d != t.raw:
-                        found.append(
-                            (_ids(self._joins, d), d, credit(1.0 - 1.0 / len(t.raw)), False)
-                        )
-            if qa.schema != PERSON and len(t.text) >= 3:
-                found.append((_ids(self._acronyms, t.text), t.text, 0.9, True))
-            for listed, key, cr, acronym in found:
-                if not listed:
-                    continue
-                if len(listed) > _MAX_SPECIAL:
-                    # Too common to retrieve by ("abdal" = "abd"+"al"): only credit
-                    # the words it splits into, for names found otherwise.
-                    if acronym:
-                        continue
-                    behind = self._split_vids(key)
-                else:
-                    cand.update(listed)
-                    behind = self._vids_behind(listed, key, acronym)
+            for listed, behind, cr in self._specials(t.raw, t.text, org):
+                cand.update(listed)
                 merged = hits[k] = dict(hits[k])
                 for vid in behind:
                     if cr > merged.get(vid, 0.0):
@@ -699,6 +689,40 @@ class NameIndex:
         return self._estimate(
             qa, comparable, hits, cand, threshold, schemas, allowed_ids, joined_hits
         )
+
+    def _specials(
+        self, raw: str, text: str, org: bool
+    ) -> tuple[tuple[tuple[int, ...], set[int], float], ...]:
+        """(names to retrieve, vocabulary ids to credit, credit) for a query word that
+        is a listed name's joined words or (`org`) initialisms; cached like `_word`."""
+        key = (raw, text, org)
+        cached = self._specials_cache.get(key)
+        if cached is not None:
+            return cached
+        found = [(_ids(self._joins, raw), raw, 1.0, False)]
+        if len(raw) >= 6:
+            # One letter too many in the written-together form ("AleBustan").
+            for d in self._joins.keys() & _deletions(raw, 1):
+                if d != raw:
+                    found.append((_ids(self._joins, d), d, credit(1.0 - 1.0 / len(raw)), False))
+        if org and len(text) >= 3:
+            found.append((_ids(self._acronyms, text), text, 0.9, True))
+        out: list[tuple[tuple[int, ...], set[int], float]] = []
+        for listed, form, cr, acronym in found:
+            if not listed:
+                continue
+            if len(listed) > _MAX_SPECIAL:
+                # Too common to retrieve by ("abdal" = "abd"+"al"): only credit
+                # the words it splits into, for names found otherwise.
+                if not acronym:
+                    out.append(((), self._split_vids(form), cr))
+            else:
+                out.append((listed, self._vids_behind(listed, form, acronym), cr))
+        result = tuple(out)
+        if len(self._specials_cache) >= _HITS_CACHE_SIZE:
+            self._specials_cache.clear()
+        self._specials_cache[key] = result
+        return result
 
     def _split_vids(self, text: str) -> set[int]:
         """Vocabulary ids of the words `text` splits into (two parts)."""
