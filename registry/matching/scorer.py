@@ -200,6 +200,8 @@ def _single_edges(q: AnalyzedName, c: AnalyzedName, schema: str) -> tuple[list[_
                     _Edge((i,), (j,), sim, "token", cr, cr, (sim, wa + b.weight, -abs(i - j)))
                 )
                 continue
+            if ka != kb and a.text != b.text and ka != Kind.INITIAL and kb != Kind.INITIAL:
+                continue  # what _pair says of two different words of different kinds
             hit = _pair(a, b, schema)
             if hit is None:
                 if (
@@ -223,14 +225,19 @@ def _multi_edges(q: AnalyzedName, c: AnalyzedName, schema: str) -> list[_Edge]:
     for side_joins, other, flip in ((c.joins, qt, False), (q.joins, ct, True)):
         if not side_joins:
             continue
-        words = [(k, t) for k, t in enumerate(other) if t.kind <= Kind.GENERIC]
+        # (position, token, its text, its length + 3, first letter, first two)
+        words = [
+            (k, t, t.raw, len(t.raw) + 3, t.raw[:1], t.raw[:2])
+            for k, t in enumerate(other)
+            if t.kind <= Kind.GENERIC
+        ]
         for idx, joined in side_joins:
-            for k, t in words:
-                raw = t.raw
+            length, first, first2 = len(joined), joined[:1], joined[:2]
+            for k, t, raw, length3, r_first, r_first2 in words:
                 if (
-                    len(raw) < len(joined) - 3
+                    length3 < length
                     # a joined form that matches starts alike (one letter may be lost)
-                    or (raw[:1] not in joined[:2] and joined[:1] not in raw[:2])
+                    or (r_first not in first2 and first not in r_first2)
                 ):
                     continue
                 jscript = (q if flip else c).tokens[idx[0]].script
@@ -248,6 +255,8 @@ def _multi_edges(q: AnalyzedName, c: AnalyzedName, schema: str) -> list[_Edge]:
     # Organisation initialisms: "HK" = "Hong Kong", "PLA" = "People's Liberation Army".
     if schema != PERSON:
         for side_acr, other, flip in ((c.acronyms, qt, False), (q.acronyms, ct, True)):
+            if not side_acr:
+                continue
             for k, t in enumerate(other):
                 if t.kind != Kind.NAME or not 2 <= len(t.text) <= 6 or not t.text.isalpha():
                     continue
@@ -270,9 +279,13 @@ def _complete(chosen: list[_Edge], q: AnalyzedName, c: AnalyzedName) -> bool:
                 mq[i] = True
             for j in e.c:
                 mc[j] = True
-    return all(mq[k] or t.kind not in _JOINABLE for k, t in enumerate(q.tokens)) and all(
-        mc[k] or t.kind not in _JOINABLE for k, t in enumerate(c.tokens)
-    )
+    for k, t in enumerate(q.tokens):
+        if not mq[k] and t.kind in _JOINABLE:
+            return False
+    for k, t in enumerate(c.tokens):  # noqa: SIM110 (a loop is faster than all() here)
+        if not mc[k] and t.kind in _JOINABLE:
+            return False
+    return True
 
 
 def _align(edges: list[_Edge], nq: int, nc: int) -> list[_Edge]:
