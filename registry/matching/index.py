@@ -48,19 +48,28 @@ aircraft (unknown matches anything; company and organisation are compatible).
 When the query's country is not among an entity's known countries the score is
 lowered by `COUNTRY_MISMATCH_PENALTY` and the explanation says so.
 
-Updates: `add` can be called at any time; `remove(entity_id)` is O(1) (a
-tombstone skipped at query time). A full rebuild costs about 100 microseconds
-per name on one core (the OFAC SDN list, 39,443 names, in about 4 s).
+Updates: `add` can be called at any time; `remove(entity_id)` takes the
+entity's names out of every posting list and key (linear in the lengths of the
+lists involved, microseconds to a millisecond), so an update is `remove` then
+`add`, and the index then answers exactly as one rebuilt with the new data (the
+tests check it); only the vocabulary keeps words no name uses any more.
+
+Build: names are analysed one by one (each distinct word is classified once,
+see `analysis`); a large build goes through `bulk()`, which pauses the cyclic
+garbage collector. The index pickles (without its per-query caches): loading a
+pickle is several times faster than building, for a service that persists it.
+`bench/screen_throughput.py` prints both rates.
 """
 
 from __future__ import annotations
 
 import gc
 import heapq
+import pickle
 from collections.abc import Container, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 from .analysis import (
     AIRCRAFT,
@@ -70,6 +79,7 @@ from .analysis import (
     VESSEL,
     AnalyzedName,
     Kind,
+    Tok,
     analyze,
     canonical_schema,
 )
@@ -212,6 +222,17 @@ def _push(keys: _Keys, key: str, value: int) -> None:
         keys[key] = (*old, value)  # type: ignore[misc]
 
 
+def _pull(keys: _Keys, key: str, value: int) -> None:
+    """Undo one `_push(keys, key, value)`."""
+    old = keys[key]
+    if type(old) is int:
+        del keys[key]
+        return
+    rest = list(old)  # type: ignore[arg-type]
+    rest.remove(value)
+    keys[key] = rest[0] if len(rest) == 1 else tuple(rest)
+
+
 def _push_all(keys: _Keys, new_keys: Iterable[str], value: int) -> None:
     """`_push` for each of `new_keys`, for a new `value` (absent from `keys`)."""
     for key in new_keys:
@@ -244,8 +265,54 @@ def _depth(word: str) -> int:
     return 1 if len(word) >= 3 else 0
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _indexed(toks: tuple[Tok, ...]) -> list[Tok]:
+    """The tokens of a listed name that enter the vocabulary: its comparable words,
+    or, for a name without any (only numbers and legal forms, all promoted to full
+    weight), everything it has."""
+    if any(t.kind <= Kind.GENERIC for t in toks):
+        return [t for t in toks if t.kind in _COMPARABLE]
+    return list(toks)
+
+
+def _leading_acronyms(analyzed: AnalyzedName) -> list[str]:
+    """Initialisms of a name's leading words, three letters or more (retrieval keys)."""
+    out: list[str] = []
+    if analyzed.acronyms:
+        first = analyzed.acronyms[0][0][0]
+        for idx, letters in analyzed.acronyms:
+            if idx[0] != first:
+                break
+            if len(letters) >= 3:
+                out.append(letters)
+    return out
+
+
+# What a removed name's slots hold (its entry can no longer be found).
+_GONE = _Entry(-1, "", "", AnalyzedName("", UNKNOWN, "", (), False), ())
+_GONE_ROW: _Row = (-1, (), 0, 0, 0.0, 0.0, 1.0)
+
+# Bump when the pickled form of NameIndex changes.
+_PICKLE_VERSION = 1
+
+
 class NameIndex:
-    """In-memory index of listed names; see the module docstring."""
+    """In-memory index of listed names; see the module docstring.
+
+    Picklable (the per-query caches are left out): a service can save a built
+    index and load it instead of building it. A pickle only fits the code that
+    made it (same analysis rules); `_PICKLE_VERSION` guards its layout.
+    """
 
     def __init__(self) -> None:
         self._entity_ids: list[str] = []
@@ -275,9 +342,24 @@ class NameIndex:
         self._specials_cache: dict[
             tuple[str, str, bool], tuple[tuple[tuple[int, ...], set[int], float], ...]
         ] = {}
-        self._spellings: dict[int, set[str]] = {}  # generic word -> written forms
+        # generic word -> its written forms -> number of names using the form
+        self._spellings: dict[int, dict[str, int]] = {}
         self._latin_vid: dict[str, int] = {}  # Latin word -> vocabulary id
         self._long_names: set[int] = set()  # entries with >= _LONG_NAME distinctive words
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        del state["_hits_cache"], state["_specials_cache"]
+        state["_pickle_version"] = _PICKLE_VERSION
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        version = state.pop("_pickle_version", None)
+        if version != _PICKLE_VERSION:
+            raise ValueError(f"NameIndex pickle version {version}, expected {_PICKLE_VERSION}")
+        self.__dict__.update(state)
+        self._hits_cache = {}
+        self._specials_cache = {}
 
     # ------------------------------------------------------------------ build
     def __len__(self) -> int:
@@ -296,13 +378,23 @@ class NameIndex:
         cycle, and the collector's passes over them - each full pass walks every
         object of the process - cost a third of the build of a large list.
         """
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
+        with _collector_paused():
             yield self
-        finally:
-            if enabled:
-                gc.enable()
+
+    def dump(self, fh: BinaryIO) -> None:
+        """Write the index to a binary file (a pickle; see `load`)."""
+        pickle.dump(self, fh, protocol=pickle.HIGHEST_PROTOCOL)
+
+    @classmethod
+    def load(cls, fh: BinaryIO) -> NameIndex:
+        """Read an index written by `dump` (with the cyclic garbage collector
+        paused, as in `bulk`: four times faster). Only load files you wrote: a
+        pickle can run code."""
+        with _collector_paused():
+            index = pickle.load(fh)
+        if not isinstance(index, cls):
+            raise TypeError(f"not a NameIndex pickle: {type(index).__name__}")
+        return index
 
     def add(
         self,
@@ -353,13 +445,11 @@ class NameIndex:
         weights: list[float] = []
         names: list[bool] = []
         free = initial = 0.0
-        # A name without any word (only numbers and legal forms, all promoted to
-        # full weight) is indexed by what it has.
         indexed = _COMPARABLE if any(t.kind <= Kind.GENERIC for t in toks) else _ANY
         latin_vid = self._latin_vid
         for tok in toks:
             kind = tok.kind
-            if kind in indexed:
+            if kind in indexed:  # (see _indexed)
                 if tok.script == LATIN and not tok.native:
                     vid = latin_vid.get(tok.text)
                 else:
@@ -377,6 +467,7 @@ class NameIndex:
                 initial += tok.weight
         name_count = names.count(True)
         self._entries.append(_Entry(ent, name, name_kind, analyzed, tuple(vids)))
+        self._entity_entries[ent].append(eid)
         shared = self._shared_words
         words = []
         for word in zip(vids, weights, names, strict=True):
@@ -404,14 +495,8 @@ class NameIndex:
         for idx, joined in analyzed.joins:
             if len(idx) == 2:
                 _push(joins, joined, eid)
-        if analyzed.acronyms:
-            acronyms = self._acronyms
-            first = analyzed.acronyms[0][0][0]
-            for idx, letters in analyzed.acronyms:
-                if idx[0] != first:
-                    break
-                if len(letters) >= 3:
-                    _push(acronyms, letters, eid)
+        for letters in _leading_acronyms(analyzed):
+            _push(self._acronyms, letters, eid)
 
     def _new_word(self, text: str, script: str, native: str) -> int:
         """Enter a word in the vocabulary, with its retrieval keys; its id."""
@@ -437,21 +522,63 @@ class NameIndex:
     def _add_spelling(self, vid: int, raw: str) -> None:
         """Make a generic word findable by its written form too ("machines" for
         the canonical "machinery"): the scorer compares both."""
-        spellings = self._spellings.setdefault(vid, set())
+        spellings = self._spellings.setdefault(vid, {})
         if raw in spellings:
+            spellings[raw] += 1
             return
-        spellings.add(raw)
+        spellings[raw] = 1
         for d in _deletions(raw, _depth(raw)):
             _push(self._del_keys, d, vid)
 
+    def _drop_spelling(self, vid: int, raw: str) -> None:
+        spellings = self._spellings[vid]
+        spellings[raw] -= 1
+        if spellings[raw]:
+            return
+        del spellings[raw]
+        if not spellings:
+            del self._spellings[vid]
+        for d in _deletions(raw, _depth(raw)):
+            _pull(self._del_keys, d, vid)
+
     def remove(self, entity_id: str) -> bool:
-        """Forget an entity (O(1) tombstone). Returns False if it was not indexed."""
-        self._forget_queries()
+        """Forget an entity and its names. Returns False if it was not indexed.
+
+        The names leave every posting list and retrieval key (and their memory is
+        released), so the index answers as one built without them: an update is
+        `remove` then `add` of the new names. Words that only they had stay in the
+        vocabulary, with no names; a rebuild drops them.
+        """
         ent = self._entity_of.pop(entity_id, None)
         if ent is None:
             return False
+        self._forget_queries()
         self._removed.add(ent)
+        for eid in self._entity_entries[ent]:
+            self._unlink(eid)
+        self._entity_entries[ent] = []
         return True
+
+    def _unlink(self, eid: int) -> None:
+        """Undo `_add_entry`: the entry can no longer be found."""
+        entry = self._entries[eid]
+        analyzed = entry.analyzed
+        for vid in dict.fromkeys(entry.vids):
+            self._postings[vid].remove(eid)
+            dominant = self._dominant[vid]
+            if eid in dominant:
+                dominant.remove(eid)
+        for tok, vid in zip(_indexed(analyzed.tokens), entry.vids, strict=True):
+            if tok.kind == Kind.GENERIC and tok.raw != tok.text:
+                self._drop_spelling(vid, tok.raw)
+        for idx, joined in analyzed.joins:
+            if len(idx) == 2:
+                _pull(self._joins, joined, eid)
+        for letters in _leading_acronyms(analyzed):
+            _pull(self._acronyms, letters, eid)
+        self._long_names.discard(eid)
+        self._entries[eid] = _GONE
+        self._rows[eid] = _GONE_ROW
 
     # ----------------------------------------------------------------- query
     def _word(self, text: str, script: str, native: str, fuzzy: bool = True) -> _WordHits:
@@ -570,7 +697,8 @@ class NameIndex:
                 scored += 1
                 if len(best) >= limit and scored % 8 == 0:
                     kth = heapq.nlargest(limit, (v[0] for v in best.values()))[-1]
-        ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0]))[:limit]
+        ids = self._entity_ids
+        ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], ids[kv[0]]))[:limit]
         out = []
         for ent, (score, eid, detail) in ranked:
             entry = self._entries[eid]
@@ -821,15 +949,15 @@ class NameIndex:
         # Without joined query words, every credited query word needs its own
         # listed word (the scorer aligns one to one).
         strict_pairs = not joined_hits
-        removed, schema_of, ids = self._removed, self._entity_schema, self._entity_ids
-        check_entity = bool(removed) or allowed_ids is not None or len(schemas) < 5
+        schema_of, ids = self._entity_schema, self._entity_ids
+        check_entity = allowed_ids is not None or len(schemas) < 5
         unresolved_q = _UNRESOLVED_CREDIT
         free_credit = _FREE_CREDIT
         single_penalty_q = q_person or q_unknown
         for eid in cand:
             ent, words, e_names, e_parts, e_free, e_initial, e_total = rows[eid]
             if check_entity:
-                if ent in removed or schema_of[ent] not in schemas:
+                if schema_of[ent] not in schemas:
                     continue
                 if allowed_ids is not None and ids[ent] not in allowed_ids:
                     continue
