@@ -22,7 +22,7 @@ from .legal_forms import (
     canonical_org_word,
     find_legal_forms,
 )
-from .normalize import LATIN, NormToken, ascii_words, tokenize_name
+from .normalize import LATIN, NormToken, name_words
 from .similarity import phonetic_key
 
 __all__ = ["AnalyzedName", "Kind", "Tok", "analyze", "canonical_schema"]
@@ -219,11 +219,7 @@ def analyze(name: str, schema: str | None = None) -> AnalyzedName:
     """Analyse `name` for the given schema (see `canonical_schema`)."""
     kind_of_name = canonical_schema(schema)
     text, inverted = _invert_comma(name, kind_of_name)
-    words = ascii_words(text)
-    ntoks: list[NormToken] | None = None
-    if words is None:
-        ntoks = tokenize_name(text)
-        words = [t.text for t in ntoks]
+    words, ntoks = name_words(text)
     forms: list[LegalForm] = []
     if kind_of_name in (ORG, UNKNOWN):
         forms = find_legal_forms(words)

@@ -90,6 +90,8 @@ def _strip_invisible(text: str) -> str:
             return text
         return "".join(c if c >= " " and c != "\x7f" else " " for c in text)
     text = text.translate(_INVISIBLE)
+    if text.isprintable():
+        return text  # no format (Cf) or control (Cc) character left
     out = []
     for c in text:
         cat = unicodedata.category(c)
@@ -484,12 +486,24 @@ def _cjk_tokens(word: str, standalone: bool) -> list[NormToken]:
     return out
 
 
-def ascii_words(name: str) -> list[str] | None:
-    """The token texts of `name` if it is plain Latin after clean-up (most listed
-    names are), else None: `tokenize_name` without the token objects."""
+def name_words(name: str) -> tuple[list[str], list[NormToken] | None]:
+    """The token texts of `name`, and its tokens unless the name is plain Latin
+    after clean-up (most listed names are: their tokens are Latin, without native
+    text): `tokenize_name` without making token objects where they say nothing."""
     text = _prepare(name)
-    if not text.isascii():
-        return None
+    if text.isascii():
+        return _ascii_words(text), None
+    tokens = _tokenize_prepared(text)
+    return [t.text for t in tokens], tokens
+
+
+def ascii_words(name: str) -> list[str] | None:
+    """The token texts of `name` if it is plain Latin after clean-up, else None."""
+    text = _prepare(name)
+    return _ascii_words(text) if text.isascii() else None
+
+
+def _ascii_words(text: str) -> list[str]:
     words = _latin_words(text)
     if _NUMBER_WORDS.isdisjoint(words) and all(w.isalpha() for w in words):
         return words  # no number to read (_numbers would return them unchanged)
@@ -514,7 +528,10 @@ def _close_initialism(m: re.Match[str]) -> str:
 
 def tokenize_name(name: str) -> list[NormToken]:
     """Normalise `name` and return its tokens (see module docstring)."""
-    text = _prepare(name)
+    return _tokenize_prepared(_prepare(name))
+
+
+def _tokenize_prepared(text: str) -> list[NormToken]:
     if text.isascii():
         return _numbers(_latin_pieces(text))
     # Punctuation (including CJK brackets and the katakana middle dot) separates words.
