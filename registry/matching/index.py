@@ -92,7 +92,7 @@ from .scorer import (
     ScoreDetail,
     alternatives,
     credit,
-    score_detail,
+    score_detail_from,
 )
 from .similarity import (
     keyed_latin_similarity,
@@ -597,29 +597,32 @@ class NameIndex:
         self, text: str, script: str, native: str, fuzzy: bool = True
     ) -> dict[int, float]:
         """Vocabulary ids similar to one query token -> credit."""
-        cand: set[int] = set()
-        depth = _depth(text) if fuzzy else 0
-        keys = _deletions(text, depth)
-        dk = self._del_keys
-        for d in dk.keys() & keys if len(keys) > 1 else keys:
-            hit = dk.get(d)
-            if hit is not None:
-                if type(hit) is int:
-                    cand.add(hit)
-                else:
-                    cand.update(hit)  # type: ignore[arg-type]
         phon = phonetic_key(text)
-        phon_depth = 1 if len(phon) >= 5 and fuzzy else 0
-        if phon != text or phon_depth != depth:
-            keys = _deletions(phon, phon_depth)
-        pk = self._phon_keys
-        for d in pk.keys() & keys if len(keys) > 1 else keys:
-            hit = pk.get(d)
-            if hit is not None:
-                if type(hit) is int:
-                    cand.add(hit)
-                else:
-                    cand.update(hit)  # type: ignore[arg-type]
+        if fuzzy:
+            cand: set[int] = set()
+            depth = _depth(text)
+            keys = _deletions(text, depth)
+            dk = self._del_keys
+            for d in dk.keys() & keys if len(keys) > 1 else keys:
+                hit = dk.get(d)
+                if hit is not None:
+                    if type(hit) is int:
+                        cand.add(hit)
+                    else:
+                        cand.update(hit)  # type: ignore[arg-type]
+            phon_depth = 1 if len(phon) >= 5 else 0
+            if phon != text or phon_depth != depth:
+                keys = _deletions(phon, phon_depth)
+            pk = self._phon_keys
+            for d in pk.keys() & keys if len(keys) > 1 else keys:
+                hit = pk.get(d)
+                if hit is not None:
+                    if type(hit) is int:
+                        cand.add(hit)
+                    else:
+                        cand.update(hit)  # type: ignore[arg-type]
+        else:  # the word itself and its phonetic key only
+            cand = {*_ids(self._del_keys, text), *_ids(self._phon_keys, phon)}
         # Consonant skeletons bridge vowel-less scripts and the rest: a vowel-less
         # query word looks at every word, any other word at vowel-less words only.
         skel_keys = self._skel_all if script in VOWEL_LOSSY else self._skel_lossy
@@ -686,7 +689,13 @@ class NameIndex:
             prev = best.get(ent)
             if prev is not None and (prev[0] >= 1.0 or est + _ESTIMATE_MARGIN < prev[0]):
                 continue
-            detail = score_detail(qa, entry.analyzed)
+            # (a score below the threshold, or not above the entity's best so far,
+            # is of no use)
+            floor = threshold if prev is None or prev[0] < threshold else prev[0]
+            found_detail = score_detail_from(qa, entry.analyzed, floor)
+            if found_detail is None:
+                continue
+            detail = found_detail
             score = detail.score
             if qcountry and self._country_conflict(ent, qcountry):
                 score = max(0.0, score - COUNTRY_MISMATCH_PENALTY)

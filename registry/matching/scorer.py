@@ -398,6 +398,18 @@ class ScoreDetail:
 
 def score_detail(q: AnalyzedName, c: AnalyzedName) -> ScoreDetail:
     """Score two analysed names and keep the pieces (see the module docstring)."""
+    detail = _score(q, c, -1.0)
+    assert detail is not None
+    return detail
+
+
+def score_detail_from(q: AnalyzedName, c: AnalyzedName, floor: float) -> ScoreDetail | None:
+    """`score_detail`, or None as soon as the score is known to be below `floor`
+    (once the alignment's coverage is: the penalties can only lower it)."""
+    return _score(q, c, floor)
+
+
+def _score(q: AnalyzedName, c: AnalyzedName, floor: float) -> ScoreDetail | None:
     schema = q.schema if q.schema != UNKNOWN else c.schema
     nq, nc = len(q.tokens), len(c.tokens)
     if not nq or not nc:
@@ -441,6 +453,8 @@ def score_detail(q: AnalyzedName, c: AnalyzedName) -> ScoreDetail:
     cov_c = min(1.0, ec / c.total_weight)
     hi, lo = (cov_q, cov_c) if cov_q >= cov_c else (cov_c, cov_q)
     base = hi * (1.0 - EXTRA_WEIGHT * (1.0 - lo))
+    if round(min(1.0, base), 6) < floor:
+        return None  # (the score is rounded from at most this, and rounding is monotone)
     penalties: list[tuple[str, float, str]] = []
     sub = min(_unexplained(qt, matched_q, chosen, True), _unexplained(ct, matched_c, chosen, False))
     if sub > 0:
@@ -527,6 +541,8 @@ def alternatives(name: str) -> list[str]:
     Only a slash between words of two letters or more counts: "A/S" and "M/V"
     stay whole.
     """
+    if "/" not in name:
+        return [name]
     parts = [p for p in _SLASH.split(name) if p.strip()]
     return [name, *parts] if len(parts) > 1 else [name]
 

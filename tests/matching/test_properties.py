@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from registry.matching import DEFAULT_THRESHOLD, compare_names, normalize_name
 from registry.matching.analysis import _TOKENS, AnalyzedName, analyze
 from registry.matching.normalize import ascii_words, tokenize_name
+from registry.matching.scorer import score_detail, score_detail_from
 
 SETTINGS = settings(max_examples=150, deadline=None)
 
@@ -107,3 +108,17 @@ def test_plain_latin_fast_path_equals_the_tokenizer(name: str) -> None:
     words = ascii_words(name)
     if words is not None:
         assert words == [t.text for t in tokenize_name(name)]
+
+
+@SETTINGS
+@given(word_names, word_names, SCHEMAS, st.sampled_from([0.0, 0.5, 0.8, 0.95, 1.0]))
+def test_scoring_from_a_floor_only_drops_scores_below_it(
+    a: str, b: str, schema: str | None, floor: float
+) -> None:
+    qa, ca = analyze(a, schema), analyze(b, schema)
+    full = score_detail(qa, ca)
+    cut = score_detail_from(qa, ca, floor)
+    if cut is None:
+        assert full.score < floor
+    else:
+        assert cut.score == full.score and cut.explanation() == full.explanation()
