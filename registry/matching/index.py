@@ -323,6 +323,7 @@ class NameIndex:
         self._removed: set[int] = set()
         self._entries: list[_Entry] = []
         self._rows: list[_Row] = []  # by entry
+        self._gone = 0  # entries removed (their slots hold _GONE)
         self._shared_words: dict[tuple[int, float, bool], tuple[int, float, bool]] = {}
         # vocabulary: (text, script, native) -> vid
         self._vocab: dict[tuple[str, str, str], int] = {}
@@ -363,7 +364,8 @@ class NameIndex:
 
     # ------------------------------------------------------------------ build
     def __len__(self) -> int:
-        return len(self._entries)
+        """Number of names indexed (alternatives of a name count apart)."""
+        return len(self._entries) - self._gone
 
     @property
     def entity_count(self) -> int:
@@ -578,6 +580,7 @@ class NameIndex:
             _pull(self._acronyms, letters, eid)
         self._long_names.discard(eid)
         self._entries[eid] = _GONE
+        self._gone += 1
         self._rows[eid] = _GONE_ROW
 
     # ----------------------------------------------------------------- query

@@ -264,6 +264,7 @@ def test_incremental_updates_equal_a_rebuild(seed: int) -> None:
         for name, etype, countries in rows:
             rebuilt.add(eid, name, entity_type=etype, countries=countries)
     assert idx.entity_count == rebuilt.entity_count == len(names)
+    assert len(idx) == len(rebuilt)
     queries = _queries(100 + seed)
     queries += [(name, etype) for rows in names.values() for name, etype, _c in rows]
     assert _answers(idx, queries) == _answers(rebuilt, queries)
@@ -273,7 +274,7 @@ def test_removing_every_entity_empties_the_retrieval_keys() -> None:
     idx = build()
     for eid in {eid for eid, _name, _etype in ALL}:
         assert idx.remove(eid)
-    assert idx.entity_count == 0
+    assert idx.entity_count == 0 and len(idx) == 0
     assert not idx._joins and not idx._acronyms and not idx._long_names and not idx._spellings
     assert not any(idx._postings) and not any(idx._dominant)
     assert idx.screen("Vladimir Putin") == []
