@@ -53,8 +53,11 @@ def load_ofac(path: Path = OFAC_JSON) -> list[Listed]:
 
 def build_index(listed: list[Listed]) -> NameIndex:
     index = NameIndex()
-    for item in listed:
-        index.add(item.entity_id, item.name, name_kind=item.name_kind, entity_type=item.entity_type)
+    with index.bulk():
+        for item in listed:
+            index.add(
+                item.entity_id, item.name, name_kind=item.name_kind, entity_type=item.entity_type
+            )
     return index
 
 
@@ -71,6 +74,37 @@ def load_uk(names: Path = UK_NAMES, subjects: Path = UK_SUBJECTS) -> list[Listed
             if name:
                 uid = row["unique_id"]
                 out.append(Listed(uid, name, row["name_type"], types.get(uid, "unknown")))
+    return out
+
+
+EU_UN_TYPES = {"individual": "person", "entity": "organization", "vessel": "vessel"}
+
+
+def load_eu_un(path: Path = EU_UN_JSON) -> list[Listed]:
+    """EU and UN consolidated list names (primary names and aliases)."""
+    out = []
+    for k, rec in enumerate(json.loads(path.read_text(encoding="utf-8"))["entities"]):
+        etype = EU_UN_TYPES.get(rec.get("type", ""), "unknown")
+        uid = f"eu-un-{rec.get('source_id') or k}-{k}"
+        if rec.get("name"):
+            out.append(Listed(uid, rec["name"], "primary", etype))
+        out.extend(Listed(uid, alt, "alias", etype) for alt in rec.get("aliases") or [] if alt)
+    return out
+
+
+def large_list(n: int, seed: int = 1) -> list[Listed]:
+    """`n` names for build and load timings: the OFAC SDN, UK and EU/UN lists, then
+    (seeded) variants of their names as further entities, as when one person is
+    listed several times under different spellings."""
+    base = load_ofac() + load_uk() + load_eu_un()
+    out = base[:n]
+    rng = random.Random(seed)
+    k = 0
+    while len(out) < n:
+        item = rng.choice(base)
+        name = make_variant(rng, item, rng.choice(VARIANT_KINDS))
+        out.append(Listed(f"variant-{k}", name, "primary", item.entity_type))
+        k += 1
     return out
 
 

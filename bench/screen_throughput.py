@@ -1,25 +1,30 @@
 """Screening throughput of NameIndex over the full OFAC SDN list, against brute force.
 
     python -m bench.screen_throughput [--ofac PATH] [--uk PATH] [--queries N]
-                                      [--brute-sample N] [--seed S]
+                                      [--brute-sample N] [--seed S] [--names N]
 
-Loads every SDN name and alias into a NameIndex (this measures the matcher,
-not the HTTP layer), screens N names (a seeded mix: half variants of listed
-names - typos, reordering, legal-form changes, case, transliteration,
-look-alikes - and half names the index does not hold as such: UK-list names
-and shuffled tokens), and prints build time, names per second, p50/p99 per
-name and recall on the variants. A brute-force rapidfuzz scan
-(``process.extractOne`` with ``fuzz.token_sort_ratio`` over every listed
-name) runs on a sample of the same queries; its rate is extrapolated and the
-ratio printed, and so is how often the scan's best entity - when it is the
-variant's true source - is missing from the index's answer (recall lost to the
-index). Last line: ``names_per_s=... p50_ms=... p99_ms=... speedup_vs_bruteforce=...``.
+Loads every SDN name and alias into a NameIndex (this measures the matcher, not
+the HTTP layer; CPU time of the build, names per second), pickles it and loads
+the pickle back (`NameIndex.dump` / `NameIndex.load`), screens N names (a
+seeded mix: half variants of listed names - typos, reordering, legal-form
+changes, case, transliteration, look-alikes - and half names the index does not
+hold as such: UK-list names and shuffled tokens), and prints build time, names
+per second, p50/p99 per name and recall on the variants. A brute-force
+rapidfuzz scan (``process.extractOne`` with ``fuzz.token_sort_ratio`` over
+every listed name) runs on a sample of the same queries; its rate is
+extrapolated and the ratio printed, and so is how often the scan's best entity
+- when it is the variant's true source - is missing from the index's answer
+(recall lost to the index). With ``--names N`` it also builds, pickles and loads
+an index of N names (the SDN, UK and EU/UN lists, topped up with variants of
+their names; see `bench.data.large_list`) and prints those times. Last line:
+``names_per_s=... p50_ms=... p99_ms=... speedup_vs_bruteforce=...``.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import io
 import os
 import platform
 import random
@@ -30,8 +35,18 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process, utils
 
-from bench.data import OFAC_JSON, UK_NAMES, UK_SUBJECTS, build_index, load_ofac, load_uk, variants
-from registry.matching import DEFAULT_THRESHOLD
+from bench.data import (
+    OFAC_JSON,
+    UK_NAMES,
+    UK_SUBJECTS,
+    Listed,
+    build_index,
+    large_list,
+    load_ofac,
+    load_uk,
+    variants,
+)
+from registry.matching import DEFAULT_THRESHOLD, NameIndex
 from registry.matching.analysis import analyze
 from registry.matching.scorer import score_detail
 
@@ -52,6 +67,33 @@ def machine() -> str:
     )
 
 
+def build_and_load(listed: list[Listed], label: str) -> tuple[NameIndex, NameIndex]:
+    """Build an index of `listed` (CPU time), pickle it and load it back; print the
+    rates. Returns (built, loaded)."""
+    gc.collect()
+    t0 = time.process_time()
+    built = build_index(listed)
+    build_s = time.process_time() - t0
+    t0 = time.process_time()
+    gc.collect()  # what the build leaves to the collector (it runs paused)
+    collect_s = time.process_time() - t0
+    buf = io.BytesIO()
+    t0 = time.process_time()
+    built.dump(buf)
+    dump_s = time.process_time() - t0
+    buf.seek(0)
+    t0 = time.process_time()
+    loaded = NameIndex.load(buf)
+    load_s = time.process_time() - t0
+    print(
+        f"{label}: {len(listed):,} names of {built.entity_count:,} entities built in "
+        f"{build_s:.2f} s CPU ({len(listed) / build_s:,.0f} names/s; then {collect_s:.2f} s "
+        f"for a full garbage collection); pickle {buf.tell() / 1e6:.0f} MB written in "
+        f"{dump_s:.2f} s, loaded in {load_s:.2f} s ({len(listed) / load_s:,.0f} names/s)"
+    )
+    return built, loaded
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--ofac", type=Path, default=OFAC_JSON)
@@ -60,22 +102,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--queries", type=int, default=10_000)
     ap.add_argument("--brute-sample", type=int, default=500)
     ap.add_argument("--seed", type=int, default=20240223)
+    ap.add_argument("--names", type=int, default=0, help="also time the build and load of N names")
     args = ap.parse_args(argv)
     print(machine())
 
     listed = load_ofac(args.ofac)
-    gc.collect()
-    t0 = time.perf_counter()
-    index = build_index(listed)
-    build_s = time.perf_counter() - t0
+    index, _ = build_and_load(listed, "index")
+    if args.names:
+        build_and_load(large_list(args.names), "large index")
     # A long-lived screening process freezes its loaded index out of the
     # garbage collector's way, or the first full collection stalls a query.
     gc.collect()
     gc.freeze()
-    print(
-        f"index: {len(listed)} names of {index.entity_count} entities built in {build_s:.2f} s "
-        f"({len(listed) / build_s:,.0f} names/s)"
-    )
 
     rng = random.Random(args.seed)
     n_var = args.queries // 2

@@ -22,7 +22,7 @@ from .legal_forms import (
     canonical_org_word,
     find_legal_forms,
 )
-from .normalize import LATIN, NormToken, tokenize_name
+from .normalize import LATIN, NormToken, name_words
 from .similarity import phonetic_key
 
 __all__ = ["AnalyzedName", "Kind", "Tok", "analyze", "canonical_schema"]
@@ -85,6 +85,9 @@ def canonical_schema(schema: str | None) -> str:
     """Map our and FollowTheMoney schema names (any case) to a name kind."""
     if not schema:
         return UNKNOWN
+    kind = _SCHEMAS.get(schema)
+    if kind is not None:
+        return kind
     try:
         return _SCHEMAS[schema.strip().lower().replace("_", "").replace(" ", "")]
     except KeyError:
@@ -103,12 +106,15 @@ _VESSEL_PREFIXES = frozenset(
 
 @dataclass(slots=True)  # not frozen: frozen __init__ is slow in this hot path
 class Tok:
-    """One token of an analysed name."""
+    """One token of an analysed name.
+
+    Shared: the same word read in the same context is the same object in every
+    name (see `_token`), so a Tok must never be modified.
+    """
 
     text: str  # comparison form (canonical spelling for generic words)
     kind: int  # a Kind value
     weight: float
-    pos: int  # position in reading order (after "SURNAME, Given" inversion)
     script: str = LATIN
     native: str = ""
     legal: LegalForm | None = None
@@ -213,8 +219,7 @@ def analyze(name: str, schema: str | None = None) -> AnalyzedName:
     """Analyse `name` for the given schema (see `canonical_schema`)."""
     kind_of_name = canonical_schema(schema)
     text, inverted = _invert_comma(name, kind_of_name)
-    ntoks = tokenize_name(text)
-    words = [t.text for t in ntoks]
+    words, ntoks = name_words(text)
     forms: list[LegalForm] = []
     if kind_of_name in (ORG, UNKNOWN):
         forms = find_legal_forms(words)
@@ -224,39 +229,75 @@ def analyze(name: str, schema: str | None = None) -> AnalyzedName:
     inside = {i for f in forms for i in range(f.start + 1, f.end)}
     toks: list[Tok] = []
     count = len(words)
-    for i, nt in enumerate(ntoks):
-        if i in inside:
-            continue
-        if i in form_at:
-            f = form_at[i]
-            raw = " ".join(words[f.start : f.end])
-            toks.append(
-                Tok(f.key.lower(), Kind.LEGAL, WEIGHTS[Kind.LEGAL], len(toks), LATIN, "", f, raw)
-            )
-            continue
-        kind = _classify(nt, kind_of_name, i, count)
-        ctext = _comparison_text(nt.text, kind)
-        weight = WEIGHTS[kind]
-        if kind == Kind.NAME and i > 0 and kind_of_name == PERSON and _PATRONYMIC.search(nt.text):
-            # Patronymics (Vladimirovich, Viktorovna) are often left out.
-            weight = PATRONYMIC_WEIGHT
-        toks.append(Tok(ctext, kind, weight, len(toks), nt.script, nt.native, None, nt.text))
-    if toks and not any(t.kind == Kind.NAME for t in toks):
+    caches = _TOKENS[kind_of_name][count > 1]
+    total = 0.0
+    names = parts = 0
+    for i, word in enumerate(words):
+        if forms:
+            if i in inside:
+                continue
+            if i in form_at:
+                f = form_at[i]
+                raw = " ".join(words[f.start : f.end])
+                toks.append(Tok(f.key.lower(), Kind.LEGAL, WEIGHTS[Kind.LEGAL], LATIN, "", f, raw))
+                total += WEIGHTS[Kind.LEGAL]
+                continue
+        cache = caches[i == 0]
+        key: str | tuple[str, str, str] = word
+        if ntoks is not None and (ntoks[i].script != LATIN or ntoks[i].native):
+            key = (word, ntoks[i].script, ntoks[i].native)
+        tok = cache.get(key)
+        if tok is None:
+            nt = ntoks[i] if ntoks is not None else NormToken(word)
+            tok = _token(nt, kind_of_name, i, count)
+            if len(cache) >= _TOKENS_SIZE:
+                cache.clear()
+            cache[key] = tok
+        toks.append(tok)
+        total += tok.weight
+        if tok.kind == Kind.NAME:
+            names += 1
+            parts += 1
+        elif tok.kind == Kind.INITIAL:
+            parts += 1
+    if toks and not names:
         # Nothing distinctive: judge the name on the words it has.
         promoted = []
         for t in toks:
             if t.kind in (Kind.GENERIC, Kind.NUMBER, Kind.LEGAL, Kind.INITIAL):
-                t = Tok(t.text, t.kind, 1.0, t.pos, t.script, t.native, t.legal, t.raw)
+                t = Tok(t.text, t.kind, 1.0, t.script, t.native, t.legal, t.raw)
             promoted.append(t)
         toks = promoted
-    normalized = " ".join(t.text for t in ntoks)
+        total = sum(t.weight for t in toks)
     tt = tuple(toks)
     acr = tuple(_acronyms(tt)) if kind_of_name != PERSON else ()
     return AnalyzedName(
-        name, kind_of_name, normalized, tt, inverted, tuple(_joins(tt)), acr,
-        sum(t.weight for t in tt), sum(1 for t in tt if t.kind == Kind.NAME),
-        sum(1 for t in tt if t.kind in (Kind.NAME, Kind.INITIAL)),
+        name, kind_of_name, " ".join(words), tt, inverted, tuple(_joins(tt)), acr, total,
+        names, parts,
     )  # fmt: skip
+
+
+def _token(nt: NormToken, schema: str, i: int, count: int) -> Tok:
+    """The token for word `i` of `count` (not a legal form) in a name of `schema`."""
+    kind = _classify(nt, schema, i, count)
+    weight = WEIGHTS[kind]
+    if kind == Kind.NAME and i > 0 and schema == PERSON and _PATRONYMIC.search(nt.text):
+        # Patronymics (Vladimirovich, Viktorovna) are often left out.
+        weight = PATRONYMIC_WEIGHT
+    return Tok(_comparison_text(nt.text, kind), kind, weight, nt.script, nt.native, None, nt.text)
+
+
+# A word's token depends on the word, the schema, whether the name has other
+# words and whether the word comes first (see _classify): each distinct word is
+# classified once per such context, not once per name it is in. The caches,
+# _TOKENS[schema][more than one word?][first word?], are keyed by the word (plain
+# Latin) or by (word, script, native), and emptied when they grow past
+# _TOKENS_SIZE.
+_Cache = dict[str | tuple[str, str, str], Tok]
+_TOKENS: dict[str, tuple[tuple[_Cache, _Cache], tuple[_Cache, _Cache]]] = {
+    schema: (({}, {}), ({}, {})) for schema in (PERSON, ORG, VESSEL, AIRCRAFT, UNKNOWN)
+}
+_TOKENS_SIZE = 200_000
 
 
 _JOINABLE = (Kind.NAME, Kind.GENERIC, Kind.PARTICLE)

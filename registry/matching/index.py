@@ -48,17 +48,28 @@ aircraft (unknown matches anything; company and organisation are compatible).
 When the query's country is not among an entity's known countries the score is
 lowered by `COUNTRY_MISMATCH_PENALTY` and the explanation says so.
 
-Updates: `add` can be called at any time; `remove(entity_id)` is O(1) (a
-tombstone skipped at query time). A full rebuild costs about 100 microseconds
-per name on one core (the OFAC SDN list, 39,443 names, in about 4 s).
+Updates: `add` can be called at any time; `remove(entity_id)` takes the
+entity's names out of every posting list and key (linear in the lengths of the
+lists involved, microseconds to a millisecond), so an update is `remove` then
+`add`, and the index then answers exactly as one rebuilt with the new data (the
+tests check it); only the vocabulary keeps words no name uses any more.
+
+Build: names are analysed one by one (each distinct word is classified once,
+see `analysis`); a large build goes through `bulk()`, which pauses the cyclic
+garbage collector. The index pickles (without its per-query caches): loading a
+pickle is several times faster than building, for a service that persists it.
+`bench/screen_throughput.py` prints both rates.
 """
 
 from __future__ import annotations
 
+import gc
 import heapq
-from collections.abc import Container, Iterable
+import pickle
+from collections.abc import Container, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 from .analysis import (
     AIRCRAFT,
@@ -68,6 +79,7 @@ from .analysis import (
     VESSEL,
     AnalyzedName,
     Kind,
+    Tok,
     analyze,
     canonical_schema,
 )
@@ -80,9 +92,15 @@ from .scorer import (
     ScoreDetail,
     alternatives,
     credit,
-    score_detail,
+    score_detail_from,
 )
-from .similarity import latin_similarity, phonetic_key, skeleton_key, token_similarity
+from .similarity import (
+    keyed_latin_similarity,
+    latin_similarity,
+    phonetic_key,
+    skeleton_key,
+    token_similarity,
+)
 
 __all__ = ["COUNTRY_MISMATCH_PENALTY", "Match", "NameIndex"]
 
@@ -176,13 +194,61 @@ class _Entry:
     name_kind: str
     analyzed: AnalyzedName
     vids: tuple[int, ...]  # vocabulary ids of comparable tokens, in token order
-    vid_weights: tuple[float, ...]
-    vid_names: tuple[bool, ...]  # distinctive word (not a generic org word)?
-    name_count: int  # number of distinctive words
-    part_count: int  # distinctive words and initials
-    free_weight: float  # weight of low-weight tokens (legal forms, particles, ...)
-    initial_weight: float
-    total_weight: float
+
+
+# What `_estimate` reads of a listed name, as one tuple (unpacked in one step):
+# (entity, words, name_count, part_count, free_weight, initial_weight,
+# total_weight), where words are the comparable tokens as (vocabulary id,
+# weight, distinctive word?) - shared tuples - and name_count is the number of
+# distinctive words, part_count that of distinctive words and initials, and
+# free_weight that of the tokens not in words (legal forms, particles, ...).
+_Row = tuple[int, tuple[tuple[int, float, bool], ...], int, int, float, float, float]
+
+
+# A key maps to one id (an int) or to several (a tuple of ints), never to a
+# list: the index holds hundreds of thousands of keys, and lists (unlike ints
+# and tuples of ints) are tracked by the cyclic garbage collector, which then
+# spends more time walking them during a build than the build itself takes.
+_Keys = dict[str, int | tuple[int, ...]]
+
+
+def _push(keys: _Keys, key: str, value: int) -> None:
+    old = keys.get(key)
+    if old is None:
+        keys[key] = value
+    elif type(old) is int:
+        keys[key] = (old, value)
+    else:
+        keys[key] = (*old, value)  # type: ignore[misc]
+
+
+def _pull(keys: _Keys, key: str, value: int) -> None:
+    """Undo one `_push(keys, key, value)`."""
+    old = keys[key]
+    if type(old) is int:
+        del keys[key]
+        return
+    rest = list(old)  # type: ignore[arg-type]
+    rest.remove(value)
+    keys[key] = rest[0] if len(rest) == 1 else tuple(rest)
+
+
+def _push_all(keys: _Keys, new_keys: Iterable[str], value: int) -> None:
+    """`_push` for each of `new_keys`, for a new `value` (absent from `keys`)."""
+    for key in new_keys:
+        old = keys.setdefault(key, value)
+        if old is not value:
+            keys[key] = (old, value) if type(old) is int else (*old, value)  # type: ignore[misc]
+
+
+def _ids(keys: _Keys, key: str) -> tuple[int, ...]:
+    """The ids under `key` (empty if none)."""
+    hit = keys.get(key)
+    if hit is None:
+        return ()
+    if type(hit) is int:
+        return (hit,)
+    return hit  # type: ignore[return-value]
 
 
 def _deletions(word: str, depth: int) -> set[str]:
@@ -199,8 +265,54 @@ def _depth(word: str) -> int:
     return 1 if len(word) >= 3 else 0
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _indexed(toks: tuple[Tok, ...]) -> list[Tok]:
+    """The tokens of a listed name that enter the vocabulary: its comparable words,
+    or, for a name without any (only numbers and legal forms, all promoted to full
+    weight), everything it has."""
+    if any(t.kind <= Kind.GENERIC for t in toks):
+        return [t for t in toks if t.kind in _COMPARABLE]
+    return list(toks)
+
+
+def _leading_acronyms(analyzed: AnalyzedName) -> list[str]:
+    """Initialisms of a name's leading words, three letters or more (retrieval keys)."""
+    out: list[str] = []
+    if analyzed.acronyms:
+        first = analyzed.acronyms[0][0][0]
+        for idx, letters in analyzed.acronyms:
+            if idx[0] != first:
+                break
+            if len(letters) >= 3:
+                out.append(letters)
+    return out
+
+
+# What a removed name's slots hold (its entry can no longer be found).
+_GONE = _Entry(-1, "", "", AnalyzedName("", UNKNOWN, "", (), False), ())
+_GONE_ROW: _Row = (-1, (), 0, 0, 0.0, 0.0, 1.0)
+
+# Bump when the pickled form of NameIndex changes.
+_PICKLE_VERSION = 1
+
+
 class NameIndex:
-    """In-memory index of listed names; see the module docstring."""
+    """In-memory index of listed names; see the module docstring.
+
+    Picklable (the per-query caches are left out): a service can save a built
+    index and load it instead of building it. A pickle only fits the code that
+    made it (same analysis rules); `_PICKLE_VERSION` guards its layout.
+    """
 
     def __init__(self) -> None:
         self._entity_ids: list[str] = []
@@ -210,29 +322,81 @@ class NameIndex:
         self._entity_entries: list[list[int]] = []
         self._removed: set[int] = set()
         self._entries: list[_Entry] = []
+        self._rows: list[_Row] = []  # by entry
+        self._gone = 0  # entries removed (their slots hold _GONE)
+        self._shared_words: dict[tuple[int, float, bool], tuple[int, float, bool]] = {}
         # vocabulary: (text, script, native) -> vid
         self._vocab: dict[tuple[str, str, str], int] = {}
         self._vocab_tok: list[tuple[str, str, str]] = []
+        self._vocab_phon: list[str] = []  # phonetic key of each vocabulary word
         self._postings: list[list[int]] = []
         self._dominant: list[list[int]] = []
-        self._del_keys: dict[str, list[int]] = {}
-        self._phon_keys: dict[str, list[int]] = {}
-        self._skel_all: dict[str, list[int]] = {}  # skeleton -> every word
-        self._skel_lossy: dict[str, list[int]] = {}  # skeleton -> words of vowel-less scripts
-        self._joins: dict[str, list[int]] = {}  # joined adjacent words -> entries
-        self._acronyms: dict[str, list[int]] = {}  # org initialisms -> entries
+        # Retrieval keys -> ids (see _Keys): vocabulary ids for the first four,
+        # entries for the last two.
+        self._del_keys: _Keys = {}
+        self._phon_keys: _Keys = {}
+        self._skel_all: _Keys = {}  # skeleton -> every word
+        self._skel_lossy: _Keys = {}  # skeleton -> words of vowel-less scripts
+        self._joins: _Keys = {}  # joined adjacent words -> entries
+        self._acronyms: _Keys = {}  # org initialisms -> entries
         self._hits_cache: dict[tuple[str, str, str, bool], _WordHits] = {}
-        self._spellings: dict[int, set[str]] = {}  # generic word -> written forms
+        self._specials_cache: dict[
+            tuple[str, str, bool], tuple[tuple[tuple[int, ...], set[int], float], ...]
+        ] = {}
+        # generic word -> its written forms -> number of names using the form
+        self._spellings: dict[int, dict[str, int]] = {}
         self._latin_vid: dict[str, int] = {}  # Latin word -> vocabulary id
         self._long_names: set[int] = set()  # entries with >= _LONG_NAME distinctive words
 
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        del state["_hits_cache"], state["_specials_cache"]
+        state["_pickle_version"] = _PICKLE_VERSION
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        version = state.pop("_pickle_version", None)
+        if version != _PICKLE_VERSION:
+            raise ValueError(f"NameIndex pickle version {version}, expected {_PICKLE_VERSION}")
+        self.__dict__.update(state)
+        self._hits_cache = {}
+        self._specials_cache = {}
+
     # ------------------------------------------------------------------ build
     def __len__(self) -> int:
-        return len(self._entries)
+        """Number of names indexed (alternatives of a name count apart)."""
+        return len(self._entries) - self._gone
 
     @property
     def entity_count(self) -> int:
         return len(self._entity_ids) - len(self._removed)
+
+    @contextmanager
+    def bulk(self) -> Iterator[NameIndex]:
+        """For adding many names at once: ``with index.bulk(): index.add(...)``.
+
+        Pauses Python's cyclic garbage collector meanwhile (and restores it): a
+        build makes hundreds of thousands of long-lived objects and no reference
+        cycle, and the collector's passes over them - each full pass walks every
+        object of the process - cost a third of the build of a large list.
+        """
+        with _collector_paused():
+            yield self
+
+    def dump(self, fh: BinaryIO) -> None:
+        """Write the index to a binary file (a pickle; see `load`)."""
+        pickle.dump(self, fh, protocol=pickle.HIGHEST_PROTOCOL)
+
+    @classmethod
+    def load(cls, fh: BinaryIO) -> NameIndex:
+        """Read an index written by `dump` (with the cyclic garbage collector
+        paused, as in `bulk`: four times faster). Only load files you wrote: a
+        pickle can run code."""
+        with _collector_paused():
+            index = pickle.load(fh)
+        if not isinstance(index, cls):
+            raise TypeError(f"not a NameIndex pickle: {type(index).__name__}")
+        return index
 
     def add(
         self,
@@ -263,50 +427,68 @@ class NameIndex:
         for alt in alternatives(name):
             self._add_entry(ent, alt, name_kind, schema)
 
-    def _add_entry(self, ent: int, name: str, name_kind: str, schema: str) -> None:
+    def _forget_queries(self) -> None:
+        """Empty the per-query-word caches (the index changed)."""
         if self._hits_cache:
             self._hits_cache.clear()
+        if self._specials_cache:
+            self._specials_cache.clear()
+
+    def _add_entry(self, ent: int, name: str, name_kind: str, schema: str) -> None:
+        self._forget_queries()
         # Not through analyze()'s LRU cache: a list is analysed once, and filling
         # the cache would only evict the queries' entries.
         analyzed = analyze.__wrapped__(name, schema)
-        if not analyzed.tokens:
+        toks = analyzed.tokens
+        if not toks:
             return
         eid = len(self._entries)
         vids: list[int] = []
         weights: list[float] = []
         names: list[bool] = []
-        free = 0.0
-        # A name without any word (only numbers and legal forms, all promoted to
-        # full weight) is indexed by what it has.
-        indexed = _COMPARABLE if analyzed.total_weight > analyzed.free_weight else _ANY
-        for tok in analyzed.tokens:
-            if tok.kind in indexed:
-                vid = self._vid(tok.text, tok.script, tok.native)
-                if tok.raw != tok.text and tok.kind == Kind.GENERIC:
+        free = initial = 0.0
+        indexed = _COMPARABLE if any(t.kind <= Kind.GENERIC for t in toks) else _ANY
+        latin_vid = self._latin_vid
+        for tok in toks:
+            kind = tok.kind
+            if kind in indexed:  # (see _indexed)
+                if tok.script == LATIN and not tok.native:
+                    vid = latin_vid.get(tok.text)
+                else:
+                    vid = self._vocab.get((tok.text, tok.script, tok.native))
+                if vid is None:
+                    vid = self._new_word(tok.text, tok.script, tok.native)
+                if kind == Kind.GENERIC and tok.raw != tok.text:
                     self._add_spelling(vid, tok.raw)
                 vids.append(vid)
                 weights.append(tok.weight)
-                names.append(tok.kind == Kind.NAME)
+                names.append(kind == Kind.NAME)
             else:
                 free += tok.weight
-        total = analyzed.total_weight
-        entry = _Entry(
-            ent, name, name_kind, analyzed, tuple(vids), tuple(weights), tuple(names),
-            sum(names), analyzed.part_count, free,
-            sum(t.weight for t in analyzed.tokens if t.kind == Kind.INITIAL), total,
-        )  # fmt: skip
-        self._entries.append(entry)
+            if kind == Kind.INITIAL:
+                initial += tok.weight
+        name_count = names.count(True)
+        self._entries.append(_Entry(ent, name, name_kind, analyzed, tuple(vids)))
         self._entity_entries[ent].append(eid)
-        if entry.name_count >= _LONG_NAME:
+        shared = self._shared_words
+        words = []
+        for word in zip(vids, weights, names, strict=True):
+            words.append(shared.setdefault(word, word))
+        self._rows.append(
+            (
+                ent, tuple(words), name_count, analyzed.part_count, free, initial,
+                analyzed.total_weight,
+            )
+        )  # fmt: skip
+        if name_count >= _LONG_NAME:
             self._long_names.add(eid)
+        postings = self._postings
         comparable = sum(weights) or 1.0
-        seen: set[int] = set()
-        for vid, w in zip(vids, weights, strict=True):
-            if vid in seen:
-                continue
-            seen.add(vid)
-            self._postings[vid].append(eid)
-            if w / comparable >= _DOMINANT_SHARE:
+        for k, vid in enumerate(vids):
+            if vid in vids[:k]:
+                continue  # a word repeated in the name
+            postings[vid].append(eid)
+            if weights[k] / comparable >= _DOMINANT_SHARE:
                 self._dominant[vid].append(eid)
         # Retrieval keys for joined words (pairs; the scorer also joins triples)
         # and for initialisms of the name's leading words (MIO = Marine
@@ -314,27 +496,13 @@ class NameIndex:
         joins = self._joins
         for idx, joined in analyzed.joins:
             if len(idx) == 2:
-                if joined in joins:
-                    joins[joined].append(eid)
-                else:
-                    joins[joined] = [eid]
-        if analyzed.acronyms:
-            acronyms = self._acronyms
-            first = analyzed.acronyms[0][0][0]
-            for idx, letters in analyzed.acronyms:
-                if idx[0] != first:
-                    break
-                if len(letters) >= 3:
-                    if letters in acronyms:
-                        acronyms[letters].append(eid)
-                    else:
-                        acronyms[letters] = [eid]
+                _push(joins, joined, eid)
+        for letters in _leading_acronyms(analyzed):
+            _push(self._acronyms, letters, eid)
 
-    def _vid(self, text: str, script: str, native: str) -> int:
+    def _new_word(self, text: str, script: str, native: str) -> int:
+        """Enter a word in the vocabulary, with its retrieval keys; its id."""
         key = (text, script, native)
-        vid = self._vocab.get(key)
-        if vid is not None:
-            return vid
         vid = len(self._vocab_tok)
         self._vocab[key] = vid
         if script == LATIN and not native:
@@ -342,48 +510,78 @@ class NameIndex:
         self._vocab_tok.append(key)
         self._postings.append([])
         self._dominant.append([])
-        dk = self._del_keys
-        for d in _deletions(text, _depth(text)):
-            if d in dk:
-                dk[d].append(vid)
-            else:
-                dk[d] = [vid]
+        _push_all(self._del_keys, _deletions(text, _depth(text)), vid)
         phon = phonetic_key(text)
-        pk = self._phon_keys
-        for d in _deletions(phon, 1 if len(phon) >= 5 else 0):
-            if d in pk:
-                pk[d].append(vid)
-            else:
-                pk[d] = [vid]
+        self._vocab_phon.append(phon)
+        _push_all(self._phon_keys, _deletions(phon, 1 if len(phon) >= 5 else 0), vid)
         skel = skeleton_key(text, script == "abjad")
         if skel:
-            self._skel_all.setdefault(skel, []).append(vid)
+            _push(self._skel_all, skel, vid)
             if script in VOWEL_LOSSY:
-                self._skel_lossy.setdefault(skel, []).append(vid)
+                _push(self._skel_lossy, skel, vid)
         return vid
 
     def _add_spelling(self, vid: int, raw: str) -> None:
         """Make a generic word findable by its written form too ("machines" for
         the canonical "machinery"): the scorer compares both."""
-        spellings = self._spellings.setdefault(vid, set())
+        spellings = self._spellings.setdefault(vid, {})
         if raw in spellings:
+            spellings[raw] += 1
             return
-        spellings.add(raw)
-        dk = self._del_keys
+        spellings[raw] = 1
         for d in _deletions(raw, _depth(raw)):
-            if d in dk:
-                dk[d].append(vid)
-            else:
-                dk[d] = [vid]
+            _push(self._del_keys, d, vid)
+
+    def _drop_spelling(self, vid: int, raw: str) -> None:
+        spellings = self._spellings[vid]
+        spellings[raw] -= 1
+        if spellings[raw]:
+            return
+        del spellings[raw]
+        if not spellings:
+            del self._spellings[vid]
+        for d in _deletions(raw, _depth(raw)):
+            _pull(self._del_keys, d, vid)
 
     def remove(self, entity_id: str) -> bool:
-        """Forget an entity (O(1) tombstone). Returns False if it was not indexed."""
-        self._hits_cache.clear()
+        """Forget an entity and its names. Returns False if it was not indexed.
+
+        The names leave every posting list and retrieval key (and their memory is
+        released), so the index answers as one built without them: an update is
+        `remove` then `add` of the new names. Words that only they had stay in the
+        vocabulary, with no names; a rebuild drops them.
+        """
         ent = self._entity_of.pop(entity_id, None)
         if ent is None:
             return False
+        self._forget_queries()
         self._removed.add(ent)
+        for eid in self._entity_entries[ent]:
+            self._unlink(eid)
+        self._entity_entries[ent] = []
         return True
+
+    def _unlink(self, eid: int) -> None:
+        """Undo `_add_entry`: the entry can no longer be found."""
+        entry = self._entries[eid]
+        analyzed = entry.analyzed
+        for vid in dict.fromkeys(entry.vids):
+            self._postings[vid].remove(eid)
+            dominant = self._dominant[vid]
+            if eid in dominant:
+                dominant.remove(eid)
+        for tok, vid in zip(_indexed(analyzed.tokens), entry.vids, strict=True):
+            if tok.kind == Kind.GENERIC and tok.raw != tok.text:
+                self._drop_spelling(vid, tok.raw)
+        for idx, joined in analyzed.joins:
+            if len(idx) == 2:
+                _pull(self._joins, joined, eid)
+        for letters in _leading_acronyms(analyzed):
+            _pull(self._acronyms, letters, eid)
+        self._long_names.discard(eid)
+        self._entries[eid] = _GONE
+        self._gone += 1
+        self._rows[eid] = _GONE_ROW
 
     # ----------------------------------------------------------------- query
     def _word(self, text: str, script: str, native: str, fuzzy: bool = True) -> _WordHits:
@@ -402,33 +600,46 @@ class NameIndex:
         self, text: str, script: str, native: str, fuzzy: bool = True
     ) -> dict[int, float]:
         """Vocabulary ids similar to one query token -> credit."""
-        cand: set[int] = set()
-        dk = self._del_keys
-        for d in _deletions(text, _depth(text) if fuzzy else 0):
-            hit = dk.get(d)
-            if hit:
-                cand.update(hit)
         phon = phonetic_key(text)
-        pk = self._phon_keys
-        for d in _deletions(phon, 1 if len(phon) >= 5 and fuzzy else 0):
-            hit = pk.get(d)
-            if hit:
-                cand.update(hit)
+        if fuzzy:
+            cand: set[int] = set()
+            depth = _depth(text)
+            keys = _deletions(text, depth)
+            dk = self._del_keys
+            for d in dk.keys() & keys if len(keys) > 1 else keys:
+                hit = dk.get(d)
+                if hit is not None:
+                    if type(hit) is int:
+                        cand.add(hit)
+                    else:
+                        cand.update(hit)  # type: ignore[arg-type]
+            phon_depth = 1 if len(phon) >= 5 else 0
+            if phon != text or phon_depth != depth:
+                keys = _deletions(phon, phon_depth)
+            pk = self._phon_keys
+            for d in pk.keys() & keys if len(keys) > 1 else keys:
+                hit = pk.get(d)
+                if hit is not None:
+                    if type(hit) is int:
+                        cand.add(hit)
+                    else:
+                        cand.update(hit)  # type: ignore[arg-type]
+        else:  # the word itself and its phonetic key only
+            cand = {*_ids(self._del_keys, text), *_ids(self._phon_keys, phon)}
         # Consonant skeletons bridge vowel-less scripts and the rest: a vowel-less
         # query word looks at every word, any other word at vowel-less words only.
         skel_keys = self._skel_all if script in VOWEL_LOSSY else self._skel_lossy
         if skel_keys:
             skel = skeleton_key(text, script == "abjad")
-            hit = skel_keys.get(skel) if skel else None
-            if hit:
-                cand.update(hit)
+            if skel:
+                cand.update(_ids(skel_keys, skel))
         out: dict[int, float] = {}
-        vocab = self._vocab_tok
+        vocab, vocab_phon = self._vocab_tok, self._vocab_phon
         plain = script == LATIN and not native
         for vid in cand:
             vt, vs, vn = vocab[vid]
             if plain and vs == LATIN and not vn:
-                sim = latin_similarity(text, vt)
+                sim = keyed_latin_similarity(text, vt, phon, vocab_phon[vid])
             else:
                 sim = token_similarity(text, vt, script, vs, native, vn)
             spellings = self._spellings.get(vid)
@@ -468,7 +679,9 @@ class NameIndex:
         # of them scores above what they can be estimated at; and once `limit`
         # entities are found, names estimated no higher than the limit-th best
         # score cannot enter the result (ties at the limit go to the earlier).
-        found.sort(key=lambda item: -item[0])
+        # Equal estimates go in the order the names were added, so that of an
+        # entity's equally scored names the same one is reported every time.
+        found.sort(key=lambda item: (-item[0], item[1]))
         kth = -1.0
         scored = 0
         for est, eid, qa in found:
@@ -479,7 +692,13 @@ class NameIndex:
             prev = best.get(ent)
             if prev is not None and (prev[0] >= 1.0 or est + _ESTIMATE_MARGIN < prev[0]):
                 continue
-            detail = score_detail(qa, entry.analyzed)
+            # (a score below the threshold, or not above the entity's best so far,
+            # is of no use)
+            floor = threshold if prev is None or prev[0] < threshold else prev[0]
+            found_detail = score_detail_from(qa, entry.analyzed, floor)
+            if found_detail is None:
+                continue
+            detail = found_detail
             score = detail.score
             if qcountry and self._country_conflict(ent, qcountry):
                 score = max(0.0, score - COUNTRY_MISMATCH_PENALTY)
@@ -490,7 +709,8 @@ class NameIndex:
                 scored += 1
                 if len(best) >= limit and scored % 8 == 0:
                     kth = heapq.nlargest(limit, (v[0] for v in best.values()))[-1]
-        ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0]))[:limit]
+        ids = self._entity_ids
+        ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], ids[kv[0]]))[:limit]
         out = []
         for ent, (score, eid, detail) in ranked:
             entry = self._entries[eid]
@@ -595,28 +815,11 @@ class NameIndex:
                         cand |= pair
         # Query words that are listed names' joined words or initialisms: the
         # words behind them count as hits of the query word.
+        org = qa.schema != PERSON
         for k in comparable:
             t = toks[k]
-            found = [(self._joins.get(t.raw), t.raw, 1.0, False)]
-            if len(t.raw) >= 6:
-                # One letter too many in the written-together form ("AleBustan").
-                for d in _deletions(t.raw, 1):
-                    if d != t.raw and d in self._joins:
-                        found.append((self._joins[d], d, credit(1.0 - 1.0 / len(t.raw)), False))
-            if qa.schema != PERSON and len(t.text) >= 3:
-                found.append((self._acronyms.get(t.text), t.text, 0.9, True))
-            for listed, key, cr, acronym in found:
-                if not listed:
-                    continue
-                if len(listed) > _MAX_SPECIAL:
-                    # Too common to retrieve by ("abdal" = "abd"+"al"): only credit
-                    # the words it splits into, for names found otherwise.
-                    if acronym:
-                        continue
-                    behind = self._split_vids(key)
-                else:
-                    cand.update(listed)
-                    behind = self._vids_behind(listed, key, acronym)
+            for listed, behind, cr in self._specials(t.raw, t.text, org):
+                cand.update(listed)
                 merged = hits[k] = dict(hits[k])
                 for vid in behind:
                     if cr > merged.get(vid, 0.0):
@@ -626,6 +829,40 @@ class NameIndex:
         return self._estimate(
             qa, comparable, hits, cand, threshold, schemas, allowed_ids, joined_hits
         )
+
+    def _specials(
+        self, raw: str, text: str, org: bool
+    ) -> tuple[tuple[tuple[int, ...], set[int], float], ...]:
+        """(names to retrieve, vocabulary ids to credit, credit) for a query word that
+        is a listed name's joined words or (`org`) initialisms; cached like `_word`."""
+        key = (raw, text, org)
+        cached = self._specials_cache.get(key)
+        if cached is not None:
+            return cached
+        found = [(_ids(self._joins, raw), raw, 1.0, False)]
+        if len(raw) >= 6:
+            # One letter too many in the written-together form ("AleBustan").
+            for d in self._joins.keys() & _deletions(raw, 1):
+                if d != raw:
+                    found.append((_ids(self._joins, d), d, credit(1.0 - 1.0 / len(raw)), False))
+        if org and len(text) >= 3:
+            found.append((_ids(self._acronyms, text), text, 0.9, True))
+        out: list[tuple[tuple[int, ...], set[int], float]] = []
+        for listed, form, cr, acronym in found:
+            if not listed:
+                continue
+            if len(listed) > _MAX_SPECIAL:
+                # Too common to retrieve by ("abdal" = "abd"+"al"): only credit
+                # the words it splits into, for names found otherwise.
+                if not acronym:
+                    out.append(((), self._split_vids(form), cr))
+            else:
+                out.append((listed, self._vids_behind(listed, form, acronym), cr))
+        result = tuple(out)
+        if len(self._specials_cache) >= _HITS_CACHE_SIZE:
+            self._specials_cache.clear()
+        self._specials_cache[key] = result
+        return result
 
     def _split_vids(self, text: str) -> set[int]:
         """Vocabulary ids of the words `text` splits into (two parts)."""
@@ -639,7 +876,7 @@ class NameIndex:
                 out.add(right)
         return out
 
-    def _vids_behind(self, listed: list[int], key: str, acronym: bool) -> set[int]:
+    def _vids_behind(self, listed: tuple[int, ...], key: str, acronym: bool) -> set[int]:
         """Vocabulary ids of the words that form `key` (joined or initials) in names."""
         out: set[int] = set()
         for eid in listed:
@@ -703,14 +940,18 @@ class NameIndex:
         unresolved_e = (
             INITIAL_FULL_CREDIT if any(t.kind == Kind.INITIAL for t in toks) else _UNRESOLVED_CREDIT
         )
-        entries = self._entries
+        rows = self._rows
         weights = [toks[k].weight for k in comparable]
         is_name = [toks[k].kind == Kind.NAME for k in comparable]
         # vid -> [(query word position in `comparable`, credit), ...]
         by_vid: dict[int, list[tuple[int, float]]] = {}
         for pos, k in enumerate(comparable):
             for vid, cr in hits[k].items():
-                by_vid.setdefault(vid, []).append((pos, cr))
+                found = by_vid.get(vid)
+                if found is None:
+                    by_vid[vid] = [(pos, cr)]
+                else:
+                    found.append((pos, cr))
         nq = len(comparable)
         # Initials may meet names ("V." / "Vladimir"): credited whatever the name.
         q_initial_w = sum(t.weight for t in toks if t.kind == Kind.INITIAL)
@@ -720,28 +961,26 @@ class NameIndex:
         # Without joined query words, every credited query word needs its own
         # listed word (the scorer aligns one to one).
         strict_pairs = not joined_hits
-        removed, schema_of, ids = self._removed, self._entity_schema, self._entity_ids
-        check_entity = bool(removed) or allowed_ids is not None or len(schemas) < 5
+        schema_of, ids = self._entity_schema, self._entity_ids
+        check_entity = allowed_ids is not None or len(schemas) < 5
         unresolved_q = _UNRESOLVED_CREDIT
         free_credit = _FREE_CREDIT
         single_penalty_q = q_person or q_unknown
         for eid in cand:
-            entry = entries[eid]
-            ent = entry.entity
+            ent, words, e_names, e_parts, e_free, e_initial, e_total = rows[eid]
             if check_entity:
-                if ent in removed or schema_of[ent] not in schemas:
+                if schema_of[ent] not in schemas:
                     continue
                 if allowed_ids is not None and ids[ent] not in allowed_ids:
                     continue
             qbest = [0.0] * nq
             # Legal forms, particles and titles can only meet their own kind.
-            e_free = entry.free_weight
             # (without any in the query, the name's initials may still meet names)
-            ec = e_free * free_credit if q_free else entry.initial_weight
+            ec = e_free * free_credit if q_free else e_initial
             unresolved_w = 0.0  # weight of the name's words no query word hit
             unresolved_n = 0
             distinctive = False
-            for v, w, v_name in zip(entry.vids, entry.vid_weights, entry.vid_names, strict=True):
+            for v, w, v_name in words:
                 found = by_vid.get(v)
                 if found is None:
                     unresolved_w += w
@@ -756,14 +995,15 @@ class NameIndex:
                     if cr >= 0.7 and (v_name or is_name[pos]):
                         distinctive = True
                 ec += w * best
-            if not distinctive and (q_distinctive or entry.name_count):
+            if not distinctive and (q_distinctive or e_names):
                 continue  # only generic words in common: capped far below any threshold
             eq = (base_q if e_free else 0.0) + q_initial_w
             q_unresolved_w = 0.0
             q_unresolved_n = 0
-            resolved_e = len(entry.vids) - unresolved_n
-            if strict_pairs and nq > resolved_e:
-                # One listed word explains one query word ("Ali Ali" vs "ALI, X").
+            resolved_e = len(words) - unresolved_n
+            if strict_pairs and nq - qbest.count(0.0) > resolved_e:
+                # One listed word explains one query word ("Ali Ali" vs "ALI, X"):
+                # only the best `resolved_e` credited query words keep their credit.
                 order = sorted(range(nq), key=lambda p: -qbest[p] * weights[p])
                 for p in order[resolved_e:]:
                     qbest[p] = 0.0
@@ -784,15 +1024,17 @@ class NameIndex:
                     q_unresolved_w if q_unresolved_w < unresolved_n else unresolved_n
                 )
             cq = eq / wq
-            cc = ec / entry.total_weight
+            cc = ec / e_total
             if cq >= cc:
                 est = cq * (1.0 - EXTRA_WEIGHT * (1.0 - cc))
             else:
                 est = cc * (1.0 - EXTRA_WEIGHT * (1.0 - cq))
-            if single_penalty_q and (q_person or schema_of[ent] == PERSON):
-                n_e = entry.part_count
-                if (q_names == 1 and n_e > 1) or (n_e == 1 and q_names > 1):
-                    est -= SINGLE_TOKEN_PENALTY
+            if (
+                single_penalty_q
+                and (q_person or schema_of[ent] == PERSON)
+                and ((q_names == 1 and e_parts > 1) or (e_parts == 1 and q_names > 1))
+            ):
+                est -= SINGLE_TOKEN_PENALTY
             if est >= floor:
                 out.append((eid, est))
         return out

@@ -96,6 +96,13 @@ def _phrases() -> tuple[dict[tuple[str, ...], tuple[str, str]], int]:
     return table, longest
 
 
+@lru_cache(maxsize=1)
+def _ends() -> tuple[frozenset[str], frozenset[str]]:
+    """Tokens that begin some legal form, and tokens that end one."""
+    table = _phrases()[0]
+    return frozenset(k[0] for k in table), frozenset(k[-1] for k in table)
+
+
 # Short forms that are never name parts: they count anywhere in a name.
 _UNAMBIGUOUS_SHORT = frozenset(
     """
@@ -120,11 +127,16 @@ def find_legal_forms(tokens: list[str], *, person: bool = False) -> list[LegalFo
     and never when that would leave fewer than two other tokens.
     """
     table, longest = _phrases()
+    first, last = _ends()
     n = len(tokens)
+    if not n or (tokens[-1] not in last and first.isdisjoint(tokens)):
+        return []  # most names: no token can begin or end a form
     found: list[LegalForm] = []
     taken = [False] * n
 
     def match_at(i: int, edge: bool) -> LegalForm | None:
+        if tokens[i] not in first:
+            return None
         for size in range(min(longest, n - i), 0, -1):
             phrase = tuple(tokens[i : i + size])
             hit = table.get(phrase)
@@ -137,7 +149,7 @@ def find_legal_forms(tokens: list[str], *, person: bool = False) -> list[LegalFo
 
     # Trailing chain: scan back from the end.
     end = n
-    while end > 0:
+    while end > 0 and tokens[end - 1] in last:
         hit = None
         for start in range(max(0, end - longest), end):
             phrase = tuple(tokens[start:end])

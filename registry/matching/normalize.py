@@ -90,6 +90,8 @@ def _strip_invisible(text: str) -> str:
             return text
         return "".join(c if c >= " " and c != "\x7f" else " " for c in text)
     text = text.translate(_INVISIBLE)
+    if text.isprintable():
+        return text  # no format (Cf) or control (Cc) character left
     out = []
     for c in text:
         cat = unicodedata.category(c)
@@ -403,14 +405,20 @@ def _numbers(tokens: list[NormToken]) -> list[NormToken]:
 
 def _latin_pieces(text: str, script: str = LATIN, native: str = "") -> list[NormToken]:
     """Split already-Latin text into clean lower-case tokens."""
-    text = text.lower().replace("&", " and ").translate(_APOSTROPHES)
-    out = []
-    for piece in _SPLIT.split(text):
-        if not piece:
-            continue
-        if _LEET_WORD.search(piece) and not piece[0].isdigit():
-            piece = piece.translate(_LEET)
-        out.append(NormToken(piece, script, native))
+    return [NormToken(piece, script, native) for piece in _latin_words(text)]
+
+
+def _latin_words(text: str) -> list[str]:
+    """`_latin_pieces` as plain strings."""
+    text = text.lower()
+    if "&" in text:
+        text = text.replace("&", " and ")
+    text = text.translate(_APOSTROPHES)
+    out = [piece for piece in _SPLIT.split(text) if piece]
+    for k, piece in enumerate(out):
+        # (a piece of letters only has no digit to read as a letter)
+        if not piece.isalpha() and _LEET_WORD.search(piece) and not piece[0].isdigit():
+            out[k] = piece.translate(_LEET)
     return out
 
 
@@ -478,11 +486,52 @@ def _cjk_tokens(word: str, standalone: bool) -> list[NormToken]:
     return out
 
 
-def tokenize_name(name: str) -> list[NormToken]:
-    """Normalise `name` and return its tokens (see module docstring)."""
+def name_words(name: str) -> tuple[list[str], list[NormToken] | None]:
+    """The token texts of `name`, and its tokens unless the name is plain Latin
+    after clean-up (most listed names are: their tokens are Latin, without native
+    text): `tokenize_name` without making token objects where they say nothing."""
+    text = _prepare(name)
+    if text.isascii():
+        return _ascii_words(text), None
+    tokens = _tokenize_prepared(text)
+    return [t.text for t in tokens], tokens
+
+
+def ascii_words(name: str) -> list[str] | None:
+    """The token texts of `name` if it is plain Latin after clean-up, else None."""
+    text = _prepare(name)
+    return _ascii_words(text) if text.isascii() else None
+
+
+def _ascii_words(text: str) -> list[str]:
+    words = _latin_words(text)
+    if _NUMBER_WORDS.isdisjoint(words) and all(w.isalpha() for w in words):
+        return words  # no number to read (_numbers would return them unchanged)
+    return [t.text for t in _numbers([NormToken(w) for w in words])]
+
+
+_NUMBER_WORDS = frozenset([*_UNITS, *_TENS, *_ORDINALS])
+
+
+def _prepare(name: str) -> str:
+    """Steps 1-3 of the module docstring."""
     text = unicodedata.normalize("NFKC", name)
     text = _strip_invisible(text)
-    text = _INITIALISM.sub(lambda m: m.group(1).replace(".", ""), text)
+    if "." in text:
+        text = _INITIALISM.sub(_close_initialism, text)
+    return text
+
+
+def _close_initialism(m: re.Match[str]) -> str:
+    return m.group(1).replace(".", "")
+
+
+def tokenize_name(name: str) -> list[NormToken]:
+    """Normalise `name` and return its tokens (see module docstring)."""
+    return _tokenize_prepared(_prepare(name))
+
+
+def _tokenize_prepared(text: str) -> list[NormToken]:
     if text.isascii():
         return _numbers(_latin_pieces(text))
     # Punctuation (including CJK brackets and the katakana middle dot) separates words.

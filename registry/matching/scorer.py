@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from .analysis import ORG, PERSON, UNKNOWN, WEIGHTS, AnalyzedName, Kind, Tok, analyze
@@ -177,12 +178,30 @@ def _single_edges(q: AnalyzedName, c: AnalyzedName, schema: str) -> tuple[list[_
         ka = a.kind
         wa = a.weight
         for j, b in enumerate(ctoks):
-            if ka == b.kind and a.text == b.text and a.native == b.native:
+            kb = b.kind
+            if ka == kb and a.text == b.text and a.native == b.native:
                 how = "legal" if ka == Kind.LEGAL else "token"
                 edges.append(
                     _Edge((i,), (j,), 1.0, how, 1.0, 1.0, (1.0, wa + b.weight, -abs(i - j)))
                 )
                 continue
+            if ka <= 1 and kb <= 1:
+                # NAME or GENERIC on both sides (the common case): _pair, inline.
+                if a.script == LATIN and b.script == LATIN:
+                    sim = latin_similarity(a.text, b.text)
+                else:
+                    sim = token_similarity(a.text, b.text, a.script, b.script, a.native, b.native)
+                if (ka == Kind.GENERIC or kb == Kind.GENERIC) and sim < 1.0:
+                    sim = max(sim, token_similarity(a.raw, b.raw, a.script, b.script))
+                if sim < MIN_EDGE_SIM:
+                    continue
+                cr = credit(sim)
+                edges.append(
+                    _Edge((i,), (j,), sim, "token", cr, cr, (sim, wa + b.weight, -abs(i - j)))
+                )
+                continue
+            if ka != kb and a.text != b.text and ka != Kind.INITIAL and kb != Kind.INITIAL:
+                continue  # what _pair says of two different words of different kinds
             hit = _pair(a, b, schema)
             if hit is None:
                 if (
@@ -204,14 +223,21 @@ def _multi_edges(q: AnalyzedName, c: AnalyzedName, schema: str) -> list[_Edge]:
     edges: list[_Edge] = []
     qt, ct = q.tokens, c.tokens
     for side_joins, other, flip in ((c.joins, qt, False), (q.joins, ct, True)):
+        if not side_joins:
+            continue
+        # (position, token, its text, its length + 3, first letter, first two)
+        words = [
+            (k, t, t.raw, len(t.raw) + 3, t.raw[:1], t.raw[:2])
+            for k, t in enumerate(other)
+            if t.kind <= Kind.GENERIC
+        ]
         for idx, joined in side_joins:
-            for k, t in enumerate(other):
-                raw = t.raw
+            length, first, first2 = len(joined), joined[:1], joined[:2]
+            for k, t, raw, length3, r_first, r_first2 in words:
                 if (
-                    t.kind > Kind.GENERIC
-                    or len(raw) < len(joined) - 3
+                    length3 < length
                     # a joined form that matches starts alike (one letter may be lost)
-                    or (raw[:1] not in joined[:2] and joined[:1] not in raw[:2])
+                    or (r_first not in first2 and first not in r_first2)
                 ):
                     continue
                 jscript = (q if flip else c).tokens[idx[0]].script
@@ -229,6 +255,8 @@ def _multi_edges(q: AnalyzedName, c: AnalyzedName, schema: str) -> list[_Edge]:
     # Organisation initialisms: "HK" = "Hong Kong", "PLA" = "People's Liberation Army".
     if schema != PERSON:
         for side_acr, other, flip in ((c.acronyms, qt, False), (q.acronyms, ct, True)):
+            if not side_acr:
+                continue
             for k, t in enumerate(other):
                 if t.kind != Kind.NAME or not 2 <= len(t.text) <= 6 or not t.text.isalpha():
                     continue
@@ -251,9 +279,13 @@ def _complete(chosen: list[_Edge], q: AnalyzedName, c: AnalyzedName) -> bool:
                 mq[i] = True
             for j in e.c:
                 mc[j] = True
-    return all(mq[k] or t.kind not in _JOINABLE for k, t in enumerate(q.tokens)) and all(
-        mc[k] or t.kind not in _JOINABLE for k, t in enumerate(c.tokens)
-    )
+    for k, t in enumerate(q.tokens):
+        if not mq[k] and t.kind in _JOINABLE:
+            return False
+    for k, t in enumerate(c.tokens):  # noqa: SIM110 (a loop is faster than all() here)
+        if not mc[k] and t.kind in _JOINABLE:
+            return False
+    return True
 
 
 def _align(edges: list[_Edge], nq: int, nc: int) -> list[_Edge]:
@@ -261,7 +293,7 @@ def _align(edges: list[_Edge], nq: int, nc: int) -> list[_Edge]:
     used_q = [False] * nq
     used_c = [False] * nc
     chosen = []
-    edges.sort(key=_priority, reverse=True)
+    edges.sort(key=_priority, reverse=True)  # (stable: equal priorities keep their order)
     for e in edges:
         eq, ec = e.q, e.c
         if len(eq) == 1 and len(ec) == 1:
@@ -282,8 +314,7 @@ def _align(edges: list[_Edge], nq: int, nc: int) -> list[_Edge]:
     return chosen
 
 
-def _priority(e: _Edge) -> tuple[float, float, int]:
-    return e.order
+_priority = attrgetter("order")
 
 
 def _inversions(chosen: list[_Edge]) -> int:
@@ -367,6 +398,18 @@ class ScoreDetail:
 
 def score_detail(q: AnalyzedName, c: AnalyzedName) -> ScoreDetail:
     """Score two analysed names and keep the pieces (see the module docstring)."""
+    detail = _score(q, c, -1.0)
+    assert detail is not None
+    return detail
+
+
+def score_detail_from(q: AnalyzedName, c: AnalyzedName, floor: float) -> ScoreDetail | None:
+    """`score_detail`, or None as soon as the score is known to be below `floor`
+    (once the alignment's coverage is: the penalties can only lower it)."""
+    return _score(q, c, floor)
+
+
+def _score(q: AnalyzedName, c: AnalyzedName, floor: float) -> ScoreDetail | None:
     schema = q.schema if q.schema != UNKNOWN else c.schema
     nq, nc = len(q.tokens), len(c.tokens)
     if not nq or not nc:
@@ -410,6 +453,8 @@ def score_detail(q: AnalyzedName, c: AnalyzedName) -> ScoreDetail:
     cov_c = min(1.0, ec / c.total_weight)
     hi, lo = (cov_q, cov_c) if cov_q >= cov_c else (cov_c, cov_q)
     base = hi * (1.0 - EXTRA_WEIGHT * (1.0 - lo))
+    if round(min(1.0, base), 6) < floor:
+        return None  # (the score is rounded from at most this, and rounding is monotone)
     penalties: list[tuple[str, float, str]] = []
     sub = min(_unexplained(qt, matched_q, chosen, True), _unexplained(ct, matched_c, chosen, False))
     if sub > 0:
@@ -496,6 +541,8 @@ def alternatives(name: str) -> list[str]:
     Only a slash between words of two letters or more counts: "A/S" and "M/V"
     stay whole.
     """
+    if "/" not in name:
+        return [name]
     parts = [p for p in _SLASH.split(name) if p.strip()]
     return [name, *parts] if len(parts) > 1 else [name]
 

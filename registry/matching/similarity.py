@@ -27,6 +27,7 @@ from rapidfuzz.distance import OSA
 from .normalize import LATIN, VOWEL_LOSSY
 
 __all__ = [
+    "keyed_latin_similarity",
     "latin_similarity",
     "phonetic_key",
     "skeleton_key",
@@ -59,11 +60,22 @@ _DOUBLE = re.compile(r"(.)\1+")
 @lru_cache(maxsize=200_000)
 def phonetic_key(text: str) -> str:
     """Key equal for common transliteration variants of the same name."""
-    s = _C_NOT_H.sub("k", text)
+    s = _C_NOT_H.sub("k", text) if "c" in text else text
     for old, new in _PHONETIC_RULES:
         if old in s:
             s = s.replace(old, new)
-    return _DOUBLE.sub(r"\1", s)
+    return _undouble(s)
+
+
+def _undouble(s: str) -> str:
+    """Runs of one letter to one letter."""
+    # (a function replacement: in Python 3.11 a template like r"\1" is expanded
+    # by Python code for each match)
+    return _DOUBLE.sub(_first_group, s) if _DOUBLE.search(s) else s
+
+
+def _first_group(m: re.Match[str]) -> str:
+    return m.group(1)
 
 
 _SKEL_VOWELS = re.compile(r"(?<!^)[aeiouyw]|^[aeiou]")
@@ -81,7 +93,7 @@ def skeleton_key(text: str, abjad: bool = False) -> str:
         s = s[:1] + re.sub(r"[vwyi]", "", s[1:])
     s = _SKEL_VOWELS.sub("", s)
     s = s.translate(_SKEL_MAP)
-    return _DOUBLE.sub(r"\1", s)
+    return _undouble(s)
 
 
 def string_similarity(a: str, b: str) -> float:
@@ -96,12 +108,18 @@ def latin_similarity(a: str, b: str) -> float:
     """`token_similarity` for two Latin-script tokens (the common case, cached)."""
     if a == b:
         return 1.0
-    best = float(OSA.normalized_similarity(a, b))
+    return keyed_latin_similarity(a, b, phonetic_key(a), phonetic_key(b))
+
+
+def keyed_latin_similarity(a: str, b: str, pa: str, pb: str) -> float:
+    """`latin_similarity` given the phonetic keys of both tokens (not cached)."""
+    if a == b:
+        return 1.0
+    best: float = OSA.normalized_similarity(a, b)
     if best < PHONETIC_DISCOUNT and _phonetic_applies(a, b):
-        pa, pb = phonetic_key(a), phonetic_key(b)
         if pa == pb:
             return PHONETIC_DISCOUNT
-        phon = PHONETIC_DISCOUNT * float(OSA.normalized_similarity(pa, pb))
+        phon = PHONETIC_DISCOUNT * OSA.normalized_similarity(pa, pb)
         if phon > best:
             best = phon
     return best

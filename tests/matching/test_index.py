@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import pickle
 import random
+from pathlib import Path
 
 import pytest
 
@@ -173,3 +175,122 @@ def test_near_misses_are_not_matched() -> None:
     hits = {m.entity_id for m in INDEX.screen("Finder Systems GmbH", entity_type="company")}
     assert "C0" not in hits
     assert INDEX.screen("Co., Ltd.", entity_type="company") == []
+
+
+def test_bulk_pauses_the_collector_and_builds_the_same_index() -> None:
+    import gc
+
+    idx = NameIndex()
+    assert gc.isenabled()
+    with idx.bulk():
+        assert not gc.isenabled()
+        for eid, name, etype in ALL:
+            idx.add(eid, name, entity_type=etype)
+    assert gc.isenabled()
+    plain = NameIndex()
+    for eid, name, etype in ALL:
+        plain.add(eid, name, entity_type=etype)
+    for _eid, name, etype in ALL:
+        assert idx.screen(name, entity_type=etype) == plain.screen(name, entity_type=etype)
+
+
+def _answers(idx: NameIndex, queries: list[tuple[str, str | None]]) -> list[list[tuple]]:
+    """Everything screen returns, explanations included, at a low threshold."""
+    return [
+        [
+            (m.entity_id, m.matched_name, m.name_kind, m.score, m.explanation)
+            for m in idx.screen(query, entity_type=schema, threshold=0.5, limit=100)
+        ]
+        for query, schema in queries
+    ]
+
+
+def _queries(seed: int, n: int = 120) -> list[tuple[str, str | None]]:
+    rng = random.Random(seed)
+    out: list[tuple[str, str | None]] = []
+    for _ in range(n):
+        _eid, name, etype = rng.choice(ALL)
+        out.append((perturb(rng, name), rng.choice([etype, None])))
+    return out
+
+
+def test_pickled_index_answers_the_same() -> None:
+    queries = _queries(11)
+    copy = pickle.loads(pickle.dumps(INDEX))
+    assert len(copy) == len(INDEX) and copy.entity_count == INDEX.entity_count
+    assert _answers(copy, queries) == _answers(INDEX, queries)
+    # and keeps working as an index
+    copy.add("X1", "Vladimir Poutine", entity_type="person")
+    assert "X1" in {m.entity_id for m in copy.screen("Vladimir Putin", limit=50)}
+    assert "X1" not in {m.entity_id for m in INDEX.screen("Vladimir Putin", limit=50)}
+
+
+def test_a_pickle_of_another_layout_is_refused() -> None:
+    state = INDEX.__getstate__()
+    state["_pickle_version"] = -1
+    with pytest.raises(ValueError, match="pickle version"):
+        NameIndex().__setstate__(state)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_incremental_updates_equal_a_rebuild(seed: int) -> None:
+    rng = random.Random(seed)
+    names: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {}
+    for eid, name, etype in ALL:
+        countries = ("RU",) if eid in ("P0", "P3", "C1") else ()
+        names.setdefault(eid, []).append((name, etype, countries))
+    idx = NameIndex()
+    for eid, rows in names.items():
+        for name, etype, countries in rows:
+            idx.add(eid, name, entity_type=etype, countries=countries)
+    ids = list(names)
+    # Remove some entities, update others (remove, then add changed names), add new ones.
+    for eid in rng.sample(ids, 8):
+        assert idx.remove(eid)
+        del names[eid]
+    for eid in rng.sample(list(names), 6):
+        rows = names.pop(eid)
+        changed = [(perturb(rng, name), etype, countries) for name, etype, countries in rows]
+        names[eid] = rows[:1] + changed  # now last in insertion order, as in the index
+        assert idx.remove(eid)
+        for name, etype, countries in names[eid]:
+            idx.add(eid, name, entity_type=etype, countries=countries)
+    for k in range(4):
+        _old, name, etype = rng.choice(ALL)
+        names[f"N{k}"] = [(perturb(rng, name), etype, ())]
+        idx.add(f"N{k}", names[f"N{k}"][0][0], entity_type=etype)
+    rebuilt = NameIndex()
+    for eid, rows in names.items():
+        for name, etype, countries in rows:
+            rebuilt.add(eid, name, entity_type=etype, countries=countries)
+    assert idx.entity_count == rebuilt.entity_count == len(names)
+    assert len(idx) == len(rebuilt)
+    queries = _queries(100 + seed)
+    queries += [(name, etype) for rows in names.values() for name, etype, _c in rows]
+    assert _answers(idx, queries) == _answers(rebuilt, queries)
+
+
+def test_removing_every_entity_empties_the_retrieval_keys() -> None:
+    idx = build()
+    for eid in {eid for eid, _name, _etype in ALL}:
+        assert idx.remove(eid)
+    assert idx.entity_count == 0 and len(idx) == 0
+    assert not idx._joins and not idx._acronyms and not idx._long_names and not idx._spellings
+    assert not any(idx._postings) and not any(idx._dominant)
+    assert idx.screen("Vladimir Putin") == []
+
+
+def test_dump_and_load(tmp_path: Path) -> None:
+    import gc
+
+    path = tmp_path / "index.pickle"
+    with path.open("wb") as fh:
+        INDEX.dump(fh)
+    with path.open("rb") as fh:
+        loaded = NameIndex.load(fh)
+    assert gc.isenabled()
+    queries = _queries(12, 40)
+    assert _answers(loaded, queries) == _answers(INDEX, queries)
+    path.write_bytes(pickle.dumps({"not": "an index"}))
+    with path.open("rb") as fh, pytest.raises(TypeError):
+        NameIndex.load(fh)

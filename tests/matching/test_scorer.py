@@ -157,3 +157,13 @@ def test_score_is_frozen() -> None:
     result = compare_names("a b", "a b")
     with pytest.raises(AttributeError):
         result.score = 0.5  # type: ignore[misc]
+
+
+def test_keyed_latin_similarity_equals_latin_similarity() -> None:
+    from registry.matching.similarity import keyed_latin_similarity, latin_similarity, phonetic_key
+
+    words = ["mohammed", "muhammad", "putin", "poutine", "un", "on", "zelenskyy", "selenskyj", "x"]
+    for a in words:
+        for b in words:
+            keyed = keyed_latin_similarity(a, b, phonetic_key(a), phonetic_key(b))
+            assert keyed == latin_similarity(a, b)
