@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from registry.db import open_registry
 
@@ -161,9 +162,13 @@ def test_every_error_path_answers_problem_json(
     anon_client: FlaskClient,
     app: Flask,
     keys: dict[str, str],
+    loaded_db_path: Path,
 ) -> None:
+    """The one walk over every error path: each answers the same problem+json shape."""
     reader = client_with_key(app, keys["read"])
     cases = error_cases(client, small_body_client, anon_client, reader)
+    cases.append(("database busy", busy_write(loaded_db_path, keys["write"])[0], 503, None))
+    cases.append(("server error", crashing_request(loaded_db_path), 500, None))
     for what, response, status, field in cases:
         assert response.status_code == status, (what, response.get_data(as_text=True))  # type: ignore[attr-defined]
         assert response.content_type == "application/problem+json", what  # type: ignore[attr-defined]
@@ -177,25 +182,23 @@ def test_every_error_path_answers_problem_json(
             assert all(e["message"] for e in body["errors"]), what
 
 
-def test_a_busy_database_is_a_clean_retryable_503(
-    loaded_db_path: Path, keys: dict[str, str]
-) -> None:
-    client = client_with_key(make_app(loaded_db_path, busy_timeout_ms=100), keys["write"])
+def busy_write(loaded_db_path: Path, key: str) -> tuple[TestResponse, TestResponse]:
+    """A write, and a read, while another writer (say a long import) holds the database."""
+    client = client_with_key(make_app(loaded_db_path, busy_timeout_ms=100), key)
     holder = open_registry(loaded_db_path)
-    holder.conn.execute("BEGIN IMMEDIATE")  # another writer, e.g. a long import
+    holder.conn.execute("BEGIN IMMEDIATE")
     try:
-        response = client.post("/entities", json={**NEW_ENTITY, "id": "busy"})
-        assert response.status_code == 503
-        assert response.content_type == "application/problem+json"
-        assert response.headers["Retry-After"] == "5"
-        assert client.get("/entities/finder-technology-ltd").status_code == 200  # reads go on
+        return (
+            client.post("/entities", json={**NEW_ENTITY, "id": "busy"}),
+            client.get("/entities/finder-technology-ltd"),
+        )
     finally:
         holder.conn.execute("ROLLBACK")
         holder.close()
-    assert client.post("/entities", json={**NEW_ENTITY, "id": "busy"}).status_code == 201
 
 
-def test_server_errors_are_problem_json_without_internals(loaded_db_path: Path) -> None:
+def crashing_request(loaded_db_path: Path) -> TestResponse:
+    """A request whose handler fails with a secret in its message."""
     app = make_app(loaded_db_path)
     app.config["TESTING"] = False
     app.config["PROPAGATE_EXCEPTIONS"] = False
@@ -204,9 +207,22 @@ def test_server_errors_are_problem_json_without_internals(loaded_db_path: Path) 
     def boom() -> str:
         raise RuntimeError("secret internal detail")
 
-    response = app.test_client().get("/boom")
+    return app.test_client().get("/boom")
+
+
+def test_a_busy_database_is_a_clean_retryable_503(
+    loaded_db_path: Path, keys: dict[str, str]
+) -> None:
+    write, read = busy_write(loaded_db_path, keys["write"])
+    assert write.status_code == 503 and write.headers["Retry-After"] == "5"
+    assert read.status_code == 200  # reads go on
+    client = client_with_key(make_app(loaded_db_path), keys["write"])
+    assert client.post("/entities", json={**NEW_ENTITY, "id": "busy"}).status_code == 201
+
+
+def test_server_errors_do_not_leak_internals(loaded_db_path: Path) -> None:
+    response = crashing_request(loaded_db_path)
     assert response.status_code == 500
-    assert response.content_type == "application/problem+json"
     assert "secret" not in response.get_data(as_text=True)
     assert response.get_json()["title"] == "Internal Server Error"
 
