@@ -1,10 +1,16 @@
 """Fuzzing the whole API from its OpenAPI document with schemathesis, bounded in time.
 
 Runs `registry serve` on a real port with the seed fixtures and an admin key,
-then `schemathesis run` for FUZZ_SECONDS (default 60) with every check but
-positive_data_acceptance: the API rightly refuses some schema-valid input
-(a cursor it never issued, a quote that is not in its source, a reference to
-an entity that does not exist), which a schema cannot express.
+then `schemathesis run` for FUZZ_SECONDS (default 60) with every check but two:
+- positive_data_acceptance: the API rightly refuses some schema-valid input (a
+  cursor it never issued, a quote that is not in its source, a reference to an
+  entity that does not exist), which a schema cannot express;
+- use_after_free: a deleted entity answers 410, but its history stays readable
+  at /entities/{id}/history on purpose (the audit trail), which that check
+  reads as a deleted resource still served. tests/test_history.py and
+  tests/test_api_writes.py pin the 410s.
+One worker: schemathesis's worker threads hit a CPython 3.11 parser error
+(SystemError: AST constructor recursion depth mismatch) about one run in two.
 """
 
 from __future__ import annotations
@@ -49,11 +55,11 @@ def test_schemathesis_finds_no_server_error(tmp_path: Path) -> None:
                 "--checks",
                 "all",
                 "--exclude-checks",
-                "positive_data_acceptance",
+                "positive_data_acceptance,use_after_free",
                 "--max-time",
                 str(FUZZ_SECONDS),
                 "--workers",
-                "2",
+                "1",
                 "--seed",
                 "20261123",
                 "--suppress-health-check",
