@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Final
 
 from .legal_forms import (
     AMBIGUOUS_TITLES,
@@ -31,14 +32,14 @@ __all__ = ["AnalyzedName", "Kind", "Tok", "analyze", "canonical_schema"]
 class Kind:
     """Token kinds. Plain ints, not an Enum: they are compared in the hot loop."""
 
-    NAME = 0
-    GENERIC = 1
-    LEGAL = 2
-    PARTICLE = 3
-    HONORIFIC = 4
-    NUMBER = 5
-    INITIAL = 6
-    LABELS = ("name", "generic", "legal", "particle", "honorific", "number", "initial")
+    NAME: Final = 0
+    GENERIC: Final = 1
+    LEGAL: Final = 2
+    PARTICLE: Final = 3
+    HONORIFIC: Final = 4
+    NUMBER: Final = 5
+    INITIAL: Final = 6
+    LABELS: Final = ("name", "generic", "legal", "particle", "honorific", "number", "initial")
 
 
 WEIGHTS = {
@@ -150,7 +151,7 @@ class AnalyzedName:
     @property
     def free_weight(self) -> float:
         """Weight of the tokens that are neither distinctive nor generic words."""
-        return sum(t.weight for t in self.tokens if t.kind > Kind.GENERIC)
+        return sum((t.weight for t in self.tokens if t.kind > Kind.GENERIC), 0.0)
 
 
 def _classify(tok: NormToken, schema: str, index: int, count: int) -> int:
@@ -268,7 +269,7 @@ def analyze(name: str, schema: str | None = None) -> AnalyzedName:
                 t = Tok(t.text, t.kind, 1.0, t.script, t.native, t.legal, t.raw)
             promoted.append(t)
         toks = promoted
-        total = sum(t.weight for t in toks)
+        total = sum((t.weight for t in toks), 0.0)
     tt = tuple(toks)
     acr = tuple(_acronyms(tt)) if kind_of_name != PERSON else ()
     return AnalyzedName(

@@ -483,7 +483,7 @@ class NameIndex:
         if name_count >= _LONG_NAME:
             self._long_names.add(eid)
         postings = self._postings
-        comparable = sum(weights) or 1.0
+        comparable = sum(weights, 0.0) or 1.0
         for k, vid in enumerate(vids):
             if vid in vids[:k]:
                 continue  # a word repeated in the name
@@ -929,7 +929,7 @@ class NameIndex:
     ) -> list[tuple[int, float]]:
         toks = qa.tokens
         wq = qa.total_weight
-        q_free = wq - sum(toks[k].weight for k in comparable)
+        q_free = wq - sum((toks[k].weight for k in comparable), 0.0)
         floor = threshold - _ESTIMATE_MARGIN
         out: list[tuple[int, float]] = []
         q_distinctive = qa.has_distinctive
@@ -954,7 +954,7 @@ class NameIndex:
                     found.append((pos, cr))
         nq = len(comparable)
         # Initials may meet names ("V." / "Vladimir"): credited whatever the name.
-        q_initial_w = sum(t.weight for t in toks if t.kind == Kind.INITIAL)
+        q_initial_w = sum((t.weight for t in toks if t.kind == Kind.INITIAL), 0.0)
         q_free -= q_initial_w
         base_q = q_free * _FREE_CREDIT
         n_initials = sum(1 for t in toks if t.kind == Kind.INITIAL)

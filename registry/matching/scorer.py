@@ -100,7 +100,7 @@ def _edge(
     qa: AnalyzedName, ca: AnalyzedName,
 ) -> _Edge:  # fmt: skip
     """An edge with its alignment priority: similarity, then weight, then position."""
-    w = sum(qa.tokens[i].weight for i in q) + sum(ca.tokens[j].weight for j in c)
+    w = sum((qa.tokens[i].weight for i in q), 0.0) + sum((ca.tokens[j].weight for j in c), 0.0)
     return _Edge(q, c, sim, how, cq, cc, (sim, w, -abs(q[0] - c[0])))
 
 
@@ -370,8 +370,8 @@ class ScoreDetail:
                     round(e.sim, 4),
                     round(
                         (
-                            sum(q.tokens[i].weight for i in e.q)
-                            + sum(c.tokens[j].weight for j in e.c)
+                            sum((q.tokens[i].weight for i in e.q), 0.0)
+                            + sum((c.tokens[j].weight for j in e.c), 0.0)
                         )
                         / 2,
                         4,
@@ -488,7 +488,7 @@ def _score(q: AnalyzedName, c: AnalyzedName, floor: float) -> ScoreDetail | None
                         "the son's name of one is the father's name of the other ('X bin Y')",
                     )
                 )
-    score = base - sum(p[1] for p in penalties)
+    score = base - sum((p[1] for p in penalties), 0.0)
     rule = "alignment"
     if not distinctive_pair and (q.name_count or c.name_count):
         if score > GENERIC_ONLY_CAP:
