@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Final
+from typing import Any, Final
 
 from .legal_forms import (
     AMBIGUOUS_TITLES,
@@ -125,6 +125,11 @@ class Tok:
     def phon(self) -> str:
         return phonetic_key(self.text)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A constructor call: the same pickle whether or not the class is compiled.
+        t = self
+        return Tok, (t.text, t.kind, t.weight, t.script, t.native, t.legal, t.raw)
+
 
 @dataclass(slots=True)
 class AnalyzedName:
@@ -147,6 +152,14 @@ class AnalyzedName:
     @property
     def has_distinctive(self) -> bool:
         return self.name_count > 0
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A constructor call: the same pickle whether or not the class is compiled.
+        a = self
+        return AnalyzedName, (
+            a.original, a.schema, a.normalized, a.tokens, a.inverted, a.joins, a.acronyms,
+            a.total_weight, a.name_count, a.part_count,
+        )  # fmt: skip
 
     @property
     def free_weight(self) -> float:

@@ -69,7 +69,7 @@ import pickle
 from collections.abc import Container, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Final
 
 from .analysis import (
     AIRCRAFT,
@@ -195,6 +195,11 @@ class _Entry:
     analyzed: AnalyzedName
     vids: tuple[int, ...]  # vocabulary ids of comparable tokens, in token order
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled as a constructor call: the same form whether or not the class
+        # is compiled (a compiled class has no default pickling of its slots).
+        return _Entry, (self.entity, self.name, self.name_kind, self.analyzed, self.vids)
+
 
 # What `_estimate` reads of a listed name, as one tuple (unpacked in one step):
 # (entity, words, name_count, part_count, free_weight, initial_weight,
@@ -304,6 +309,14 @@ _GONE_ROW: _Row = (-1, (), 0, 0, 0.0, 0.0, 1.0)
 
 # Bump when the pickled form of NameIndex changes.
 _PICKLE_VERSION = 1
+# What a NameIndex pickles: every attribute but the per-query caches
+# (_hits_cache, _specials_cache). A new attribute goes here too (a test checks).
+_STATE: Final = (
+    "_entity_ids", "_entity_of", "_entity_schema", "_entity_countries", "_entity_entries",
+    "_removed", "_entries", "_rows", "_gone", "_shared_words", "_vocab", "_vocab_tok",
+    "_vocab_phon", "_postings", "_dominant", "_del_keys", "_phon_keys", "_skel_all",
+    "_skel_lossy", "_joins", "_acronyms", "_spellings", "_latin_vid", "_long_names",
+)  # fmt: skip
 
 
 class NameIndex:
@@ -349,8 +362,8 @@ class NameIndex:
         self._long_names: set[int] = set()  # entries with >= _LONG_NAME distinctive words
 
     def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        del state["_hits_cache"], state["_specials_cache"]
+        # Named attributes, not self.__dict__: compiled (mypyc) instances have none.
+        state = {name: getattr(self, name) for name in _STATE}
         state["_pickle_version"] = _PICKLE_VERSION
         return state
 
@@ -358,7 +371,8 @@ class NameIndex:
         version = state.pop("_pickle_version", None)
         if version != _PICKLE_VERSION:
             raise ValueError(f"NameIndex pickle version {version}, expected {_PICKLE_VERSION}")
-        self.__dict__.update(state)
+        for name in _STATE:
+            setattr(self, name, state[name])
         self._hits_cache = {}
         self._specials_cache = {}
 

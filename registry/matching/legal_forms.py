@@ -16,6 +16,7 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from typing import Any
 
 from .normalize import normalize_name
 
@@ -39,6 +40,10 @@ class LegalForm:
     end: int
     key: str  # rigour's "compare" spelling, e.g. "LLC", "OOO", "AG"
     generic: str  # rigour's class: LLC, JSC, LP, NGO, SOE, ... ("" if unknown)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A constructor call: the same pickle whether or not the class is compiled.
+        return LegalForm, (self.start, self.end, self.key, self.generic)
 
 
 # Short aliases that are also ordinary words or name parts: never legal forms.
