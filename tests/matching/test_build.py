@@ -1,0 +1,43 @@
+"""Which build of the matcher runs: compiled by mypyc at install time, or pure Python."""
+
+from __future__ import annotations
+
+import importlib.machinery
+import os
+import subprocess
+import sys
+
+import pytest
+
+import registry.matching as matching
+from registry.matching import NameIndex
+
+COMPILED_ONLY = pytest.mark.skipif(not matching.COMPILED, reason=f"matcher: {matching.BUILD}")
+
+
+def test_the_build_is_reported() -> None:
+    assert isinstance(matching.COMPILED, bool)
+    assert matching.BUILD.startswith("compiled" if matching.COMPILED else "pure Python")
+
+
+@COMPILED_ONLY
+def test_the_compiled_modules_are_the_ones_in_use() -> None:
+    suffixes = tuple(importlib.machinery.EXTENSION_SUFFIXES)
+    for name in matching._MODULES:
+        module = sys.modules[f"registry.matching.{name}"]
+        assert module.__file__ is not None and module.__file__.endswith(suffixes), module
+    assert not hasattr(NameIndex(), "__dict__")  # a native class
+
+
+@COMPILED_ONLY
+def test_pure_python_on_request() -> None:
+    code = (
+        "import sys, registry.matching as m; "
+        "print(m.COMPILED, m.BUILD, sys.modules['registry.matching.index'].__file__)"
+    )
+    env = {**os.environ, "REGISTRY_PURE_PYTHON": "1"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stdout
+    assert out.startswith("False pure Python (REGISTRY_PURE_PYTHON is set)"), out
+    assert out.strip().endswith("index.py"), out
