@@ -10,6 +10,8 @@ import sys
 import pytest
 
 import registry.matching as matching
+from bench import compare_builds
+from bench.paths import SHARED_DATA
 from registry.matching import NameIndex
 
 COMPILED_ONLY = pytest.mark.skipif(not matching.COMPILED, reason=f"matcher: {matching.BUILD}")
@@ -41,3 +43,12 @@ def test_pure_python_on_request() -> None:
     ).stdout
     assert out.startswith("False pure Python (REGISTRY_PURE_PYTHON is set)"), out
     assert out.strip().endswith("index.py"), out
+
+
+@COMPILED_ONLY
+@pytest.mark.skipif(not SHARED_DATA.exists(), reason=f"the list files are not at {SHARED_DATA}")
+def test_compiled_and_pure_python_give_the_same_answers(capsys: pytest.CaptureFixture[str]) -> None:
+    """Screens varied names with both builds (and each with the other's pickled
+    index) and compares every result and explanation; see bench/compare_builds.py."""
+    assert compare_builds.main(["--queries", "700", "--listed", "6000"]) == 0
+    assert "identical=True queries=700" in capsys.readouterr().out
