@@ -216,44 +216,53 @@ _Row = tuple[int, tuple[tuple[int, float, bool], ...], int, int, float, float, f
 # spends more time walking them during a build than the build itself takes.
 _Keys = dict[str, int | tuple[int, ...]]
 
+# An id the index stores in several places. Interpreted, an int is one object
+# that every place shares; compiled by mypyc, a variable of type int holds a
+# machine integer, boxed into a new object (28 bytes) each time it is stored,
+# and so is a fixed-length tuple (a C struct). Typed Any, a value stays the one
+# object it was: the build keeps ids and shared tuples so, or a compiled index
+# takes 40% more memory. (Narrowing a stored value to int unboxes it too: the
+# checks below test for a tuple instead.)
+_Stored = Any
 
-def _push(keys: _Keys, key: str, value: int) -> None:
-    old = keys.get(key)
+
+def _push(keys: _Keys, key: str, value: _Stored) -> None:
+    old: _Stored = keys.get(key)
     if old is None:
         keys[key] = value
-    elif type(old) is int:
-        keys[key] = (old, value)
+    elif isinstance(old, tuple):
+        keys[key] = (*old, value)
     else:
-        keys[key] = (*old, value)  # type: ignore[misc]
+        keys[key] = (old, value)
 
 
 def _pull(keys: _Keys, key: str, value: int) -> None:
     """Undo one `_push(keys, key, value)`."""
-    old = keys[key]
-    if type(old) is int:
+    old: _Stored = keys[key]
+    if not isinstance(old, tuple):
         del keys[key]
         return
-    rest = list(old)  # type: ignore[arg-type]
+    rest: list[_Stored] = list(old)
     rest.remove(value)
     keys[key] = rest[0] if len(rest) == 1 else tuple(rest)
 
 
-def _push_all(keys: _Keys, new_keys: Iterable[str], value: int) -> None:
+def _push_all(keys: _Keys, new_keys: Iterable[str], value: _Stored) -> None:
     """`_push` for each of `new_keys`, for a new `value` (absent from `keys`)."""
     for key in new_keys:
-        old = keys.setdefault(key, value)
+        old: _Stored = keys.setdefault(key, value)
         if old is not value:
-            keys[key] = (old, value) if type(old) is int else (*old, value)  # type: ignore[misc]
+            keys[key] = (*old, value) if isinstance(old, tuple) else (old, value)
 
 
 def _ids(keys: _Keys, key: str) -> tuple[int, ...]:
     """The ids under `key` (empty if none)."""
-    hit = keys.get(key)
+    hit: _Stored = keys.get(key)
     if hit is None:
         return ()
-    if type(hit) is int:
-        return (hit,)
-    return hit  # type: ignore[return-value]
+    if isinstance(hit, tuple):
+        return hit
+    return (hit,)
 
 
 def _deletions(word: str, depth: int) -> set[str]:
@@ -456,8 +465,9 @@ class NameIndex:
         toks = analyzed.tokens
         if not toks:
             return
-        eid = len(self._entries)
-        vids: list[int] = []
+        eid: _Stored = len(self._entries)
+        vids: list[_Stored] = []
+        vid: _Stored
         weights: list[float] = []
         names: list[bool] = []
         free = initial = 0.0
@@ -484,8 +494,9 @@ class NameIndex:
         name_count = names.count(True)
         self._entries.append(_Entry(ent, name, name_kind, analyzed, tuple(vids)))
         self._entity_entries[ent].append(eid)
-        shared = self._shared_words
-        words = []
+        shared: dict[_Stored, _Stored] = self._shared_words
+        words: list[_Stored] = []
+        word: _Stored
         for word in zip(vids, weights, names, strict=True):
             words.append(shared.setdefault(word, word))
         self._rows.append(
@@ -514,10 +525,10 @@ class NameIndex:
         for letters in _leading_acronyms(analyzed):
             _push(self._acronyms, letters, eid)
 
-    def _new_word(self, text: str, script: str, native: str) -> int:
-        """Enter a word in the vocabulary, with its retrieval keys; its id."""
-        key = (text, script, native)
-        vid = len(self._vocab_tok)
+    def _new_word(self, text: str, script: str, native: str) -> _Stored:
+        """Enter a word in the vocabulary, with its retrieval keys; its id (an int)."""
+        key: _Stored = (text, script, native)
+        vid: _Stored = len(self._vocab_tok)
         self._vocab[key] = vid
         if script == LATIN and not native:
             self._latin_vid[text] = vid
@@ -535,7 +546,7 @@ class NameIndex:
                 _push(self._skel_lossy, skel, vid)
         return vid
 
-    def _add_spelling(self, vid: int, raw: str) -> None:
+    def _add_spelling(self, vid: _Stored, raw: str) -> None:
         """Make a generic word findable by its written form too ("machines" for
         the canonical "machinery"): the scorer compares both."""
         spellings = self._spellings.setdefault(vid, {})
@@ -617,16 +628,17 @@ class NameIndex:
         phon = phonetic_key(text)
         if fuzzy:
             cand: set[int] = set()
+            hit: _Stored  # (see _Stored)
             depth = _depth(text)
             keys = _deletions(text, depth)
             dk = self._del_keys
             for d in dk.keys() & keys if len(keys) > 1 else keys:
                 hit = dk.get(d)
                 if hit is not None:
-                    if type(hit) is int:
-                        cand.add(hit)
+                    if isinstance(hit, tuple):
+                        cand.update(hit)
                     else:
-                        cand.update(hit)  # type: ignore[arg-type]
+                        cand.add(hit)
             phon_depth = 1 if len(phon) >= 5 else 0
             if phon != text or phon_depth != depth:
                 keys = _deletions(phon, phon_depth)
@@ -634,10 +646,10 @@ class NameIndex:
             for d in pk.keys() & keys if len(keys) > 1 else keys:
                 hit = pk.get(d)
                 if hit is not None:
-                    if type(hit) is int:
-                        cand.add(hit)
+                    if isinstance(hit, tuple):
+                        cand.update(hit)
                     else:
-                        cand.update(hit)  # type: ignore[arg-type]
+                        cand.add(hit)
         else:  # the word itself and its phonetic key only
             cand = {*_ids(self._del_keys, text), *_ids(self._phon_keys, phon)}
         # Consonant skeletons bridge vowel-less scripts and the rest: a vowel-less
