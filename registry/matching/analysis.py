@@ -42,7 +42,7 @@ class Kind:
     LABELS: Final = ("name", "generic", "legal", "particle", "honorific", "number", "initial")
 
 
-WEIGHTS = {
+WEIGHTS: Final = {
     Kind.NAME: 1.0,
     Kind.GENERIC: 0.45,
     Kind.LEGAL: 0.15,
@@ -52,20 +52,20 @@ WEIGHTS = {
     Kind.INITIAL: 0.35,
 }
 
-PATRONYMIC_WEIGHT = 0.5
+PATRONYMIC_WEIGHT: Final = 0.5
 # East-Slavic and Turkic patronymic endings.
-_PATRONYMIC = re.compile(
+_PATRONYMIC: Final = re.compile(
     r"(?:ovich|evich|ovitch|evitch|ovych|evych|ovic|ovici|owitsch|ovitj|ovics|ovna|evna|ivna"
     r"|ichna|ogly|oglu|uly|kyzy|qizi)$"
 )
 
-PERSON = "person"
-ORG = "org"
-VESSEL = "vessel"
-AIRCRAFT = "aircraft"
-UNKNOWN = "unknown"
+PERSON: Final = "person"
+ORG: Final = "org"
+VESSEL: Final = "vessel"
+AIRCRAFT: Final = "aircraft"
+UNKNOWN: Final = "unknown"
 
-_SCHEMAS = {
+_SCHEMAS: Final = {
     "person": PERSON,
     "individual": PERSON,
     "company": ORG,
@@ -95,12 +95,12 @@ def canonical_schema(schema: str | None) -> str:
         raise ValueError(f"unknown schema {schema!r}") from None
 
 
-_ROMAN = {
+_ROMAN: Final = {
     "i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9,
     "x": 10, "xi": 11, "xii": 12, "xiii": 13, "xiv": 14, "xv": 15, "xvi": 16, "xvii": 17,
     "xviii": 18, "xix": 19, "xx": 20,
 }  # fmt: skip
-_VESSEL_PREFIXES = frozenset(
+_VESSEL_PREFIXES: Final = frozenset(
     ["mv", "mt", "ms", "ss", "fv", "my", "mts", "mvs", "rv", "hms", "tanker", "vessel"]
 )
 
@@ -203,7 +203,7 @@ def _build_generic_set() -> frozenset[str]:
     return frozenset(GENERIC_ORG_WORDS.values())
 
 
-_GENERIC_SET = _build_generic_set()
+_GENERIC_SET: Final = _build_generic_set()
 
 
 def _comparison_text(text: str, kind: int) -> str:
@@ -308,17 +308,17 @@ def _token(nt: NormToken, schema: str, i: int, count: int) -> Tok:
 # Latin) or by (word, script, native), and emptied when they grow past
 # _TOKENS_SIZE.
 _Cache = dict[str | tuple[str, str, str], Tok]
-_TOKENS: dict[str, tuple[tuple[_Cache, _Cache], tuple[_Cache, _Cache]]] = {
+_TOKENS: Final[dict[str, tuple[tuple[_Cache, _Cache], tuple[_Cache, _Cache]]]] = {
     schema: (({}, {}), ({}, {})) for schema in (PERSON, ORG, VESSEL, AIRCRAFT, UNKNOWN)
 }
-_TOKENS_SIZE = 200_000
+_TOKENS_SIZE: Final = 200_000
 
 
-_JOINABLE = (Kind.NAME, Kind.GENERIC, Kind.PARTICLE)
-_ALIGNABLE = (Kind.NAME, Kind.GENERIC)
+_JOINABLE: Final = (Kind.NAME, Kind.GENERIC, Kind.PARTICLE)
+_ALIGNABLE: Final = (Kind.NAME, Kind.GENERIC)
 # Han and Hangul tokens are compared character by character (see similarity.py);
 # joining their Latin renderings would bypass that.
-_SYLLABIC = frozenset({"han", "hangul"})
+_SYLLABIC: Final = frozenset({"han", "hangul"})
 
 
 def _joins(toks: tuple[Tok, ...], max_len: int = 3) -> list[tuple[tuple[int, ...], str]]:

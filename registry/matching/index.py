@@ -107,30 +107,32 @@ __all__ = ["COUNTRY_MISMATCH_PENALTY", "Match", "NameIndex"]
 #: Subtracted from a score when the query's country is not among the entity's
 #: countries (both known). Large enough to drop a borderline match below the
 #: default threshold, small enough to keep an exact name match above it.
-COUNTRY_MISMATCH_PENALTY = 0.1
+COUNTRY_MISMATCH_PENALTY: Final = 0.1
 
 # Estimate margin: names whose optimistic estimate is below threshold - margin
 # are not scored in full.
-_ESTIMATE_MARGIN = 0.05
+_ESTIMATE_MARGIN: Final = 0.05
 # Credit assumed for a query word without a verified hit in a name (it may still
 # be aligned there with a weak similarity, or by a join).
-_UNRESOLVED_CREDIT = 0.35
-_FREE_CREDIT = 0.9  # legal forms, particles, titles: low weight, usually matched
-_COMPARABLE = frozenset({Kind.NAME, Kind.GENERIC})
-_ANY = frozenset(range(7))
+_UNRESOLVED_CREDIT: Final = 0.35
+_FREE_CREDIT: Final = 0.9  # legal forms, particles, titles: low weight, usually matched
+_COMPARABLE: Final = frozenset({Kind.NAME, Kind.GENERIC})
+_ANY: Final = frozenset(range(7))
 # A name sharing only one word with a multi-word query is worth scoring only if
 # that word is most of the name (a listed "ALI" alone); see _single_hit_hopeless.
-_DOMINANT_SHARE = 0.6
+_DOMINANT_SHARE: Final = 0.6
 # Names with at least this many distinctive words count as long (see _candidates).
-_LONG_NAME = 4
-_HITS_CACHE_SIZE = 50_000
+_LONG_NAME: Final = 4
+_HITS_CACHE_SIZE: Final = 50_000
 # Only words at least this similar bring candidate names (credit 0.5 = similarity
 # 0.62); fainter hits still count in the estimate of names found otherwise.
-_NAMES_MIN_CREDIT = 0.5
-_MAX_SPECIAL = 200  # joined forms / initialisms shared by more names are not used to retrieve
-_MIN_EDGE_SIM = 0.55
+_NAMES_MIN_CREDIT: Final = 0.5
+_MAX_SPECIAL: Final = (
+    200  # joined forms / initialisms shared by more names are not used to retrieve
+)
+_MIN_EDGE_SIM: Final = 0.55
 
-_COMPATIBLE = {
+_COMPATIBLE: Final = {
     PERSON: {PERSON, UNKNOWN},
     ORG: {ORG, UNKNOWN},
     VESSEL: {VESSEL, UNKNOWN},
@@ -313,11 +315,11 @@ def _leading_acronyms(analyzed: AnalyzedName) -> list[str]:
 
 
 # What a removed name's slots hold (its entry can no longer be found).
-_GONE = _Entry(-1, "", "", AnalyzedName("", UNKNOWN, "", (), False), ())
-_GONE_ROW: _Row = (-1, (), 0, 0, 0.0, 0.0, 1.0)
+_GONE: Final = _Entry(-1, "", "", AnalyzedName("", UNKNOWN, "", (), False), ())
+_GONE_ROW: Final[_Row] = (-1, (), 0, 0, 0.0, 0.0, 1.0)
 
 # Bump when the pickled form of NameIndex changes.
-_PICKLE_VERSION = 1
+_PICKLE_VERSION: Final = 1
 # What a NameIndex pickles: every attribute but the per-query caches
 # (_hits_cache, _specials_cache). A new attribute goes here too (a test checks).
 _STATE: Final = (
