@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import importlib.machinery
 import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -52,3 +54,22 @@ def test_compiled_and_pure_python_give_the_same_answers(capsys: pytest.CaptureFi
     index) and compares every result and explanation; see bench/compare_builds.py."""
     assert compare_builds.main(["--queries", "700", "--listed", "6000"]) == 0
     assert "identical=True queries=700" in capsys.readouterr().out
+
+
+@COMPILED_ONLY
+def test_an_edited_source_runs_as_pure_python(tmp_path: Path) -> None:
+    """A source changed since it was compiled (editable install) is not shadowed by
+    its stale compiled module: the whole matcher then runs as pure Python."""
+    package = Path(matching.__file__).resolve().parents[1]
+    shutil.copytree(package, tmp_path / "registry", ignore=shutil.ignore_patterns("__pycache__"))
+    scorer = tmp_path / "registry" / "matching" / "scorer.py"
+    scorer.write_text(scorer.read_text("utf-8") + "\n# edited\n", "utf-8")
+    code = "import sys, registry.matching as m; print(m.BUILD, m.index.__file__, m.scorer.__file__)"
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    env.pop("REGISTRY_PURE_PYTHON", None)
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True,
+        check=True,
+    ).stdout  # fmt: skip
+    assert out.startswith("pure Python (scorer.py changed since it was compiled: reinstall)"), out
+    assert out.split()[-2].endswith("index.py") and out.split()[-1].endswith("scorer.py"), out
