@@ -46,7 +46,7 @@ from bench.data import (
     load_uk,
     variants,
 )
-from registry.matching import DEFAULT_THRESHOLD, NameIndex
+from registry.matching import BUILD, DEFAULT_THRESHOLD, NameIndex
 from registry.matching.analysis import analyze
 from registry.matching.scorer import score_detail
 
@@ -63,7 +63,8 @@ def machine() -> str:
         pass
     return (
         f"machine: {platform.platform()} | cpu: {cpu} | cpus: {os.cpu_count()} | "
-        f"python {platform.python_version()} ({platform.python_implementation()})"
+        f"python {platform.python_version()} ({platform.python_implementation()}) | "
+        f"matcher: {BUILD}"
     )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any, Final
 
 from .legal_forms import (
     AMBIGUOUS_TITLES,
@@ -31,17 +32,17 @@ __all__ = ["AnalyzedName", "Kind", "Tok", "analyze", "canonical_schema"]
 class Kind:
     """Token kinds. Plain ints, not an Enum: they are compared in the hot loop."""
 
-    NAME = 0
-    GENERIC = 1
-    LEGAL = 2
-    PARTICLE = 3
-    HONORIFIC = 4
-    NUMBER = 5
-    INITIAL = 6
-    LABELS = ("name", "generic", "legal", "particle", "honorific", "number", "initial")
+    NAME: Final = 0
+    GENERIC: Final = 1
+    LEGAL: Final = 2
+    PARTICLE: Final = 3
+    HONORIFIC: Final = 4
+    NUMBER: Final = 5
+    INITIAL: Final = 6
+    LABELS: Final = ("name", "generic", "legal", "particle", "honorific", "number", "initial")
 
 
-WEIGHTS = {
+WEIGHTS: Final = {
     Kind.NAME: 1.0,
     Kind.GENERIC: 0.45,
     Kind.LEGAL: 0.15,
@@ -51,20 +52,20 @@ WEIGHTS = {
     Kind.INITIAL: 0.35,
 }
 
-PATRONYMIC_WEIGHT = 0.5
+PATRONYMIC_WEIGHT: Final = 0.5
 # East-Slavic and Turkic patronymic endings.
-_PATRONYMIC = re.compile(
+_PATRONYMIC: Final = re.compile(
     r"(?:ovich|evich|ovitch|evitch|ovych|evych|ovic|ovici|owitsch|ovitj|ovics|ovna|evna|ivna"
     r"|ichna|ogly|oglu|uly|kyzy|qizi)$"
 )
 
-PERSON = "person"
-ORG = "org"
-VESSEL = "vessel"
-AIRCRAFT = "aircraft"
-UNKNOWN = "unknown"
+PERSON: Final = "person"
+ORG: Final = "org"
+VESSEL: Final = "vessel"
+AIRCRAFT: Final = "aircraft"
+UNKNOWN: Final = "unknown"
 
-_SCHEMAS = {
+_SCHEMAS: Final = {
     "person": PERSON,
     "individual": PERSON,
     "company": ORG,
@@ -94,12 +95,12 @@ def canonical_schema(schema: str | None) -> str:
         raise ValueError(f"unknown schema {schema!r}") from None
 
 
-_ROMAN = {
+_ROMAN: Final = {
     "i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9,
     "x": 10, "xi": 11, "xii": 12, "xiii": 13, "xiv": 14, "xv": 15, "xvi": 16, "xvii": 17,
     "xviii": 18, "xix": 19, "xx": 20,
 }  # fmt: skip
-_VESSEL_PREFIXES = frozenset(
+_VESSEL_PREFIXES: Final = frozenset(
     ["mv", "mt", "ms", "ss", "fv", "my", "mts", "mvs", "rv", "hms", "tanker", "vessel"]
 )
 
@@ -124,6 +125,11 @@ class Tok:
     def phon(self) -> str:
         return phonetic_key(self.text)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A constructor call: the same pickle whether or not the class is compiled.
+        t = self
+        return Tok, (t.text, t.kind, t.weight, t.script, t.native, t.legal, t.raw)
+
 
 @dataclass(slots=True)
 class AnalyzedName:
@@ -147,10 +153,18 @@ class AnalyzedName:
     def has_distinctive(self) -> bool:
         return self.name_count > 0
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A constructor call: the same pickle whether or not the class is compiled.
+        a = self
+        return AnalyzedName, (
+            a.original, a.schema, a.normalized, a.tokens, a.inverted, a.joins, a.acronyms,
+            a.total_weight, a.name_count, a.part_count,
+        )  # fmt: skip
+
     @property
     def free_weight(self) -> float:
         """Weight of the tokens that are neither distinctive nor generic words."""
-        return sum(t.weight for t in self.tokens if t.kind > Kind.GENERIC)
+        return sum((t.weight for t in self.tokens if t.kind > Kind.GENERIC), 0.0)
 
 
 def _classify(tok: NormToken, schema: str, index: int, count: int) -> int:
@@ -189,7 +203,7 @@ def _build_generic_set() -> frozenset[str]:
     return frozenset(GENERIC_ORG_WORDS.values())
 
 
-_GENERIC_SET = _build_generic_set()
+_GENERIC_SET: Final = _build_generic_set()
 
 
 def _comparison_text(text: str, kind: int) -> str:
@@ -268,7 +282,7 @@ def analyze(name: str, schema: str | None = None) -> AnalyzedName:
                 t = Tok(t.text, t.kind, 1.0, t.script, t.native, t.legal, t.raw)
             promoted.append(t)
         toks = promoted
-        total = sum(t.weight for t in toks)
+        total = sum((t.weight for t in toks), 0.0)
     tt = tuple(toks)
     acr = tuple(_acronyms(tt)) if kind_of_name != PERSON else ()
     return AnalyzedName(
@@ -294,17 +308,17 @@ def _token(nt: NormToken, schema: str, i: int, count: int) -> Tok:
 # Latin) or by (word, script, native), and emptied when they grow past
 # _TOKENS_SIZE.
 _Cache = dict[str | tuple[str, str, str], Tok]
-_TOKENS: dict[str, tuple[tuple[_Cache, _Cache], tuple[_Cache, _Cache]]] = {
+_TOKENS: Final[dict[str, tuple[tuple[_Cache, _Cache], tuple[_Cache, _Cache]]]] = {
     schema: (({}, {}), ({}, {})) for schema in (PERSON, ORG, VESSEL, AIRCRAFT, UNKNOWN)
 }
-_TOKENS_SIZE = 200_000
+_TOKENS_SIZE: Final = 200_000
 
 
-_JOINABLE = (Kind.NAME, Kind.GENERIC, Kind.PARTICLE)
-_ALIGNABLE = (Kind.NAME, Kind.GENERIC)
+_JOINABLE: Final = (Kind.NAME, Kind.GENERIC, Kind.PARTICLE)
+_ALIGNABLE: Final = (Kind.NAME, Kind.GENERIC)
 # Han and Hangul tokens are compared character by character (see similarity.py);
 # joining their Latin renderings would bypass that.
-_SYLLABIC = frozenset({"han", "hangul"})
+_SYLLABIC: Final = frozenset({"han", "hangul"})
 
 
 def _joins(toks: tuple[Tok, ...], max_len: int = 3) -> list[tuple[tuple[int, ...], str]]:

@@ -69,7 +69,7 @@ import pickle
 from collections.abc import Container, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Final
 
 from .analysis import (
     AIRCRAFT,
@@ -107,30 +107,32 @@ __all__ = ["COUNTRY_MISMATCH_PENALTY", "Match", "NameIndex"]
 #: Subtracted from a score when the query's country is not among the entity's
 #: countries (both known). Large enough to drop a borderline match below the
 #: default threshold, small enough to keep an exact name match above it.
-COUNTRY_MISMATCH_PENALTY = 0.1
+COUNTRY_MISMATCH_PENALTY: Final = 0.1
 
 # Estimate margin: names whose optimistic estimate is below threshold - margin
 # are not scored in full.
-_ESTIMATE_MARGIN = 0.05
+_ESTIMATE_MARGIN: Final = 0.05
 # Credit assumed for a query word without a verified hit in a name (it may still
 # be aligned there with a weak similarity, or by a join).
-_UNRESOLVED_CREDIT = 0.35
-_FREE_CREDIT = 0.9  # legal forms, particles, titles: low weight, usually matched
-_COMPARABLE = frozenset({Kind.NAME, Kind.GENERIC})
-_ANY = frozenset(range(7))
+_UNRESOLVED_CREDIT: Final = 0.35
+_FREE_CREDIT: Final = 0.9  # legal forms, particles, titles: low weight, usually matched
+_COMPARABLE: Final = frozenset({Kind.NAME, Kind.GENERIC})
+_ANY: Final = frozenset(range(7))
 # A name sharing only one word with a multi-word query is worth scoring only if
 # that word is most of the name (a listed "ALI" alone); see _single_hit_hopeless.
-_DOMINANT_SHARE = 0.6
+_DOMINANT_SHARE: Final = 0.6
 # Names with at least this many distinctive words count as long (see _candidates).
-_LONG_NAME = 4
-_HITS_CACHE_SIZE = 50_000
+_LONG_NAME: Final = 4
+_HITS_CACHE_SIZE: Final = 50_000
 # Only words at least this similar bring candidate names (credit 0.5 = similarity
 # 0.62); fainter hits still count in the estimate of names found otherwise.
-_NAMES_MIN_CREDIT = 0.5
-_MAX_SPECIAL = 200  # joined forms / initialisms shared by more names are not used to retrieve
-_MIN_EDGE_SIM = 0.55
+_NAMES_MIN_CREDIT: Final = 0.5
+_MAX_SPECIAL: Final = (
+    200  # joined forms / initialisms shared by more names are not used to retrieve
+)
+_MIN_EDGE_SIM: Final = 0.55
 
-_COMPATIBLE = {
+_COMPATIBLE: Final = {
     PERSON: {PERSON, UNKNOWN},
     ORG: {ORG, UNKNOWN},
     VESSEL: {VESSEL, UNKNOWN},
@@ -195,6 +197,11 @@ class _Entry:
     analyzed: AnalyzedName
     vids: tuple[int, ...]  # vocabulary ids of comparable tokens, in token order
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled as a constructor call: the same form whether or not the class
+        # is compiled (a compiled class has no default pickling of its slots).
+        return _Entry, (self.entity, self.name, self.name_kind, self.analyzed, self.vids)
+
 
 # What `_estimate` reads of a listed name, as one tuple (unpacked in one step):
 # (entity, words, name_count, part_count, free_weight, initial_weight,
@@ -211,44 +218,53 @@ _Row = tuple[int, tuple[tuple[int, float, bool], ...], int, int, float, float, f
 # spends more time walking them during a build than the build itself takes.
 _Keys = dict[str, int | tuple[int, ...]]
 
+# An id the index stores in several places. Interpreted, an int is one object
+# that every place shares; compiled by mypyc, a variable of type int holds a
+# machine integer, boxed into a new object (28 bytes) each time it is stored,
+# and so is a fixed-length tuple (a C struct). Typed Any, a value stays the one
+# object it was: the build keeps ids and shared tuples so, or a compiled index
+# takes 40% more memory. (Narrowing a stored value to int unboxes it too: the
+# checks below test for a tuple instead.)
+_Stored = Any
 
-def _push(keys: _Keys, key: str, value: int) -> None:
-    old = keys.get(key)
+
+def _push(keys: _Keys, key: str, value: _Stored) -> None:
+    old: _Stored = keys.get(key)
     if old is None:
         keys[key] = value
-    elif type(old) is int:
-        keys[key] = (old, value)
+    elif isinstance(old, tuple):
+        keys[key] = (*old, value)
     else:
-        keys[key] = (*old, value)  # type: ignore[misc]
+        keys[key] = (old, value)
 
 
 def _pull(keys: _Keys, key: str, value: int) -> None:
     """Undo one `_push(keys, key, value)`."""
-    old = keys[key]
-    if type(old) is int:
+    old: _Stored = keys[key]
+    if not isinstance(old, tuple):
         del keys[key]
         return
-    rest = list(old)  # type: ignore[arg-type]
+    rest: list[_Stored] = list(old)
     rest.remove(value)
     keys[key] = rest[0] if len(rest) == 1 else tuple(rest)
 
 
-def _push_all(keys: _Keys, new_keys: Iterable[str], value: int) -> None:
+def _push_all(keys: _Keys, new_keys: Iterable[str], value: _Stored) -> None:
     """`_push` for each of `new_keys`, for a new `value` (absent from `keys`)."""
     for key in new_keys:
-        old = keys.setdefault(key, value)
+        old: _Stored = keys.setdefault(key, value)
         if old is not value:
-            keys[key] = (old, value) if type(old) is int else (*old, value)  # type: ignore[misc]
+            keys[key] = (*old, value) if isinstance(old, tuple) else (old, value)
 
 
 def _ids(keys: _Keys, key: str) -> tuple[int, ...]:
     """The ids under `key` (empty if none)."""
-    hit = keys.get(key)
+    hit: _Stored = keys.get(key)
     if hit is None:
         return ()
-    if type(hit) is int:
-        return (hit,)
-    return hit  # type: ignore[return-value]
+    if isinstance(hit, tuple):
+        return hit
+    return (hit,)
 
 
 def _deletions(word: str, depth: int) -> set[str]:
@@ -299,11 +315,19 @@ def _leading_acronyms(analyzed: AnalyzedName) -> list[str]:
 
 
 # What a removed name's slots hold (its entry can no longer be found).
-_GONE = _Entry(-1, "", "", AnalyzedName("", UNKNOWN, "", (), False), ())
-_GONE_ROW: _Row = (-1, (), 0, 0, 0.0, 0.0, 1.0)
+_GONE: Final = _Entry(-1, "", "", AnalyzedName("", UNKNOWN, "", (), False), ())
+_GONE_ROW: Final[_Row] = (-1, (), 0, 0, 0.0, 0.0, 1.0)
 
 # Bump when the pickled form of NameIndex changes.
-_PICKLE_VERSION = 1
+_PICKLE_VERSION: Final = 1
+# What a NameIndex pickles: every attribute but the per-query caches
+# (_hits_cache, _specials_cache). A new attribute goes here too (a test checks).
+_STATE: Final = (
+    "_entity_ids", "_entity_of", "_entity_schema", "_entity_countries", "_entity_entries",
+    "_removed", "_entries", "_rows", "_gone", "_shared_words", "_vocab", "_vocab_tok",
+    "_vocab_phon", "_postings", "_dominant", "_del_keys", "_phon_keys", "_skel_all",
+    "_skel_lossy", "_joins", "_acronyms", "_spellings", "_latin_vid", "_long_names",
+)  # fmt: skip
 
 
 class NameIndex:
@@ -349,8 +373,8 @@ class NameIndex:
         self._long_names: set[int] = set()  # entries with >= _LONG_NAME distinctive words
 
     def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        del state["_hits_cache"], state["_specials_cache"]
+        # Named attributes, not self.__dict__: compiled (mypyc) instances have none.
+        state = {name: getattr(self, name) for name in _STATE}
         state["_pickle_version"] = _PICKLE_VERSION
         return state
 
@@ -358,7 +382,8 @@ class NameIndex:
         version = state.pop("_pickle_version", None)
         if version != _PICKLE_VERSION:
             raise ValueError(f"NameIndex pickle version {version}, expected {_PICKLE_VERSION}")
-        self.__dict__.update(state)
+        for name in _STATE:
+            setattr(self, name, state[name])
         self._hits_cache = {}
         self._specials_cache = {}
 
@@ -442,8 +467,9 @@ class NameIndex:
         toks = analyzed.tokens
         if not toks:
             return
-        eid = len(self._entries)
-        vids: list[int] = []
+        eid: _Stored = len(self._entries)
+        vids: list[_Stored] = []
+        vid: _Stored
         weights: list[float] = []
         names: list[bool] = []
         free = initial = 0.0
@@ -470,8 +496,9 @@ class NameIndex:
         name_count = names.count(True)
         self._entries.append(_Entry(ent, name, name_kind, analyzed, tuple(vids)))
         self._entity_entries[ent].append(eid)
-        shared = self._shared_words
-        words = []
+        shared: dict[_Stored, _Stored] = self._shared_words
+        words: list[_Stored] = []
+        word: _Stored
         for word in zip(vids, weights, names, strict=True):
             words.append(shared.setdefault(word, word))
         self._rows.append(
@@ -483,7 +510,7 @@ class NameIndex:
         if name_count >= _LONG_NAME:
             self._long_names.add(eid)
         postings = self._postings
-        comparable = sum(weights) or 1.0
+        comparable = sum(weights, 0.0) or 1.0
         for k, vid in enumerate(vids):
             if vid in vids[:k]:
                 continue  # a word repeated in the name
@@ -500,10 +527,10 @@ class NameIndex:
         for letters in _leading_acronyms(analyzed):
             _push(self._acronyms, letters, eid)
 
-    def _new_word(self, text: str, script: str, native: str) -> int:
-        """Enter a word in the vocabulary, with its retrieval keys; its id."""
-        key = (text, script, native)
-        vid = len(self._vocab_tok)
+    def _new_word(self, text: str, script: str, native: str) -> _Stored:
+        """Enter a word in the vocabulary, with its retrieval keys; its id (an int)."""
+        key: _Stored = (text, script, native)
+        vid: _Stored = len(self._vocab_tok)
         self._vocab[key] = vid
         if script == LATIN and not native:
             self._latin_vid[text] = vid
@@ -521,7 +548,7 @@ class NameIndex:
                 _push(self._skel_lossy, skel, vid)
         return vid
 
-    def _add_spelling(self, vid: int, raw: str) -> None:
+    def _add_spelling(self, vid: _Stored, raw: str) -> None:
         """Make a generic word findable by its written form too ("machines" for
         the canonical "machinery"): the scorer compares both."""
         spellings = self._spellings.setdefault(vid, {})
@@ -603,16 +630,17 @@ class NameIndex:
         phon = phonetic_key(text)
         if fuzzy:
             cand: set[int] = set()
+            hit: _Stored  # (see _Stored)
             depth = _depth(text)
             keys = _deletions(text, depth)
             dk = self._del_keys
             for d in dk.keys() & keys if len(keys) > 1 else keys:
                 hit = dk.get(d)
                 if hit is not None:
-                    if type(hit) is int:
-                        cand.add(hit)
+                    if isinstance(hit, tuple):
+                        cand.update(hit)
                     else:
-                        cand.update(hit)  # type: ignore[arg-type]
+                        cand.add(hit)
             phon_depth = 1 if len(phon) >= 5 else 0
             if phon != text or phon_depth != depth:
                 keys = _deletions(phon, phon_depth)
@@ -620,10 +648,10 @@ class NameIndex:
             for d in pk.keys() & keys if len(keys) > 1 else keys:
                 hit = pk.get(d)
                 if hit is not None:
-                    if type(hit) is int:
-                        cand.add(hit)
+                    if isinstance(hit, tuple):
+                        cand.update(hit)
                     else:
-                        cand.update(hit)  # type: ignore[arg-type]
+                        cand.add(hit)
         else:  # the word itself and its phonetic key only
             cand = {*_ids(self._del_keys, text), *_ids(self._phon_keys, phon)}
         # Consonant skeletons bridge vowel-less scripts and the rest: a vowel-less
@@ -929,7 +957,7 @@ class NameIndex:
     ) -> list[tuple[int, float]]:
         toks = qa.tokens
         wq = qa.total_weight
-        q_free = wq - sum(toks[k].weight for k in comparable)
+        q_free = wq - sum((toks[k].weight for k in comparable), 0.0)
         floor = threshold - _ESTIMATE_MARGIN
         out: list[tuple[int, float]] = []
         q_distinctive = qa.has_distinctive
@@ -954,7 +982,7 @@ class NameIndex:
                     found.append((pos, cr))
         nq = len(comparable)
         # Initials may meet names ("V." / "Vladimir"): credited whatever the name.
-        q_initial_w = sum(t.weight for t in toks if t.kind == Kind.INITIAL)
+        q_initial_w = sum((t.weight for t in toks if t.kind == Kind.INITIAL), 0.0)
         q_free -= q_initial_w
         base_q = q_free * _FREE_CREDIT
         n_initials = sum(1 for t in toks if t.kind == Kind.INITIAL)

@@ -16,6 +16,7 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from typing import Any, Final
 
 from .normalize import normalize_name
 
@@ -40,9 +41,13 @@ class LegalForm:
     key: str  # rigour's "compare" spelling, e.g. "LLC", "OOO", "AG"
     generic: str  # rigour's class: LLC, JSC, LP, NGO, SOE, ... ("" if unknown)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A constructor call: the same pickle whether or not the class is compiled.
+        return LegalForm, (self.start, self.end, self.key, self.generic)
+
 
 # Short aliases that are also ordinary words or name parts: never legal forms.
-_NEVER = frozenset(
+_NEVER: Final = frozenset(
     """
     in is of no go up at as ii na da ad et ed od ju yu do so an or on to it ok pe pr ps rs
     sb pc ep ei ek ev og ou sc sd sf kb kd ks ky hf gk gp ga gu jp kv lc ll lt ro vo zs uu
@@ -52,10 +57,12 @@ _NEVER = frozenset(
 )
 # Legal-form designators that English names use loosely; no conflict is read into
 # "Inc" against "Corp" or "Ltd" against "LLC".
-_LOOSE = frozenset({"Inc", "Ltd", "Co", "Corp", "Company", "Corporation", "PLC", "LLC", "Co Ltd"})
+_LOOSE: Final = frozenset(
+    {"Inc", "Ltd", "Co", "Corp", "Company", "Corporation", "PLC", "LLC", "Co Ltd"}
+)
 
 # English designators rigour treats as generic words, added as legal forms here.
-_EXTRA_FORMS: dict[str, tuple[str, str]] = {
+_EXTRA_FORMS: Final[dict[str, tuple[str, str]]] = {
     "co": ("Co", ""),
     "company": ("Co", ""),
     "companies": ("Co", ""),
@@ -104,7 +111,7 @@ def _ends() -> tuple[frozenset[str], frozenset[str]]:
 
 
 # Short forms that are never name parts: they count anywhere in a name.
-_UNAMBIGUOUS_SHORT = frozenset(
+_UNAMBIGUOUS_SHORT: Final = frozenset(
     """
     llc ltd inc jsc ooo oao zao pao pjsc ojsc cjsc plc llp gmbh fze fzco bhd pte pty corp co
     lp bv nv ag srl sarl spa
@@ -207,7 +214,7 @@ def legal_forms_conflict(a: LegalForm, b: LegalForm) -> bool:
 # Generic words of organisation names -> canonical spelling (abbreviations and
 # inflections folded). They carry some meaning ("Trading" vs "Technology" is a
 # difference) but far less than the distinctive words.
-_GENERIC_GROUPS: dict[str, tuple[str, ...]] = {
+_GENERIC_GROUPS: Final[dict[str, tuple[str, ...]]] = {
     "technology": ("tech", "techn", "technologies", "technological", "technic", "technik"),
     "international": ("intl", "internat", "internacional", "international"),
     "industrial": ("ind", "inds", "indus", "industry", "industries", "industrie", "industria"),
@@ -290,7 +297,7 @@ _GENERIC_GROUPS: dict[str, tuple[str, ...]] = {
     "business": (),
     "import export": (),
 }
-GENERIC_ORG_WORDS: dict[str, str] = {}
+GENERIC_ORG_WORDS: Final[dict[str, str]] = {}
 for _canon, _variants in _GENERIC_GROUPS.items():
     if " " in _canon:
         continue
@@ -305,7 +312,7 @@ def canonical_org_word(token: str) -> str:
 
 
 # Function words in organisation names (several languages).
-ORG_STOPWORDS = frozenset(
+ORG_STOPWORDS: Final = frozenset(
     """
     the of and for in at on by to de du des la le les el los las del della dei di da do dos
     das der die und et y e i en van voor fur al wa lil li
@@ -316,7 +323,7 @@ ORG_STOPWORDS = frozenset(
 
 # Titles and honorifics (normalised). Weighed very low: "Dr. Rami Makhlouf" is
 # "Rami Makhlouf".
-HONORIFICS = frozenset(
+HONORIFICS: Final = frozenset(
     """
     mr mrs ms miss mister dr prof professor sir dame lord lady sheikh shaikh sheik shaykh
     haji hajji hadji alhaj alhajj mullah mulla maulvi mawlawi maulana mawlana molvi imam
@@ -329,10 +336,10 @@ HONORIFICS = frozenset(
     """.split()  # noqa: SIM905
 )
 # Titles that are also common given names are only titles before another name.
-AMBIGUOUS_TITLES = frozenset({"sayyed", "sayed", "sayyid", "haji", "imam", "amir", "don"})
+AMBIGUOUS_TITLES: Final = frozenset({"sayyed", "sayed", "sayyid", "haji", "imam", "amir", "don"})
 
 # Connecting particles of personal names: weighed low, folded to one spelling.
-PERSON_PARTICLES: dict[str, str] = {
+PERSON_PARTICLES: Final[dict[str, str]] = {
     "bin": "bin", "ibn": "bin", "ben": "bin", "bint": "bin", "binti": "bin",
     "al": "al", "el": "al", "ul": "al", "ud": "al", "ur": "al",
     "de": "de", "del": "de", "della": "de", "der": "de", "di": "de", "da": "de", "do": "de",

@@ -33,23 +33,24 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Final
 
 from anyascii import anyascii
 
 __all__ = ["NormToken", "normalize_name", "tokenize_name"]
 
 # Scripts whose Latin rendering we keep beside the native form.
-LATIN = "latin"
-HAN = "han"
-HANGUL = "hangul"
-KANA = "kana"
-ABJAD = "abjad"  # Arabic, Hebrew, Syriac, Thaana: short vowels are not written
-BRAHMIC = "brahmic"  # Devanagari, Bengali, Thai, Khmer, ...: vowels are marks
-OTHER = "other"  # Cyrillic, Greek, Armenian, Georgian, Ethiopic: alphabetic enough
+LATIN: Final = "latin"
+HAN: Final = "han"
+HANGUL: Final = "hangul"
+KANA: Final = "kana"
+ABJAD: Final = "abjad"  # Arabic, Hebrew, Syriac, Thaana: short vowels are not written
+BRAHMIC: Final = "brahmic"  # Devanagari, Bengali, Thai, Khmer, ...: vowels are marks
+OTHER: Final = "other"  # Cyrillic, Greek, Armenian, Georgian, Ethiopic: alphabetic enough
 
 #: Scripts in which a transliteration loses or invents vowels; the scorer
 #: compares such tokens with Latin ones on their consonant skeleton.
-VOWEL_LOSSY = frozenset({ABJAD, BRAHMIC, KANA})
+VOWEL_LOSSY: Final = frozenset({ABJAD, BRAHMIC, KANA})
 
 
 @dataclass(slots=True)
@@ -63,7 +64,7 @@ class NormToken:
 
 # --- invisible characters -------------------------------------------------
 
-_INVISIBLE = dict.fromkeys(
+_INVISIBLE: Final = dict.fromkeys(
     [
         173,
         847,
@@ -105,7 +106,7 @@ def _strip_invisible(text: str) -> str:
 
 # Cyrillic and Greek letters that render like a Latin letter (after casefold we
 # only need lower case, but map both so the folded word keeps its shape).
-_CONFUSABLES = {
+_CONFUSABLES: Final = {
     # Cyrillic
     "А": "A", "В": "B", "Е": "E", "К": "K", "М": "M", "Н": "H", "О": "O", "Р": "P",
     "С": "C", "Т": "T", "Х": "X", "У": "Y", "І": "I", "Ј": "J", "Ѕ": "S", "Ԁ": "D",
@@ -116,7 +117,7 @@ _CONFUSABLES = {
     "Ν": "N", "Ο": "O", "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X", "ο": "o", "ν": "v",
     "ι": "i", "κ": "k", "ρ": "p", "τ": "t", "υ": "u", "α": "a",
 }  # fmt: skip
-_CONFUSABLE_TABLE = str.maketrans(_CONFUSABLES)
+_CONFUSABLE_TABLE: Final = str.maketrans(_CONFUSABLES)
 
 
 @lru_cache(maxsize=4096)
@@ -151,7 +152,7 @@ def _script_of(char: str) -> str:
 
 # Business words translated rather than romanised, so "科技" meets "Technology".
 # Longest match wins; place names are given in their usual English spelling.
-HAN_WORDS: dict[str, str] = {
+HAN_WORDS: Final[dict[str, str]] = {
     "股份有限公司": "joint stock limited company",
     "有限责任公司": "limited liability company",
     "有限責任公司": "limited liability company",
@@ -254,7 +255,7 @@ HAN_WORDS: dict[str, str] = {
     "澳门": "macau",
     "台湾": "taiwan",
 }
-_HAN_MAX = max(len(w) for w in HAN_WORDS)
+_HAN_MAX: Final = max(len(w) for w in HAN_WORDS)
 
 
 def _pinyin(chars: str) -> str:
@@ -302,14 +303,20 @@ def _han_tokens(run: str, standalone: bool) -> list[NormToken]:
 
 # Romanisation close to how Korean names appear on lists (McCune-Reischauer
 # without diacritics for the vowels, "j" for ㅈ): 김정은 -> kim jong un.
-_KO_INITIAL = ["k", "kk", "n", "d", "tt", "r", "m", "p", "pp", "s", "ss", "", "j", "jj", "ch",
-               "k", "t", "p", "h"]  # fmt: skip
-_KO_MEDIAL = ["a", "ae", "ya", "yae", "o", "e", "yo", "ye", "o", "wa", "wae", "oe", "yo", "u",
-              "wo", "we", "wi", "yu", "u", "ui", "i"]  # fmt: skip
-_KO_FINAL = ["", "k", "k", "k", "n", "n", "n", "t", "l", "k", "m", "l", "l", "l", "p", "l", "m",
-             "p", "p", "t", "t", "ng", "t", "t", "k", "t", "p", "t"]  # fmt: skip
+_KO_INITIAL: Final = [
+    "k", "kk", "n", "d", "tt", "r", "m", "p", "pp", "s", "ss", "", "j", "jj", "ch", "k", "t", "p",
+    "h",
+]  # fmt: skip
+_KO_MEDIAL: Final = [
+    "a", "ae", "ya", "yae", "o", "e", "yo", "ye", "o", "wa", "wae", "oe", "yo", "u", "wo", "we",
+    "wi", "yu", "u", "ui", "i",
+]  # fmt: skip
+_KO_FINAL: Final = [
+    "", "k", "k", "k", "n", "n", "n", "t", "l", "k", "m", "l", "l", "l", "p", "l", "m", "p", "p",
+    "t", "t", "ng", "t", "t", "k", "t", "p", "t",
+]  # fmt: skip
 # Surnames whose usual spelling is far from the syllable romanisation.
-_KO_SURNAMES = {"이": "lee", "리": "ri", "박": "park", "최": "choe", "노": "roh", "오": "oh"}
+_KO_SURNAMES: Final = {"이": "lee", "리": "ri", "박": "park", "최": "choe", "노": "roh", "오": "oh"}
 
 
 def _hangul_tokens(word: str) -> list[NormToken]:
@@ -342,27 +349,27 @@ def _hangul_syllables(word: str) -> list[NormToken]:
 
 # --- Latin clean-up ---------------------------------------------------------
 
-_APOSTROPHES = str.maketrans("", "", "'’‘ʼʻ`´′ʹ\u02bf\u02be")
-_INITIALISM = re.compile(r"(?<![^\W\d_])((?:[^\W\d_]\.){2,})")
-_SPLIT = re.compile(r"[^\w]+|_+")
-_LEET = str.maketrans("01345789", "oieastbg")
-_LEET_WORD = re.compile(r"[a-z][0-9]+[a-z]")
+_APOSTROPHES: Final = str.maketrans("", "", "'’‘ʼʻ`´′ʹ\u02bf\u02be")
+_INITIALISM: Final = re.compile(r"(?<![^\W\d_])((?:[^\W\d_]\.){2,})")
+_SPLIT: Final = re.compile(r"[^\w]+|_+")
+_LEET: Final = str.maketrans("01345789", "oieastbg")
+_LEET_WORD: Final = re.compile(r"[a-z][0-9]+[a-z]")
 
-_UNITS = {
+_UNITS: Final = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
     "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
     "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
     "nineteen": 19,
 }  # fmt: skip
-_TENS = {
+_TENS: Final = {
     "twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50, "sixty": 60,
     "seventy": 70, "eighty": 80, "ninety": 90,
 }  # fmt: skip
-_ORDINALS = {
+_ORDINALS: Final = {
     "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
     "eighth": 8, "ninth": 9, "tenth": 10,
 }  # fmt: skip
-_ORDINAL_SUFFIX = re.compile(r"^(\d+)(?:st|nd|rd|th)$")
+_ORDINAL_SUFFIX: Final = re.compile(r"^(\d+)(?:st|nd|rd|th)$")
 
 
 def _numbers(tokens: list[NormToken]) -> list[NormToken]:
@@ -510,7 +517,7 @@ def _ascii_words(text: str) -> list[str]:
     return [t.text for t in _numbers([NormToken(w) for w in words])]
 
 
-_NUMBER_WORDS = frozenset([*_UNITS, *_TENS, *_ORDINALS])
+_NUMBER_WORDS: Final = frozenset([*_UNITS, *_TENS, *_ORDINALS])
 
 
 def _prepare(name: str) -> str:

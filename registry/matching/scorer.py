@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from operator import attrgetter
-from typing import Any
+from typing import Any, Final
 
 from .analysis import ORG, PERSON, UNKNOWN, WEIGHTS, AnalyzedName, Kind, Tok, analyze
 from .legal_forms import legal_forms_conflict
@@ -43,23 +43,23 @@ __all__ = ["DEFAULT_THRESHOLD", "NameScore", "compare_analyzed", "compare_names"
 #: The service's single default decision threshold: a score at or above it is a
 #: potential match. Scores are calibrated so that equivalent names score near 1
 #: (identical 1.0, one typo ~0.9) and different entities fall clearly below.
-DEFAULT_THRESHOLD = 0.8
+DEFAULT_THRESHOLD: Final = 0.8
 
-MIN_EDGE_SIM = 0.55  # below this two tokens are not aligned at all
-JOIN_MIN_SIM = 0.8  # "micro"+"pilot" vs "micropilot" must be this close
-INITIAL_SIM = 0.9  # similarity reported for "V" against "Vladimir"
-INITIAL_FULL_CREDIT = 0.6  # share of the full name's weight an initial explains
-ACRONYM_SIM = 0.9
-LEGAL_SAME_CLASS_SIM = 0.8  # "Ltd" vs "LLC": different spelling, same kind
-EXTRA_WEIGHT = 0.3  # how much the less-covered side's unexplained words cost
-SUBSTITUTION_PENALTY = 0.12  # per unit of distinctive weight replaced (max 1 unit)
-LEGAL_CONFLICT_PENALTY = 0.1
-ORDER_PENALTY = 0.02
-SINGLE_TOKEN_PENALTY = 0.1
-PATRONYMIC_SWAP_PENALTY = 0.25
-GENERIC_ONLY_CAP = 0.45
-NUMBER_MISMATCH_SIM = 0.5
-NUMBER_MISMATCH_CREDIT = 0.5
+MIN_EDGE_SIM: Final = 0.55  # below this two tokens are not aligned at all
+JOIN_MIN_SIM: Final = 0.8  # "micro"+"pilot" vs "micropilot" must be this close
+INITIAL_SIM: Final = 0.9  # similarity reported for "V" against "Vladimir"
+INITIAL_FULL_CREDIT: Final = 0.6  # share of the full name's weight an initial explains
+ACRONYM_SIM: Final = 0.9
+LEGAL_SAME_CLASS_SIM: Final = 0.8  # "Ltd" vs "LLC": different spelling, same kind
+EXTRA_WEIGHT: Final = 0.3  # how much the less-covered side's unexplained words cost
+SUBSTITUTION_PENALTY: Final = 0.12  # per unit of distinctive weight replaced (max 1 unit)
+LEGAL_CONFLICT_PENALTY: Final = 0.1
+ORDER_PENALTY: Final = 0.02
+SINGLE_TOKEN_PENALTY: Final = 0.1
+PATRONYMIC_SWAP_PENALTY: Final = 0.25
+GENERIC_ONLY_CAP: Final = 0.45
+NUMBER_MISMATCH_SIM: Final = 0.5
+NUMBER_MISMATCH_CREDIT: Final = 0.5
 
 
 def credit(sim: float) -> float:
@@ -100,11 +100,11 @@ def _edge(
     qa: AnalyzedName, ca: AnalyzedName,
 ) -> _Edge:  # fmt: skip
     """An edge with its alignment priority: similarity, then weight, then position."""
-    w = sum(qa.tokens[i].weight for i in q) + sum(ca.tokens[j].weight for j in c)
+    w = sum((qa.tokens[i].weight for i in q), 0.0) + sum((ca.tokens[j].weight for j in c), 0.0)
     return _Edge(q, c, sim, how, cq, cc, (sim, w, -abs(q[0] - c[0])))
 
 
-_ALIGNABLE = (Kind.NAME, Kind.GENERIC)
+_ALIGNABLE: Final = (Kind.NAME, Kind.GENERIC)
 
 
 def _pair(a: Tok, b: Tok, schema: str) -> tuple[float, str, float, float] | None:
@@ -166,7 +166,7 @@ def _pair(a: Tok, b: Tok, schema: str) -> tuple[float, str, float, float] | None
     return sim, "token", c, c
 
 
-_JOINABLE = (Kind.NAME, Kind.GENERIC, Kind.PARTICLE)
+_JOINABLE: Final = (Kind.NAME, Kind.GENERIC, Kind.PARTICLE)
 
 
 def _single_edges(q: AnalyzedName, c: AnalyzedName, schema: str) -> tuple[list[_Edge], bool]:
@@ -370,8 +370,8 @@ class ScoreDetail:
                     round(e.sim, 4),
                     round(
                         (
-                            sum(q.tokens[i].weight for i in e.q)
-                            + sum(c.tokens[j].weight for j in e.c)
+                            sum((q.tokens[i].weight for i in e.q), 0.0)
+                            + sum((c.tokens[j].weight for j in e.c), 0.0)
                         )
                         / 2,
                         4,
@@ -488,7 +488,7 @@ def _score(q: AnalyzedName, c: AnalyzedName, floor: float) -> ScoreDetail | None
                         "the son's name of one is the father's name of the other ('X bin Y')",
                     )
                 )
-    score = base - sum(p[1] for p in penalties)
+    score = base - sum((p[1] for p in penalties), 0.0)
     rule = "alignment"
     if not distinctive_pair and (q.name_count or c.name_count):
         if score > GENERIC_ONLY_CAP:
@@ -500,7 +500,7 @@ def _score(q: AnalyzedName, c: AnalyzedName, floor: float) -> ScoreDetail | None
     )
 
 
-_NAME_HOWS = frozenset({"token", "join", "initial"})
+_NAME_HOWS: Final = frozenset({"token", "join", "initial"})
 
 
 def _unexplained(
@@ -532,7 +532,7 @@ def compare_analyzed(q: AnalyzedName, c: AnalyzedName, *, explain: bool = True) 
     return NameScore(detail.score, detail.explanation() if explain else {})
 
 
-_SLASH = re.compile(r"(?<=\w\w)\s*/\s*(?=\w\w)")
+_SLASH: Final = re.compile(r"(?<=\w\w)\s*/\s*(?=\w\w)")
 
 
 def alternatives(name: str) -> list[str]:

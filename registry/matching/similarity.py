@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Final
 
 from rapidfuzz.distance import OSA
 
@@ -35,26 +36,26 @@ __all__ = [
     "token_similarity",
 ]
 
-PHONETIC_DISCOUNT = 0.97  # equal phonetic keys but different spelling
-SKELETON_DISCOUNT = 0.9  # vowels are unknown on one side: less evidence
+PHONETIC_DISCOUNT: Final = 0.97  # equal phonetic keys but different spelling
+SKELETON_DISCOUNT: Final = 0.9  # vowels are unknown on one side: less evidence
 # Short tokens are often initialisms ("UCK", "OMK"): folding their letters
 # phonetically (ck -> k, doubled letters) makes unrelated ones equal. Below this
 # length only same-length tokens are compared phonetically (Un / On).
-PHONETIC_MIN_LEN = 4
+PHONETIC_MIN_LEN: Final = 4
 
 
 def _phonetic_applies(a: str, b: str) -> bool:
     return len(a) == len(b) or (len(a) >= PHONETIC_MIN_LEN and len(b) >= PHONETIC_MIN_LEN)
 
 
-_PHONETIC_RULES = [
+_PHONETIC_RULES: Final = [
     ("tsch", "ch"), ("sch", "sh"), ("tch", "ch"), ("dzh", "j"), ("zh", "j"), ("dj", "j"),
     ("kh", "h"), ("gh", "g"), ("ph", "f"), ("th", "t"), ("dh", "d"), ("ck", "k"),
     ("q", "k"), ("x", "ks"), ("w", "v"), ("ou", "u"), ("oo", "u"), ("oe", "u"), ("ee", "i"),
     ("ei", "i"), ("ey", "i"), ("ay", "ai"), ("y", "i"), ("o", "u"), ("z", "s"),
 ]  # fmt: skip
-_C_NOT_H = re.compile(r"c(?!h)")
-_DOUBLE = re.compile(r"(.)\1+")
+_C_NOT_H: Final = re.compile(r"c(?!h)")
+_DOUBLE: Final = re.compile(r"(.)\1+")
 
 
 @lru_cache(maxsize=200_000)
@@ -78,8 +79,8 @@ def _first_group(m: re.Match[str]) -> str:
     return m.group(1)
 
 
-_SKEL_VOWELS = re.compile(r"(?<!^)[aeiouyw]|^[aeiou]")
-_SKEL_MAP = str.maketrans("pvwqgzc", "bffkkss")
+_SKEL_VOWELS: Final = re.compile(r"(?<!^)[aeiouyw]|^[aeiou]")
+_SKEL_MAP: Final = str.maketrans("pvwqgzc", "bffkkss")
 
 
 @lru_cache(maxsize=200_000)

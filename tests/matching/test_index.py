@@ -232,6 +232,15 @@ def test_a_pickle_of_another_layout_is_refused() -> None:
         NameIndex().__setstate__(state)
 
 
+def test_a_pickle_holds_every_attribute_but_the_caches() -> None:
+    state = INDEX.__getstate__()
+    assert state["_pickle_version"] == 1
+    fresh = NameIndex()
+    # (a class compiled by mypyc has no __dict__ but lists its attributes)
+    attrs = set(vars(fresh)) if hasattr(fresh, "__dict__") else set(NameIndex.__mypyc_attrs__)
+    assert set(state) == (attrs - {"_hits_cache", "_specials_cache"}) | {"_pickle_version"}
+
+
 @pytest.mark.parametrize("seed", range(3))
 def test_incremental_updates_equal_a_rebuild(seed: int) -> None:
     rng = random.Random(seed)
