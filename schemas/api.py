@@ -324,6 +324,7 @@ class HealthSchema(Schema):
     status = fields.String()
     database = fields.String()
     generation = fields.Integer(metadata=_doc("Bumped by every write that changed data."))
+    matcher = fields.String(metadata=_doc("Which build of the name matcher runs."))
 
 
 class ProblemItemSchema(Schema):

@@ -7,7 +7,7 @@ from typing import Any
 from schemas import FixtureSchema
 from schemas.api import DryRunArgs, HealthSchema, LoadReportSchema, StatsSchema
 
-from .. import queries
+from .. import matching, queries
 from ..db import generation
 from ..loader import apply_fixtures, prepare_fixture
 from .common import Blueprint, actor, get_db, problem
@@ -19,7 +19,12 @@ blp = Blueprint("meta", __name__, description="Service health, statistics and bu
 @blp.response(200, HealthSchema)
 def healthz() -> dict[str, Any]:
     """The service is up and its database answers."""
-    return {"status": "ok", "database": "ok", "generation": generation(get_db())}
+    return {
+        "status": "ok",
+        "database": "ok",
+        "generation": generation(get_db()),
+        "matcher": matching.BUILD,
+    }
 
 
 @blp.route("/stats")
