@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -442,3 +443,20 @@ def single(values: Iterable[str | None]) -> str | None:
     """The one value of a collection when there is exactly one distinct (non-empty) value."""
     distinct = {v for v in values if v}
     return distinct.pop() if len(distinct) == 1 else None
+
+
+def one_file(files: list[Path], format_name: str, what: str) -> InputFile:
+    """The single file a format reads, or a clear error naming what it wants."""
+    if len(files) != 1:
+        raise ImportFormatError(f"{format_name} takes one {what} file; got {len(files)}.")
+    return InputFile.read(files[0])
+
+
+def load_json(file: InputFile, expected: str) -> Any:
+    """The file's JSON, or an error naming the line and what was expected."""
+    try:
+        return json.loads(file.text("utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ImportFormatError(
+            f"{file.name}:{exc.lineno}: not JSON ({exc.msg}); expected {expected}."
+        ) from None

@@ -13,7 +13,6 @@ stay separate records.
 
 from __future__ import annotations
 
-import json
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -23,7 +22,6 @@ from typing import Any
 from .base import (
     Doc,
     ImportFormatError,
-    InputFile,
     ParsedList,
     Run,
     alias,
@@ -32,6 +30,8 @@ from .base import (
     entity_type,
     expand_paths,
     finish_record,
+    load_json,
+    one_file,
     parse_iso,
     parse_us_short,
     record_id,
@@ -192,17 +192,8 @@ class BisJson:
 
     def parse(self, paths: list[Path], run: Run) -> ParsedList:
         files = expand_paths(paths, (".json",))
-        if len(files) != 1:
-            raise ImportFormatError(
-                f"bis-json takes one bis_entity_list.json file; got {len(files)}."
-            )
-        file = InputFile.read(files[0])
-        try:
-            data = json.loads(file.text("utf-8"))
-        except json.JSONDecodeError as exc:
-            raise ImportFormatError(
-                f"{file.name}:{exc.lineno}: not JSON ({exc.msg}); expected the BIS Entity List."
-            ) from None
+        file = one_file(files, "bis-json", "bis_entity_list.json")
+        data = load_json(file, "the BIS Entity List")
         items = data.get("entities") if isinstance(data, dict) else data
         if (
             not isinstance(items, list)

@@ -15,7 +15,6 @@ from pathlib import Path
 from .base import (
     Doc,
     ImportFormatError,
-    InputFile,
     ParsedList,
     Run,
     alias,
@@ -25,6 +24,7 @@ from .base import (
     entity_type,
     expand_paths,
     finish_record,
+    one_file,
     parse_iso,
     record_id,
     single,
@@ -148,9 +148,7 @@ class CslCsv:
 
     def parse(self, paths: list[Path], run: Run) -> ParsedList:
         files = expand_paths(paths, (".csv",))
-        if len(files) != 1:
-            raise ImportFormatError(f"csl-csv takes one consolidated.csv file; got {len(files)}.")
-        file = InputFile.read(files[0])
+        file = one_file(files, "csl-csv", "consolidated.csv")
         text = file.text("utf-8")
         reader = csv.DictReader(io.StringIO(text, newline=""))
         header = set(reader.fieldnames or ())

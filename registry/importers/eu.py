@@ -10,7 +10,6 @@ gives no programmes, listing dates or addresses.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,6 @@ from typing import Any
 from .base import (
     Doc,
     ImportFormatError,
-    InputFile,
     ParsedList,
     Run,
     alias,
@@ -26,6 +24,8 @@ from .base import (
     entity_type,
     expand_paths,
     finish_record,
+    load_json,
+    one_file,
     parse_iso,
     record_id,
 )
@@ -60,15 +60,8 @@ class EuJson:
     def parse(self, paths: list[Path], run: Run) -> ParsedList:
         files = expand_paths(paths, (".json",))
         files = [p for p in files if p.name != "manifest.json"]
-        if len(files) != 1:
-            raise ImportFormatError(f"eu-json takes one all.json file; got {len(files)}.")
-        file = InputFile.read(files[0])
-        try:
-            data = json.loads(file.text("utf-8"))
-        except json.JSONDecodeError as exc:
-            raise ImportFormatError(
-                f"{file.name}:{exc.lineno}: not JSON ({exc.msg}); expected the EU/UN aggregate."
-            ) from None
+        file = one_file(files, "eu-json", "all.json")
+        data = load_json(file, "the EU/UN aggregate")
         entities = data.get("entities") if isinstance(data, dict) else None
         if (
             not isinstance(entities, list)

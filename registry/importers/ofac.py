@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ from .base import (
     entity_type,
     expand_paths,
     finish_record,
+    load_json,
     record_id,
     single,
 )
@@ -440,12 +440,7 @@ class OfacJson:
                 "ofac-json joins ALT/ADD/COMMENTS files; a base SDN.CSV belongs to ofac-csv."
             )
         file = InputFile.read(jsons[0])
-        try:
-            data = json.loads(file.text("utf-8"))
-        except json.JSONDecodeError as exc:
-            raise ImportFormatError(
-                f"{file.name}:{exc.lineno}: not JSON ({exc.msg}); expected the OFAC SDN JSON."
-            ) from None
+        data = load_json(file, "the OFAC SDN JSON")
         entries = data.get("entries") if isinstance(data, dict) else data
         if (
             not isinstance(entries, list)

@@ -29,6 +29,7 @@ from .base import (
     entity_type,
     expand_paths,
     finish_record,
+    one_file,
     parse_iso,
     record_id,
     single,
@@ -161,9 +162,7 @@ class UnXml:
 
     def parse(self, paths: list[Path], run: Run) -> ParsedList:
         files = expand_paths(paths, (".xml",))
-        if len(files) != 1:
-            raise ImportFormatError(f"un-xml takes one consolidated XML file; got {len(files)}.")
-        file = InputFile.read(files[0])
+        file = one_file(files, "un-xml", "consolidated XML")
         attrs, elements = _records(file, run)
         generated = parse_iso(attrs.get("dateGenerated"))
         source = file.source(
