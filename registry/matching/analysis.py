@@ -39,7 +39,6 @@ class Kind:
     HONORIFIC: Final = 4
     NUMBER: Final = 5
     INITIAL: Final = 6
-    LABELS: Final = ("name", "generic", "legal", "particle", "honorific", "number", "initial")
 
 
 WEIGHTS: Final = {

@@ -429,10 +429,6 @@ def _latin_words(text: str) -> list[str]:
     return out
 
 
-def _is_letter(c: str) -> bool:
-    return c.isalpha()
-
-
 def _word_tokens(word: str, latin_context: bool, standalone: bool) -> list[NormToken]:
     """Tokens of one whitespace-delimited word, handled by script."""
     if word.isascii():
