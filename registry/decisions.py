@@ -18,7 +18,7 @@ import sqlite_utils
 from .db import immediate, utcnow
 from .names import name_key
 from .problems import InputError, Problem, not_found
-from .queries import Page, page_rows
+from .queries import Page, Where, page_rows
 
 VERDICTS = ("false_positive", "true_match")
 _COLUMNS = "id, query, entity_id, verdict, note, actor, created_at, valid_to, ended_by, ended_actor"
@@ -110,26 +110,19 @@ def get_decision(db: sqlite_utils.Database, decision_id: str) -> dict[str, Any] 
 
 
 def list_decisions(db: sqlite_utils.Database, args: Mapping[str, Any]) -> Page:
-    conds: list[str] = []
-    params: list[Any] = []
+    where = Where()
     if not args.get("include_ended"):
-        conds.append("valid_to IS NULL")
-    if args.get("entity"):
-        conds.append("entity_id = ?")
-        params.append(args["entity"])
-    if args.get("query"):
-        conds.append("query_key = ?")
-        params.append(query_key(args["query"]))
-    if args.get("verdict"):
-        conds.append("verdict = ?")
-        params.append(args["verdict"])
+        where.add("valid_to IS NULL")
+    where.when(args.get("entity"), "entity_id = ?")
+    where.when(args.get("query") and query_key(args["query"]), "query_key = ?")
+    where.when(args.get("verdict"), "verdict = ?")
     rows, total, next_cursor = page_rows(
         db,
         select=f"created_at || id AS _key, {_COLUMNS}",
         table="decisions",
         key="created_at || id",
-        where=" AND ".join(conds) or "1 = 1",
-        params=params,
+        where=where.sql,
+        params=where.params,
         limit=args["limit"],
         cursor=args.get("cursor"),
     )

@@ -22,7 +22,7 @@ from . import history
 from .db import immediate, utcnow
 from .importers import ImportFormatError, ParsedList, parse
 from .problems import InputError, Problem
-from .queries import Page, page_rows
+from .queries import Page, Where, page_rows
 from .store import Counts, Snapshot, Writer
 
 # progress(phase, done, total): phase is "parse" or "write".
@@ -238,18 +238,16 @@ CHANGE_KINDS = {
 
 
 def list_runs(db: sqlite_utils.Database, args: Mapping[str, Any]) -> Page:
-    conds, params = ["1 = 1"], []
+    where = Where()
     for key in ("dataset", "format", "status"):
-        if args.get(key):
-            conds.append(f"{key} = ?")
-            params.append(args[key])
+        where.when(args.get(key), f"{key} = ?")
     rows, total, next_cursor = page_rows(
         db,
         select="id AS _key, *",
         table="import_runs",
         key="id",
-        where=" AND ".join(conds),
-        params=params,
+        where=where.sql,
+        params=where.params,
         limit=args["limit"],
         cursor=args.get("cursor"),
         descending=True,
@@ -266,20 +264,19 @@ def get_run(db: sqlite_utils.Database, run_id: str) -> dict[str, Any] | None:
 
 def list_changes(db: sqlite_utils.Database, run_id: str, args: Mapping[str, Any]) -> Page:
     """What one import run changed, record by record, with field-level diffs."""
-    conds = ["object_type = 'record'", "run_id = ?"]
-    params: list[Any] = [run_id]
+    where = Where("object_type = 'record'")
+    where.add("run_id = ?", run_id)
     if args.get("change"):
         kinds = CHANGE_KINDS[args["change"]]
-        conds.append(f"change IN ({','.join('?' * len(kinds))})")
-        params += list(kinds)
+        where.add(f"change IN ({','.join('?' * len(kinds))})", *kinds)
     rows, total, next_cursor = page_rows(
         db,
         select="printf('%012d', id) AS _key, object_type, object_id, entity_id, dataset, "
         "version, change, at, actor, run_id, doc",
         table="history",
         key="printf('%012d', id)",
-        where=" AND ".join(conds),
-        params=params,
+        where=where.sql,
+        params=where.params,
         limit=args["limit"],
         cursor=args.get("cursor"),
     )

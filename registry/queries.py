@@ -7,6 +7,7 @@ response schemas in `schemas.api`; HTTP handlers only pass them through.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -79,73 +80,82 @@ def valid(alias: str, as_of: str | None) -> tuple[str, list[str]]:
 # -- filters ----------------------------------------------------------------------
 
 
-def _designation_conditions(args: Mapping[str, Any], alias: str = "d") -> tuple[list[str], list]:
-    conds: list[str] = []
-    params: list[Any] = []
-    if args.get("jurisdiction"):
-        conds.append(f"{alias}.jurisdiction = ?")
-        params.append(args["jurisdiction"])
-    if args.get("authority"):
-        conds.append(f"{alias}.authority = ? COLLATE NOCASE")
-        params.append(args["authority"])
-    if args.get("program"):
-        conds.append(f"{alias}.program = ? COLLATE NOCASE")
-        params.append(args["program"])
-    if args.get("listed_from"):
-        conds.append(f"{alias}.listed_end >= ?")
-        params.append(args["listed_from"].isoformat())
-    if args.get("listed_to"):
-        conds.append(f"{alias}.listed_start <= ?")
-        params.append(args["listed_to"].isoformat())
-    if args.get("source"):
-        conds.append(
-            f"{alias}.row_id IN (SELECT designation_row FROM designation_sources "
-            f"WHERE source_id = ?)"
-        )
-        params.append(args["source"])
-    return conds, params
+class Where:
+    """A WHERE clause built condition by condition, with its parameters in order."""
+
+    def __init__(self, *conditions: str) -> None:
+        self.conditions = list(conditions)
+        self.params: list[Any] = []
+
+    def add(self, condition: str, *params: Any) -> None:
+        self.conditions.append(condition)
+        self.params.extend(params)
+
+    def when(self, value: Any, condition: str) -> None:
+        """Add `condition` with `value` as its one parameter, if a value is given."""
+        if value:
+            self.add(condition, value.isoformat() if isinstance(value, dt.date) else value)
+
+    @property
+    def sql(self) -> str:
+        return " AND ".join(self.conditions) or "1 = 1"
 
 
-def _entity_where(args: Mapping[str, Any], as_of: str | None) -> tuple[str, list[Any]]:
-    conds = ["e.status != 'deleted'"]
-    params: list[Any] = []
+def _designation_filters(args: Mapping[str, Any], alias: str = "d") -> Where:
+    where = Where()
+    where.when(args.get("jurisdiction"), f"{alias}.jurisdiction = ?")
+    where.when(args.get("authority"), f"{alias}.authority = ? COLLATE NOCASE")
+    where.when(args.get("program"), f"{alias}.program = ? COLLATE NOCASE")
+    where.when(args.get("listed_from"), f"{alias}.listed_end >= ?")
+    where.when(args.get("listed_to"), f"{alias}.listed_start <= ?")
+    where.when(
+        args.get("source"),
+        f"{alias}.row_id IN (SELECT designation_row FROM designation_sources WHERE source_id = ?)",
+    )
+    return where
+
+
+def _entity_where(args: Mapping[str, Any], as_of: str | None) -> Where:
+    where = Where("e.status != 'deleted'")
     if as_of is not None:
-        clause, clause_params = valid("e", as_of)
-        conds.append(clause)
-        params += clause_params
-    if args.get("type"):
-        conds.append("e.type = ?")
-        params.append(args["type"])
-    if args.get("status"):
-        conds.append("e.status = ?")
-        params.append(args["status"])
+        where.add(*_flat(valid("e", as_of)))
+    where.when(args.get("type"), "e.type = ?")
+    where.when(args.get("status"), "e.status = ?")
     if args.get("country"):
         clause, clause_params = valid("a", as_of)
-        conds.append(
+        where.add(
             f"(e.country = ? OR e.id IN (SELECT a.entity_id FROM addresses a "
-            f"WHERE a.country = ? AND {clause}))"
+            f"WHERE a.country = ? AND {clause}))",
+            args["country"],
+            args["country"],
+            *clause_params,
         )
-        params += [args["country"], args["country"], *clause_params]
-    dconds, dparams = _designation_conditions(args)
-    if dconds:
+    listing = _designation_filters(args)
+    if listing.conditions:
         clause, clause_params = valid("d", as_of)
-        conds.append(
-            f"e.id IN (SELECT d.entity_id FROM designations d WHERE {clause} AND "
-            + " AND ".join(dconds)
-            + ")"
+        where.add(
+            f"e.id IN (SELECT d.entity_id FROM designations d WHERE {clause} AND {listing.sql})",
+            *clause_params,
+            *listing.params,
         )
-        params += clause_params + dparams
     if args.get("q"):
         names_valid, names_params = valid("n", as_of)
         ids_valid, ids_params = valid("i", as_of)
-        conds.append(
+        where.add(
             f"(e.id IN (SELECT n.entity_id FROM names n WHERE {names_valid} AND n.id IN "
             f"(SELECT rowid FROM names_fts WHERE names_fts MATCH ?)) "
             f"OR e.id IN (SELECT i.entity_id FROM identifiers i WHERE i.value_norm = ? "
-            f"AND {ids_valid}))"
+            f"AND {ids_valid}))",
+            *names_params,
+            fts_query(args["q"]),
+            identifier_key(args["q"]),
+            *ids_params,
         )
-        params += [*names_params, fts_query(args["q"]), identifier_key(args["q"]), *ids_params]
-    return " AND ".join(conds), params
+    return where
+
+
+def _flat(clause: tuple[str, list[str]]) -> tuple[str, ...]:
+    return (clause[0], *clause[1])
 
 
 def page_rows(
@@ -184,14 +194,14 @@ def list_entities(
     db: sqlite_utils.Database, args: Mapping[str, Any], as_of: str | None = None
 ) -> Page:
     """A page of entities matching the filters, now or as the registry stood at `as_of`."""
-    where, params = _entity_where(args, as_of)
+    where = _entity_where(args, as_of)
     rows, total, next_cursor = page_rows(
         db,
         select="e.id AS _key, e.id, e.name, e.type, e.country, e.status, e.first_listed",
         table="entities e" if as_of is None else "entity_history e",
         key="e.id",
-        where=where,
-        params=params,
+        where=where.sql,
+        params=where.params,
         limit=args["limit"],
         cursor=args.get("cursor"),
     )
@@ -416,18 +426,14 @@ def source_briefs(db: sqlite_utils.Database, ids: Iterable[str]) -> list[dict[st
 
 
 def list_designations(db: sqlite_utils.Database, args: Mapping[str, Any]) -> Page:
-    conds, params = _designation_conditions(args)
-    conds.insert(0, "d.valid_to IS NULL")
-    if args.get("entity"):
-        conds.append("d.entity_id = ?")
-        params.append(args["entity"])
-    if args.get("action"):
-        conds.append("d.action_id = ?")
-        params.append(args["action"])
+    where = _designation_filters(args)
+    where.conditions.insert(0, "d.valid_to IS NULL")
+    where.when(args.get("entity"), "d.entity_id = ?")
+    where.when(args.get("action"), "d.action_id = ?")
     if args.get("status") == "active":
-        conds.append("d.delisted_date IS NULL")
+        where.add("d.delisted_date IS NULL")
     elif args.get("status") == "delisted":
-        conds.append("d.delisted_date IS NOT NULL")
+        where.add("d.delisted_date IS NOT NULL")
     rows, total, next_cursor = page_rows(
         db,
         select="d.id AS _key, d.id, d.jurisdiction, d.authority, d.list, d.program, "
@@ -437,8 +443,8 @@ def list_designations(db: sqlite_utils.Database, args: Mapping[str, Any]) -> Pag
         "(SELECT type FROM entities WHERE id = d.entity_id) AS entity_type",
         table="designations d",
         key="d.id",
-        where=" AND ".join(conds),
-        params=params,
+        where=where.sql,
+        params=where.params,
         limit=args["limit"],
         cursor=args.get("cursor"),
     )
@@ -481,27 +487,18 @@ def _action_out(db: sqlite_utils.Database, row: Mapping[str, Any]) -> dict[str, 
 
 
 def list_actions(db: sqlite_utils.Database, args: Mapping[str, Any]) -> Page:
-    conds: list[str] = ["1 = 1"]
-    params: list[Any] = []
-    if args.get("jurisdiction"):
-        conds.append("jurisdiction = ?")
-        params.append(args["jurisdiction"])
-    if args.get("authority"):
-        conds.append("authority = ? COLLATE NOCASE")
-        params.append(args["authority"])
-    if args.get("date_from"):
-        conds.append("date_end >= ?")
-        params.append(args["date_from"].isoformat())
-    if args.get("date_to"):
-        conds.append("date_start <= ?")
-        params.append(args["date_to"].isoformat())
+    where = Where()
+    where.when(args.get("jurisdiction"), "jurisdiction = ?")
+    where.when(args.get("authority"), "authority = ? COLLATE NOCASE")
+    where.when(args.get("date_from"), "date_end >= ?")
+    where.when(args.get("date_to"), "date_start <= ?")
     rows, total, next_cursor = page_rows(
         db,
         select="id AS _key, id, doc, created_at, updated_at",
         table="actions",
         key="id",
-        where=" AND ".join(conds),
-        params=params,
+        where=where.sql,
+        params=where.params,
         limit=args["limit"],
         cursor=args.get("cursor"),
     )
@@ -525,14 +522,15 @@ _SOURCE_COLUMNS = (
 
 
 def list_sources(db: sqlite_utils.Database, args: Mapping[str, Any]) -> Page:
-    where, params = ("kind = ?", [args["kind"]]) if args.get("kind") else ("1 = 1", [])
+    where = Where()
+    where.when(args.get("kind"), "kind = ?")
     rows, total, next_cursor = page_rows(
         db,
         select=f"id AS _key, {_SOURCE_COLUMNS}",
         table="sources",
         key="id",
-        where=where,
-        params=params,
+        where=where.sql,
+        params=where.params,
         limit=args["limit"],
         cursor=args.get("cursor"),
     )
