@@ -121,13 +121,10 @@ def list_decisions(db: sqlite_utils.Database, args: Mapping[str, Any]) -> Page:
         select=f"created_at || id AS _key, {_COLUMNS}",
         table="decisions",
         key="created_at || id",
-        where=where.sql,
-        params=where.params,
+        where=where,
         limit=args["limit"],
         cursor=args.get("cursor"),
     )
-    for row in rows:
-        row.pop("_key")
     return Page(rows, total, next_cursor)
 
 

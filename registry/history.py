@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlite_utils
 
-from .queries import Page, page_rows
+from .queries import Page, Where, page_rows
 from .records import diff_docs
 
 
@@ -53,8 +53,7 @@ def entity_history(db: sqlite_utils.Database, entity_id: str, args: Mapping[str,
         "at, actor, run_id, doc",
         table="history",
         key="printf('%012d', id)",
-        where="object_type = 'record' AND entity_id = ?",
-        params=[entity_id],
+        where=Where("object_type = 'record'", "entity_id = ?").bind(entity_id),
         limit=args["limit"],
         cursor=args.get("cursor"),
     )

@@ -91,6 +91,11 @@ class Where:
         self.conditions.append(condition)
         self.params.extend(params)
 
+    def bind(self, *params: Any) -> Where:
+        """Parameters for conditions given to the constructor with placeholders."""
+        self.params.extend(params)
+        return self
+
     def when(self, value: Any, condition: str) -> None:
         """Add `condition` with `value` as its one parameter, if a value is given."""
         if value:
@@ -164,18 +169,19 @@ def page_rows(
     select: str,
     table: str,
     key: str,
-    where: str,
-    params: list[Any],
+    where: Where,
     limit: int,
     cursor: str | None,
     descending: bool = False,
 ) -> tuple[list[dict[str, Any]], int, str | None]:
     """One page of rows in `key` order (keyset pagination: stable under writes).
-    `select` must name the key `_key`; the cursor is the last key of the page."""
-    total = db.conn.execute(f"SELECT COUNT(*) FROM {table} WHERE {where}", params).fetchone()[0]
+    `select` must name the key `_key`; the cursor is the last key of the page,
+    and the rows come back without it."""
+    params = where.params
+    total = db.conn.execute(f"SELECT COUNT(*) FROM {table} WHERE {where.sql}", params).fetchone()[0]
     after = decode_cursor(cursor)
     direction, compare = ("DESC", "<") if descending else ("ASC", ">")
-    page_where = where + (f" AND {key} {compare} ?" if after is not None else "")
+    page_where = where.sql + (f" AND {key} {compare} ?" if after is not None else "")
     page_params = params + ([after] if after is not None else [])
     cur = db.conn.execute(
         f"SELECT {select} FROM {table} WHERE {page_where} ORDER BY {key} {direction} LIMIT ?",
@@ -184,6 +190,8 @@ def page_rows(
     cols = [c[0] for c in cur.description]
     rows = [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
     next_cursor = encode_cursor(rows[limit - 1]["_key"]) if len(rows) > limit else None
+    for row in rows:
+        del row["_key"]
     return rows[:limit], total, next_cursor
 
 
@@ -200,15 +208,13 @@ def list_entities(
         select="e.id AS _key, e.id, e.name, e.type, e.country, e.status, e.first_listed",
         table="entities e" if as_of is None else "entity_history e",
         key="e.id",
-        where=where.sql,
-        params=where.params,
+        where=where,
         limit=args["limit"],
         cursor=args.get("cursor"),
     )
     briefs = designation_briefs(db, [r["id"] for r in rows], as_of)
     items = []
     for row in rows:
-        row.pop("_key")
         row["designations"] = briefs.get(row["id"], [])
         items.append(row)
     return Page(items, total, next_cursor)
@@ -443,15 +449,13 @@ def list_designations(db: sqlite_utils.Database, args: Mapping[str, Any]) -> Pag
         "(SELECT type FROM entities WHERE id = d.entity_id) AS entity_type",
         table="designations d",
         key="d.id",
-        where=where.sql,
-        params=where.params,
+        where=where,
         limit=args["limit"],
         cursor=args.get("cursor"),
     )
     actions = action_briefs(db, {r["action"] for r in rows if r["action"]})
     items = []
     for row in rows:
-        row.pop("_key")
         row["evidence"] = json.loads(row["evidence"])
         row["status"] = "delisted" if row["delisted_date"] else "active"
         row["listed_date_precision"] = (
@@ -497,8 +501,7 @@ def list_actions(db: sqlite_utils.Database, args: Mapping[str, Any]) -> Page:
         select="id AS _key, id, doc, created_at, updated_at",
         table="actions",
         key="id",
-        where=where.sql,
-        params=where.params,
+        where=where,
         limit=args["limit"],
         cursor=args.get("cursor"),
     )
@@ -529,13 +532,11 @@ def list_sources(db: sqlite_utils.Database, args: Mapping[str, Any]) -> Page:
         select=f"id AS _key, {_SOURCE_COLUMNS}",
         table="sources",
         key="id",
-        where=where.sql,
-        params=where.params,
+        where=where,
         limit=args["limit"],
         cursor=args.get("cursor"),
     )
     for row in rows:
-        row.pop("_key")
         row["cited_by"] = _cited_by(db, row["id"])
     return Page(rows, total, next_cursor)
 
