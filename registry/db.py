@@ -412,3 +412,38 @@ def current_docs(conn: sqlite3.Connection, record_ids: Iterable[str]) -> dict[st
         ):
             found[record_id] = orjson.loads(doc)
     return found
+
+
+@migrations()
+def m007_live_data_versions(db: sqlite_utils.Database) -> None:
+    # The data version's log (see registry/versions.py): which entities each write
+    # changed and when, so that a screening index (or any other derived copy)
+    # catches up by patching what changed, and past instants map to versions.
+    db.executescript(
+        """
+        CREATE TABLE data_versions (
+            version INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            entities INTEGER NOT NULL,
+            listed INTEGER NOT NULL
+        );
+        CREATE INDEX data_versions_at ON data_versions(at);
+        CREATE TABLE data_changes (
+            version INTEGER NOT NULL,
+            entity_id TEXT NOT NULL,
+            PRIMARY KEY (version, entity_id)
+        ) WITHOUT ROWID;
+        """
+    )
+    # Earlier writes, from history: one version per write instant (their ids are
+    # not listed, which makes a reader rebuild), numbered to end at the current one.
+    writes = db.conn.execute(
+        "SELECT at, COUNT(DISTINCT entity_id) FROM history WHERE object_type = 'record' "
+        "GROUP BY at ORDER BY at"
+    ).fetchall()
+    last = max(generation(db), len(writes))
+    db.conn.executemany(
+        "INSERT INTO data_versions (version, at, entities, listed) VALUES (?, ?, ?, 0)",
+        [(last - len(writes) + k, at, count) for k, (at, count) in enumerate(writes, 1)],
+    )
+    db.execute("UPDATE meta SET value = ? WHERE key = 'generation'", (str(last),))

@@ -20,7 +20,7 @@ import sqlite_utils
 
 from schemas.fields import date_bounds
 
-from .db import bump_generation, current_docs
+from .db import current_docs
 from .names import identifier_key, name_key
 from .records import (
     ExistingRecord,
@@ -35,6 +35,7 @@ from .records import (
     merge_keys,
     summarise_entity,
 )
+from .versions import record_version
 
 PART_TABLES = ("names", "identifiers", "addresses", "designations")
 CHUNK = 500
@@ -449,10 +450,11 @@ class Writer:
         return old.entity_id
 
     def finish(self) -> None:
-        """Refresh the summaries of touched entities and mark the data as changed."""
+        """Refresh the summaries of touched entities and record the new data version
+        with the entities it changed (see versions.py), in this transaction."""
         self._refresh_entities(self.touched_entities)
         if self.changed_anything:
-            bump_generation(self.db)
+            record_version(self.db, self.now, self.touched_entities)
 
     # -- internals ---------------------------------------------------------------------
 
