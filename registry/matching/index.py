@@ -123,7 +123,10 @@ _ANY: Final = frozenset(range(7))
 _DOMINANT_SHARE: Final = 0.6
 # Names with at least this many distinctive words count as long (see _candidates).
 _LONG_NAME: Final = 4
+# Per-query caches (see _QueryCache): at most this many query words, holding at
+# most this many ids in all (about 40 bytes each in sets: some 40 MB).
 _HITS_CACHE_SIZE: Final = 50_000
+_CACHE_MAX_IDS: Final = 1_000_000
 # Only words at least this similar bring candidate names (credit 0.5 = similarity
 # 0.62); fainter hits still count in the estimate of names found otherwise.
 _NAMES_MIN_CREDIT: Final = 0.5
@@ -154,12 +157,20 @@ class Match:
 
 class _WordHits:
     """What one query word finds: vocabulary ids -> credit, and (lazily) the names
-    behind them."""
+    behind them.
 
-    __slots__ = ("_dominant", "_index", "_names", "hits")
+    Holds the index's posting lists, not the index: the index caches these, and
+    a reference back would make a cycle that keeps a replaced index alive until
+    a full garbage collection (forever once frozen, see `gc.freeze`).
+    """
 
-    def __init__(self, index: NameIndex, hits: dict[int, float]) -> None:
-        self._index = index
+    __slots__ = ("_dominant", "_dominant_lists", "_names", "_postings", "hits")
+
+    def __init__(
+        self, postings: list[list[int]], dominant: list[list[int]], hits: dict[int, float]
+    ) -> None:
+        self._postings = postings
+        self._dominant_lists = dominant
         self.hits = hits
         self._names: set[int] | None = None
         self._dominant: set[int] | None = None
@@ -168,7 +179,7 @@ class _WordHits:
     def names(self) -> set[int]:
         """Names containing any of the (similar enough) hit words."""
         if self._names is None:
-            postings = self._index._postings
+            postings = self._postings
             names: set[int] = set()
             for vid, cr in self.hits.items():
                 if cr >= _NAMES_MIN_CREDIT:
@@ -180,13 +191,61 @@ class _WordHits:
     def dominant(self) -> set[int]:
         """Names in which a hit word dominates."""
         if self._dominant is None:
-            dominant = self._index._dominant
+            dominant = self._dominant_lists
             out: set[int] = set()
             for vid, cr in self.hits.items():
                 if cr >= _NAMES_MIN_CREDIT:
                     out.update(dominant[vid])
             self._dominant = out
         return self._dominant
+
+    def weight(self) -> int:
+        """What caching this costs, in ids held (its hits and at most the names behind
+        them), counted before the name sets are made."""
+        total = len(self.hits)
+        postings = self._postings
+        for vid, cr in self.hits.items():
+            if cr >= _NAMES_MIN_CREDIT:
+                total += 2 * len(postings[vid])
+        return total
+
+
+class _QueryCache:
+    """Results per query word, bounded in entries and in the ids they hold (a
+    common word's hits reach thousands of names); emptied when either bound is hit.
+
+    Threads may share it: each operation is one dict operation, and a lost update
+    of the running total only makes the bound approximate.
+    """
+
+    __slots__ = ("_data", "_ids")
+
+    def __init__(self) -> None:
+        self._data: dict[Any, Any] = {}
+        self._ids = 0
+
+    def get(self, key: Any) -> Any:
+        return self._data.get(key)
+
+    def put(self, key: Any, value: Any, ids: int) -> None:
+        if ids > _CACHE_MAX_IDS // 4:
+            return  # too big to keep: computed again when asked
+        if len(self._data) >= _HITS_CACHE_SIZE or self._ids + ids > _CACHE_MAX_IDS:
+            self.clear()
+        self._data[key] = value
+        self._ids += ids
+
+    def clear(self) -> None:
+        if self._data:
+            self._data.clear()
+        self._ids = 0
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    @property
+    def ids(self) -> int:
+        return self._ids
 
 
 @dataclass(slots=True)
@@ -363,10 +422,10 @@ class NameIndex:
         self._skel_lossy: _Keys = {}  # skeleton -> words of vowel-less scripts
         self._joins: _Keys = {}  # joined adjacent words -> entries
         self._acronyms: _Keys = {}  # org initialisms -> entries
-        self._hits_cache: dict[tuple[str, str, str, bool], _WordHits] = {}
-        self._specials_cache: dict[
-            tuple[str, str, bool], tuple[tuple[tuple[int, ...], set[int], float], ...]
-        ] = {}
+        # (text, script, native, fuzzy) -> _WordHits
+        self._hits_cache = _QueryCache()
+        # (raw, text, org) -> what _specials returns
+        self._specials_cache = _QueryCache()
         # generic word -> its written forms -> number of names using the form
         self._spellings: dict[int, dict[str, int]] = {}
         self._latin_vid: dict[str, int] = {}  # Latin word -> vocabulary id
@@ -384,8 +443,8 @@ class NameIndex:
             raise ValueError(f"NameIndex pickle version {version}, expected {_PICKLE_VERSION}")
         for name in _STATE:
             setattr(self, name, state[name])
-        self._hits_cache = {}
-        self._specials_cache = {}
+        self._hits_cache = _QueryCache()
+        self._specials_cache = _QueryCache()
 
     # ------------------------------------------------------------------ build
     def __len__(self) -> int:
@@ -454,10 +513,8 @@ class NameIndex:
 
     def _forget_queries(self) -> None:
         """Empty the per-query-word caches (the index changed)."""
-        if self._hits_cache:
-            self._hits_cache.clear()
-        if self._specials_cache:
-            self._specials_cache.clear()
+        self._hits_cache.clear()
+        self._specials_cache.clear()
 
     def _add_entry(self, ent: int, name: str, name_kind: str, schema: str) -> None:
         self._forget_queries()
@@ -614,13 +671,12 @@ class NameIndex:
     def _word(self, text: str, script: str, native: str, fuzzy: bool = True) -> _WordHits:
         """Hits of one query word, cached until the index changes."""
         key = (text, script, native, fuzzy)
-        cached = self._hits_cache.get(key)
+        cached: _WordHits | None = self._hits_cache.get(key)
         if cached is not None:
             return cached
-        result = _WordHits(self, self._token_hits(text, script, native, fuzzy))
-        if len(self._hits_cache) >= _HITS_CACHE_SIZE:
-            self._hits_cache.clear()
-        self._hits_cache[key] = result
+        hits = self._token_hits(text, script, native, fuzzy)
+        result = _WordHits(self._postings, self._dominant, hits)
+        self._hits_cache.put(key, result, result.weight())
         return result
 
     def _token_hits(
@@ -864,7 +920,9 @@ class NameIndex:
         """(names to retrieve, vocabulary ids to credit, credit) for a query word that
         is a listed name's joined words or (`org`) initialisms; cached like `_word`."""
         key = (raw, text, org)
-        cached = self._specials_cache.get(key)
+        cached: tuple[tuple[tuple[int, ...], set[int], float], ...] | None = (
+            self._specials_cache.get(key)
+        )
         if cached is not None:
             return cached
         found = [(_ids(self._joins, raw), raw, 1.0, False)]
@@ -887,9 +945,9 @@ class NameIndex:
             else:
                 out.append((listed, self._vids_behind(listed, form, acronym), cr))
         result = tuple(out)
-        if len(self._specials_cache) >= _HITS_CACHE_SIZE:
-            self._specials_cache.clear()
-        self._specials_cache[key] = result
+        self._specials_cache.put(
+            key, result, 1 + sum((len(listed) + len(behind) for listed, behind, _ in out), 0)
+        )
         return result
 
     def _split_vids(self, text: str) -> set[int]:
