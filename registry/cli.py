@@ -153,19 +153,26 @@ def screen_cmd(names_csv: Any, db_path: str | None, **options: Any) -> None:
     opts = ScreenOptions(**{k: v for k, v in args.items()})
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
-    cache = IndexCache()
+    settings = _settings(db_path)
+    # Waits for the index (no 503 here); a write meanwhile is patched in as by the service.
+    cache = IndexCache(
+        settings.db_path, busy_timeout_ms=settings.busy_timeout_ms, wait=24 * 3600, settle=False
+    )
     with _registry(db_path) as db:
         started = time.monotonic()
-        cache.get(db, opts.as_of)
+        cache.view(db, opts.as_of)
         click.echo(f"index ready in {time.monotonic() - started:.1f}s", err=True)
-        with click.progressbar(length=len(rows), label="screening", file=sys.stderr) as bar:
-            for start in range(0, len(rows), 200):
-                chunk = rows[start : start + 200]
-                results = screen(db, cache, chunk, opts)
-                for result in results:
-                    result["index"] += start
-                writer.writerows(_csv_rows(results))
-                bar.update(len(chunk))
+        try:
+            with click.progressbar(length=len(rows), label="screening", file=sys.stderr) as bar:
+                for start in range(0, len(rows), 200):
+                    chunk = rows[start : start + 200]
+                    results = screen(db, cache, chunk, opts)
+                    for result in results:
+                        result["index"] += start
+                    writer.writerows(_csv_rows(results))
+                    bar.update(len(chunk))
+        finally:
+            cache.close()
 
 
 @main.group()
@@ -329,7 +336,8 @@ def serve(
     if load_paths_:
         _print_report(_load(db_path, load_paths_, dry_run=False))
     app = create_app(settings)
-    index_cache(app).warm(settings.db_path, settings.busy_timeout_ms)
+    # Built in the background: /healthz answers at once, /readyz once screening can.
+    index_cache(app).start()
     click.echo(
         f"Serving {settings.db_path} on http://{host}:{port} (OpenAPI at /openapi.json)", err=True
     )

@@ -47,6 +47,12 @@ class Settings:
     # Reads need an API key too (writes always do).
     require_key_for_reads: bool = False
     log_level: str = "INFO"
+    # Screening indexes of past instants (as_of) kept in memory, each about the size
+    # of the current one.
+    past_indexes: int = 1
+    # How long a screening request waits for an index being built (the first one
+    # after start-up, or a past one) before answering 503 with Retry-After.
+    index_wait_ms: int = 5000
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -62,4 +68,6 @@ class Settings:
                 "REGISTRY_REQUIRE_KEY_FOR_READS", cls.require_key_for_reads
             ),
             log_level=os.environ.get("REGISTRY_LOG_LEVEL", cls.log_level).upper(),
+            past_indexes=_int("REGISTRY_PAST_INDEXES", cls.past_indexes),
+            index_wait_ms=_int("REGISTRY_INDEX_WAIT_MS", cls.index_wait_ms),
         )

@@ -1,32 +1,40 @@
 """Screening: names against the registry, with filters, decisions and as-of.
 
-The name index (`matching.NameIndex`) is built from the registry's names and
-cached: the current one until a write bumps the data generation, past ones (an
-`as_of` instant) for good, since the past does not change. Registry filters
-(jurisdiction, authority, programme) narrow the entities a name may match;
-recorded decisions are shown on matches and false positives can be hidden.
+The name index (`matching.NameIndex`) is built from the registry's names by
+`build_index`; `screen_index.IndexCache` keeps it current (built off the request
+path, patched after writes) and keeps a few past ones (an `as_of` instant).
+Registry filters (jurisdiction, authority, programme) narrow the entities a name
+may match; recorded decisions are shown on matches and false positives can be
+hidden.
 """
 
 from __future__ import annotations
 
-import gc
 import logging
-import threading
 import time
-from collections import OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
-from .db import connect, generation, utcnow
 from .decisions import decisions_for
 from .matching import DEFAULT_THRESHOLD, NameIndex
 from .problems import Problem
 from .queries import designation_briefs, valid
 from .records import with_related_countries
+from .screen_index import BuiltIndex, IndexCache, IndexUnavailable, IndexView
+
+__all__ = [
+    "BuiltIndex",
+    "IndexCache",
+    "IndexUnavailable",
+    "ScreenOptions",
+    "ScreenQuery",
+    "build_index",
+    "check_query",
+    "screen",
+]
 
 log = logging.getLogger(__name__)
 ENTITY_TYPES = ("person", "company", "organisation", "vessel", "aircraft", "unknown")
@@ -57,118 +65,83 @@ class ScreenQuery:
     country: str | None = None
 
 
-@dataclass
-class BuiltIndex:
-    index: NameIndex
-    active: frozenset[str]  # entities with a listing in force
-    names: int
-    seconds: float
-
-
-class IndexCache:
-    """The current index (rebuilt after writes) and a few past ones, per database."""
-
-    def __init__(self, keep_past: int = 4) -> None:
-        self._lock = threading.Lock()
-        self._current: tuple[int, BuiltIndex] | None = None
-        self._past: OrderedDict[str, BuiltIndex] = OrderedDict()
-        self._keep_past = keep_past
-
-    def get(self, db: sqlite_utils.Database, as_of: str | None = None) -> BuiltIndex:
-        if as_of is not None and as_of >= utcnow():
-            as_of = None  # the future looks like now
-        with self._lock:
-            if as_of is None:
-                gen = generation(db)
-                if self._current is None or self._current[0] != gen:
-                    self._current = None  # let the old index go before building the new
-                    self._current = (gen, _settled(build_index(db)))
-                return self._current[1]
-            if as_of not in self._past:
-                self._past[as_of] = _settled(build_index(db, as_of))
-                while len(self._past) > self._keep_past:
-                    self._past.popitem(last=False)
-            self._past.move_to_end(as_of)
-            return self._past[as_of]
-
-    def warm(self, db_path: str | Path, busy_timeout_ms: int = 10_000) -> threading.Thread:
-        """Build the current index in the background, so the first screening after
-        start-up does not wait for it."""
-
-        def run() -> None:
-            db = connect(db_path, busy_timeout_ms=busy_timeout_ms)
-            try:
-                started = time.perf_counter()
-                built = self.get(db)
-                log.info(
-                    "screening index: %d names in %.1f s (%.1f s in all)",
-                    built.names,
-                    built.seconds,
-                    time.perf_counter() - started,
-                )
-            finally:
-                db.close()
-
-        thread = threading.Thread(target=run, name="index-warm-up", daemon=True)
-        thread.start()
-        return thread
-
-
-def _settled(built: BuiltIndex) -> BuiltIndex:
-    """Move the index's millions of objects out of the garbage collector's sight:
-    otherwise a full collection during a request stalls it for half a second."""
-    gc.collect()
-    gc.freeze()
-    return built
-
-
-def build_index(db: sqlite_utils.Database, as_of: str | None = None) -> BuiltIndex:
-    """Every name of every entity not deleted, with its type and countries."""
+def build_index(
+    db: sqlite_utils.Database,
+    as_of: str | None = None,
+    entity_ids: Collection[str] | None = None,
+) -> BuiltIndex:
+    """Every name of every entity not deleted (or of `entity_ids` only), with its
+    type and countries. Run it inside one read transaction (`versions.read_snapshot`)
+    for an index of one version of the registry."""
     started = time.perf_counter()
+    chunks: list[list[str]] | list[None] = (
+        [None] if entity_ids is None else _chunked(sorted(set(entity_ids)))
+    )
     entity_table = "entities" if as_of is None else "entity_history"
     e_valid, e_params = ("1 = 1", []) if as_of is None else valid("e", as_of)
-    entities = {
-        row[0]: (row[1], row[2], row[3])
-        for row in db.conn.execute(
-            f"SELECT e.id, e.type, e.country, e.status FROM {entity_table} e "
-            f"WHERE e.status != 'deleted' AND {e_valid}",
-            e_params,
-        )
-    }
-    countries: dict[str, set[str]] = {eid: {c} for eid, (_, c, _) in entities.items() if c}
     a_valid, a_params = valid("a", as_of)
-    for entity_id, country in db.conn.execute(
-        f"SELECT a.entity_id, a.country FROM addresses a WHERE a.country IS NOT NULL AND {a_valid}",
-        a_params,
-    ):
-        countries.setdefault(entity_id, set()).add(country)
-    index = NameIndex()
     n_valid, n_params = valid("n", as_of)
+    entities: dict[str, tuple[str, str | None, str]] = {}
+    countries: dict[str, set[str]] = {}
+    index = NameIndex()
     count = 0
     with index.bulk():  # many names at once (pauses the cyclic garbage collector)
-        for entity_id, name, kind in db.conn.execute(
-            f"SELECT n.entity_id, n.name, n.kind FROM names n WHERE {n_valid} "
-            f"ORDER BY n.entity_id, n.id",
-            n_params,
-        ):
-            info = entities.get(entity_id)
-            if info is None:
-                continue
-            # A Hong Kong address is in China: neither hint conflicts with the other.
-            index.add(
-                entity_id,
-                name,
-                name_kind=kind,
-                entity_type=info[0],
-                countries=with_related_countries(countries.get(entity_id, ())),
-            )
-            count += 1
+        for chunk in chunks:
+            e_in, a_in, n_in, in_params = _subset(chunk)
+            for row in db.conn.execute(
+                f"SELECT e.id, e.type, e.country, e.status FROM {entity_table} e "
+                f"WHERE e.status != 'deleted' AND {e_valid}{e_in}",
+                [*e_params, *in_params],
+            ):
+                entities[row[0]] = (row[1], row[2], row[3])
+                if row[2]:
+                    countries[row[0]] = {row[2]}
+            for entity_id, country in db.conn.execute(
+                f"SELECT a.entity_id, a.country FROM addresses a "
+                f"WHERE a.country IS NOT NULL AND {a_valid}{a_in}",
+                [*a_params, *in_params],
+            ):
+                countries.setdefault(entity_id, set()).add(country)
+            for entity_id, name, kind in db.conn.execute(
+                f"SELECT n.entity_id, n.name, n.kind FROM names n WHERE {n_valid}{n_in} "
+                f"ORDER BY n.entity_id, n.id",
+                [*n_params, *in_params],
+            ):
+                info = entities.get(entity_id)
+                if info is None:
+                    continue
+                # A Hong Kong address is in China: neither hint conflicts with the other.
+                index.add(
+                    entity_id,
+                    name,
+                    name_kind=kind,
+                    entity_type=info[0],
+                    countries=with_related_countries(countries.get(entity_id, ())),
+                )
+                count += 1
     active = frozenset(eid for eid, (_, _, status) in entities.items() if status == "active")
-    return BuiltIndex(index, active, count, time.perf_counter() - started)
+    return BuiltIndex(index, active, count, time.perf_counter() - started, entities=len(entities))
+
+
+def _chunked(ids: list[str], size: int = 500) -> list[list[str]]:
+    return [ids[start : start + size] for start in range(0, len(ids), size)]
+
+
+def _subset(chunk: list[str] | None) -> tuple[str, str, str, list[str]]:
+    """SQL restricting build_index's three queries to the entities of `chunk`."""
+    if chunk is None:
+        return "", "", "", []
+    marks = ",".join("?" * len(chunk))
+    return (
+        f" AND e.id IN ({marks})",
+        f" AND a.entity_id IN ({marks})",
+        f" AND n.entity_id IN ({marks})",
+        list(chunk),
+    )
 
 
 def _allowed(
-    db: sqlite_utils.Database, built: BuiltIndex, options: ScreenOptions
+    db: sqlite_utils.Database, view: IndexView, options: ScreenOptions
 ) -> frozenset[str] | None:
     """Entity ids a query may match under the options, or None for any."""
     conds, params = [], []
@@ -183,7 +156,7 @@ def _allowed(
     if not options.include_delisted:
         conds.append("d.delisted_date IS NULL")
     if not conds or conds == ["d.delisted_date IS NULL"]:
-        return None if options.include_delisted else built.active
+        return None if options.include_delisted else view.active
     clause, clause_params = valid("d", options.as_of)
     ids = {
         row[0]
@@ -264,8 +237,8 @@ def screen(
     db: sqlite_utils.Database, cache: IndexCache, queries: Sequence[Any], options: ScreenOptions
 ) -> list[dict[str, Any]]:
     """Screen each query (a dict, checked row by row); results in input order."""
-    built = cache.get(db, options.as_of)
-    allowed = _allowed(db, built, options)
+    view = cache.view(db, options.as_of)  # one view for every name of the request
+    allowed = view.restrict(_allowed(db, view, options))
     results: list[dict[str, Any]] = []
     for position, raw in enumerate(queries):
         query, problems = check_query(raw)
@@ -284,13 +257,13 @@ def screen(
                 }
             )
             continue
-        matches = built.index.screen(
+        matches = view.screen(
             query.name,
             entity_type=query.type,
             country=query.country,
             threshold=options.floor,
             limit=options.limit,
-            allowed_ids=allowed,
+            allowed=allowed,
         )
         results.append(
             {

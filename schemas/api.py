@@ -308,6 +308,43 @@ class LoadReportSchema(Schema):
     files = fields.List(fields.Nested(FileReportSchema))
 
 
+class IndexBuildSchema(Schema):
+    index = fields.String(metadata=_doc("current, or as of data version N"))
+    data_version = fields.Integer()
+    names = fields.Integer()
+    seconds = fields.Float(metadata=_doc("How long the build took."))
+    finished_at = fields.String()
+
+
+class IndexStateSchema(Schema):
+    state = fields.String(metadata=_doc("building (none ready yet), ready or failed."))
+    ready = fields.Boolean(metadata=_doc("Screening can answer."))
+    data_version = fields.Integer(
+        allow_none=True, metadata=_doc("The registry's data version the index answers for.")
+    )
+    age_s = fields.Float(allow_none=True, metadata=_doc("Seconds since the index last changed."))
+    names = fields.Integer(metadata=_doc("Names indexed."))
+    overlay_entities = fields.Integer(
+        metadata=_doc("Entities changed since the last full build, patched in.")
+    )
+    behind = fields.Boolean(
+        metadata=_doc("A large change (an import) is not in yet: its rebuild is under way.")
+    )
+    building = fields.String(
+        allow_none=True, metadata=_doc("What is being built in the background, if anything.")
+    )
+    rebuild_pending = fields.Boolean()
+    last_build = fields.Nested(IndexBuildSchema, allow_none=True)
+    past_versions = fields.List(
+        fields.Integer(), metadata=_doc("Data versions of the past (as_of) indexes kept.")
+    )
+
+
+class ReadySchema(Schema):
+    status = fields.String()
+    index = fields.Nested(IndexStateSchema)
+
+
 class StatsSchema(Schema):
     entities = fields.Integer()
     by_status = fields.Dict(keys=fields.String(), values=fields.Integer())
@@ -318,6 +355,7 @@ class StatsSchema(Schema):
     actions = fields.Integer()
     sources = fields.Integer()
     records_by_dataset = fields.Dict(keys=fields.String(), values=fields.Integer())
+    index = fields.Nested(IndexStateSchema, metadata=_doc("The screening index."))
 
 
 class HealthSchema(Schema):
@@ -325,6 +363,7 @@ class HealthSchema(Schema):
     database = fields.String()
     generation = fields.Integer(metadata=_doc("Bumped by every write that changed data."))
     matcher = fields.String(metadata=_doc("Which build of the name matcher runs."))
+    index = fields.Nested(IndexStateSchema, metadata=_doc("The screening index."))
 
 
 class ProblemItemSchema(Schema):

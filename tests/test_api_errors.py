@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Collection
 from pathlib import Path
 
 import pytest
+import sqlite_utils
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from registry.db import open_registry
+from registry.screen_index import BuiltIndex, IndexCache
+from registry.screening import build_index
 
 from .conftest import client_with_key, make_app
 
@@ -169,6 +174,7 @@ def test_every_error_path_answers_problem_json(
     cases = error_cases(client, small_body_client, anon_client, reader)
     cases.append(("database busy", busy_write(loaded_db_path, keys["write"])[0], 503, None))
     cases.append(("server error", crashing_request(loaded_db_path), 500, None))
+    cases.append(("index being built", index_not_ready(loaded_db_path), 503, None))
     for what, response, status, field in cases:
         assert response.status_code == status, (what, response.get_data(as_text=True))  # type: ignore[attr-defined]
         assert response.content_type == "application/problem+json", what  # type: ignore[attr-defined]
@@ -195,6 +201,27 @@ def busy_write(loaded_db_path: Path, key: str) -> tuple[TestResponse, TestRespon
     finally:
         holder.conn.execute("ROLLBACK")
         holder.close()
+
+
+def index_not_ready(loaded_db_path: Path) -> TestResponse:
+    """A screening request while the first index is still being built."""
+    release = threading.Event()
+
+    def held(
+        db: sqlite_utils.Database, as_of: str | None, ids: Collection[str] | None
+    ) -> BuiltIndex:
+        release.wait(30)
+        return build_index(db, as_of, ids)
+
+    app = make_app(loaded_db_path)
+    cache = app.extensions["registry_index"] = IndexCache(loaded_db_path, build=held, wait=0.0)
+    try:
+        response = app.test_client().get("/screen", query_string={"name": "Finder"})
+        assert int(response.headers["Retry-After"]) >= 1
+        return response
+    finally:
+        release.set()
+        cache.close()
 
 
 def crashing_request(loaded_db_path: Path) -> TestResponse:

@@ -14,7 +14,7 @@ from schemas.api import ProblemSchema, ScreenBatchSchema, ScreenQueryItemSchema
 from .errors import PROBLEM_JSON, register_error_handlers
 
 SAFE_METHODS = {"get", "head", "options"}
-PUBLIC_PATHS = {"/healthz"}
+PUBLIC_PATHS = {"/healthz", "/readyz"}
 
 
 class SecurityPlugin(BasePlugin):

@@ -16,6 +16,7 @@ from flask import Flask, Response, json, request
 from werkzeug.exceptions import HTTPException
 
 from ..problems import InputError, Problem, flatten_messages
+from ..screen_index import IndexUnavailable
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger(__name__)
@@ -123,6 +124,13 @@ def handle_database_busy(error: sqlite3.OperationalError) -> Response:
     )
 
 
+def handle_index_unavailable(error: IndexUnavailable) -> Response:
+    """No screening index can answer yet (being built): retry shortly."""
+    return problem_response(
+        503, detail=error.detail, headers={"Retry-After": str(error.retry_after)}
+    )
+
+
 def handle_unexpected(error: Exception) -> Response:
     log.error("unhandled error on %s %s", request.method, request.path, exc_info=error)
     return problem_response(500)
@@ -132,4 +140,5 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(InputError, handle_input_error)
     app.register_error_handler(sqlite3.OperationalError, handle_database_busy)
+    app.register_error_handler(IndexUnavailable, handle_index_unavailable)
     app.register_error_handler(Exception, handle_unexpected)

@@ -1,16 +1,18 @@
-"""/healthz, /stats and /bulk."""
+"""/healthz, /readyz, /stats and /bulk."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from schemas import FixtureSchema
-from schemas.api import DryRunArgs, HealthSchema, LoadReportSchema, StatsSchema
+from schemas.api import DryRunArgs, HealthSchema, LoadReportSchema, ReadySchema, StatsSchema
 
 from .. import matching, queries
 from ..db import generation
 from ..loader import apply_fixtures, prepare_fixture
+from ..screen_index import IndexUnavailable
 from .common import Blueprint, actor, get_db, problem
+from .screen import index_cache
 
 blp = Blueprint("meta", __name__, description="Service health, statistics and bulk loads")
 
@@ -18,20 +20,39 @@ blp = Blueprint("meta", __name__, description="Service health, statistics and bu
 @blp.route("/healthz")
 @blp.response(200, HealthSchema)
 def healthz() -> dict[str, Any]:
-    """The service is up and its database answers."""
+    """The service is up and its database answers (see /readyz for screening)."""
+    cache = index_cache()
+    cache.poll(get_db())
     return {
         "status": "ok",
         "database": "ok",
         "generation": generation(get_db()),
         "matcher": matching.BUILD,
+        "index": cache.state(),
     }
+
+
+@blp.route("/readyz")
+@blp.response(200, ReadySchema)
+@blp.alt_response(503, **problem("The screening index is not built yet (Retry-After)."))
+def readyz() -> dict[str, Any]:
+    """Ready to screen: 503 until the first screening index is built, then 200."""
+    cache = index_cache()
+    cache.start()
+    state = cache.state()
+    if not state["ready"]:
+        raise IndexUnavailable(cache.not_ready_detail(), cache.retry_after())
+    cache.poll(get_db())
+    return {"status": "ready", "index": state}
 
 
 @blp.route("/stats")
 @blp.response(200, StatsSchema)
 def stats() -> dict[str, Any]:
-    """Counts by status, type, jurisdiction and authority."""
-    return queries.stats(get_db())
+    """Counts by status, type, jurisdiction and authority; the screening index."""
+    cache = index_cache()
+    cache.poll(get_db())
+    return {**queries.stats(get_db()), "index": cache.state()}
 
 
 @blp.route("/bulk", methods=["POST"])

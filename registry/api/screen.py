@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 from typing import Any
 
 from flask import Flask, Response, current_app, request
@@ -52,10 +53,40 @@ CSV_COLUMNS = (
 )
 
 
+log = logging.getLogger(__name__)
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
 def index_cache(app: Flask | None = None) -> IndexCache:
-    """The app's screening index cache (one per app, shared by its threads)."""
-    cache: IndexCache = (app or current_app).extensions.setdefault("registry_index", IndexCache())
+    """The app's screening indexes (one set per app, shared by its threads)."""
+    app = app or current_app
+    cache: IndexCache | None = app.extensions.get("registry_index")
+    if cache is None:
+        config = app.config["REGISTRY_SETTINGS"]
+        cache = app.extensions.setdefault(
+            "registry_index",
+            IndexCache(
+                config.db_path,
+                busy_timeout_ms=config.busy_timeout_ms,
+                keep_past=config.past_indexes,
+                wait=config.index_wait_ms / 1000,
+            ),
+        )
     return cache
+
+
+@blp.after_app_request
+def apply_writes(response: Response) -> Response:
+    """After a write commits, bring the screening index up to date before the
+    answer leaves: the writer's next screening sees what it wrote."""
+    if request.method in WRITE_METHODS and response.status_code < 400:
+        cache: IndexCache | None = current_app.extensions.get("registry_index")
+        if cache is not None and request.endpoint != "screen.screen_many":
+            try:
+                cache.catch_up()
+            except Exception:  # the write stands; a reader's version check retries
+                log.exception("screening index: applying a write failed")
+    return response
 
 
 def _options(args: dict[str, Any]) -> ScreenOptions:

@@ -1,0 +1,321 @@
+"""The screening index's lifecycle: built off the request path, patched after writes,
+rebuilt in the background, past instants by data version, nothing kept when replaced."""
+
+from __future__ import annotations
+
+import gc
+import sys
+import threading
+import time
+import weakref
+from collections.abc import Collection, Iterator
+from pathlib import Path
+
+import pytest
+import sqlite_utils
+from click.testing import CliRunner
+from flask import Flask
+from flask.testing import FlaskClient
+
+from registry import screen_index
+from registry.cli import main
+from registry.db import open_registry, utcnow
+from registry.loader import load_paths
+from registry.screen_index import BuiltIndex, IndexCache
+from registry.screening import build_index
+from registry.versions import changes_since, current_version
+
+from .conftest import FIXTURES, client_with_key, make_app
+from .test_api_errors import NEW_ENTITY
+
+FINDER = "finder-technology-ltd"
+
+
+class Builds:
+    """screening.build_index, counted, with gates to hold full and past builds."""
+
+    def __init__(self) -> None:
+        self.full = 0
+        self.partial = 0
+        self.past: list[str] = []
+        self.hold_full = threading.Event()  # set: full builds wait for `release`
+        self.hold_past = threading.Event()
+        self.release = threading.Event()
+        self.started = threading.Event()  # a held build has begun
+
+    def __call__(
+        self, db: sqlite_utils.Database, as_of: str | None, ids: Collection[str] | None
+    ) -> BuiltIndex:
+        held = (as_of is None and ids is None and self.hold_full.is_set()) or (
+            as_of is not None and self.hold_past.is_set()
+        )
+        if held:
+            self.started.set()
+            assert self.release.wait(30), "the test never released the build"
+        if as_of is not None:
+            self.past.append(as_of)
+        elif ids is None:
+            self.full += 1
+        else:
+            self.partial += 1
+        return build_index(db, as_of, ids)
+
+
+def app_with(loaded_db_path: Path, builds: Builds, **options: object) -> Flask:
+    app = make_app(loaded_db_path)
+    app.extensions["registry_index"] = IndexCache(loaded_db_path, build=builds, **options)  # type: ignore[arg-type]
+    return app
+
+
+@pytest.fixture
+def builds() -> Builds:
+    return Builds()
+
+
+@pytest.fixture
+def writer(loaded_db_path: Path, builds: Builds, keys: dict[str, str]) -> Iterator[FlaskClient]:
+    """A client with a write key on an app whose index builds are counted."""
+    app = app_with(loaded_db_path, builds)
+    yield client_with_key(app, keys["write"])
+    app.extensions["registry_index"].close()
+
+
+def found(client: FlaskClient, name: str, **params: str) -> list[str]:
+    response = client.get("/screen", query_string={"name": name, **params})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return [m["entity_id"] for m in response.get_json()["matches"]]
+
+
+def entity(name: str, designation: str) -> dict[str, object]:
+    return {
+        **NEW_ENTITY,
+        "name": name,
+        "designations": [{**NEW_ENTITY["designations"][0], "id": designation}],  # type: ignore[index]
+    }
+
+
+def test_a_write_through_the_api_is_screened_as_soon_as_it_answers(
+    writer: FlaskClient, builds: Builds
+) -> None:
+    assert found(writer, "Finder Technology")[0] == FINDER
+    created = writer.post("/entities", json=entity("Quetzal Lantern Holdings", "quetzal-1"))
+    assert created.status_code == 201
+    new_id = created.get_json()["id"]
+    assert found(writer, "Quetzal Lantern Holdings") == [new_id]  # no wait, no retry
+    renamed = writer.patch(f"/entities/{new_id}", json={"name": "Zanzibar Copper Mills"})
+    assert renamed.status_code == 200
+    assert found(writer, "Quetzal Lantern Holdings") == []
+    assert found(writer, "Zanzibar Copper Mills") == [new_id]
+    assert writer.delete(f"/entities/{FINDER}").status_code == 204
+    assert FINDER not in found(writer, "Finder Technology")
+    # Patched in: one full build at start, then small overlays only.
+    assert builds.full == 1 and builds.partial == 3
+    state = writer.get("/healthz").get_json()["index"]
+    assert state["ready"] and state["overlay_entities"] == 2
+    assert state["data_version"] == writer.get("/healthz").get_json()["generation"]
+
+
+def test_a_patched_index_answers_as_a_rebuilt_one(
+    writer: FlaskClient, loaded_db_path: Path
+) -> None:
+    names = ["Finder Technology", "Juhang Aviation", "Beijing Micropilot", "Sigma Technology"]
+    found(writer, names[0])
+    writer.post("/entities", json=entity("Finder Technology Holdings", "finder-2"))
+    writer.patch("/entities/sigma-technology-limited", json={"name": "Sigma Tech Group"})
+    writer.delete("/entities/dennex-enterprises-limited")
+    fresh = client_with_key(make_app(loaded_db_path), None)
+    for name in [*names, "Sigma Tech Group", "Dennex Enterprises"]:
+        patched = writer.get("/screen", query_string={"name": name, "min_score": 0.5})
+        rebuilt = fresh.get("/screen", query_string={"name": name, "min_score": 0.5})
+        assert patched.get_json()["matches"] == rebuilt.get_json()["matches"], name
+
+
+def test_screening_during_a_slow_rebuild_answers_at_once_from_the_old_index(
+    writer: FlaskClient, builds: Builds, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert found(writer, "Finder Technology")[0] == FINDER
+    # Every write now counts as a large one (like an import): the base is rebuilt
+    # in the background, and this rebuild is slow.
+    monkeypatch.setattr(screen_index, "OVERLAY_MAX_IDS", 0)
+    builds.hold_full.set()
+    created = writer.post("/entities", json=entity("Quetzal Lantern Holdings", "quetzal-1"))
+    assert created.status_code == 201  # the write does not wait for the rebuild either
+    assert builds.started.wait(10)
+    started = time.monotonic()
+    assert found(writer, "Finder Technology")[0] == FINDER  # the old index answers
+    assert found(writer, "Quetzal Lantern Holdings") == []  # (without the new entity)
+    assert time.monotonic() - started < 5  # not the 30 s the held build could take
+    state = writer.get("/healthz").get_json()["index"]
+    assert state["ready"] and state["behind"] and state["building"] == "base"
+    builds.release.set()
+    deadline = time.monotonic() + 10
+    while not found(writer, "Quetzal Lantern Holdings"):
+        assert time.monotonic() < deadline, "the rebuilt index never came in"
+        time.sleep(0.02)
+    assert builds.full == 2
+
+
+def test_a_write_by_another_process_is_picked_up(
+    writer: FlaskClient, loaded_db_path: Path, tmp_path: Path
+) -> None:
+    assert found(writer, "Finder Technology")[0] == FINDER
+    fixture = tmp_path / "other.json"
+    fixture.write_text(
+        '{"dataset": "other", "entities": [{"id": "quetzal-lantern", "type": "company", '
+        '"name": "Quetzal Lantern Holdings", "designations": [{"id": "q-1", "jurisdiction": '
+        '"GB", "authority": "FCDO", "list": "UK Sanctions List", "evidence": [{"source": '
+        '"seed-000", "quote": "including three Chinese companies"}]}]}]}'
+    )
+    result = CliRunner().invoke(main, ["load", str(fixture), "--db", str(loaded_db_path)])
+    assert result.exit_code == 0, result.output
+    deadline = time.monotonic() + 10
+    while found(writer, "Quetzal Lantern Holdings") != ["quetzal-lantern"]:
+        assert time.monotonic() < deadline, "the other process's write was never picked up"
+        time.sleep(0.05)
+    db = open_registry(loaded_db_path)
+    try:
+        state = writer.get("/stats").get_json()["index"]
+        assert state["data_version"] == current_version(db)
+    finally:
+        db.close()
+
+
+def test_the_version_log_lists_what_each_write_changed(loaded_db_path: Path) -> None:
+    db = open_registry(loaded_db_path)
+    try:
+        before = current_version(db)
+        load_paths(db, [FIXTURES])  # changes nothing: no new version
+        assert current_version(db) == before
+        from registry.editing import delete_entity
+
+        delete_entity(db, FINDER, actor="test")
+        changes = changes_since(db, before, max_ids=100)
+        assert changes.version == before + 1 and changes.entity_ids == {FINDER}
+        assert not changes.bulk
+        assert changes_since(db, before, max_ids=0).bulk  # too many to patch: rebuild
+    finally:
+        db.close()
+
+
+def test_as_of_instants_with_the_same_data_share_one_index(
+    writer: FlaskClient, builds: Builds
+) -> None:
+    found(writer, "Finder Technology")
+    first, second = utcnow(), utcnow()
+    assert writer.delete("/entities/sigma-technology-limited").status_code == 204
+    assert found(writer, "Sigma Technology", as_of=first) == ["sigma-technology-limited"]
+    assert found(writer, "Sigma Technology", as_of=second) == ["sigma-technology-limited"]
+    assert found(writer, "Sigma Technology") == []
+    assert len(builds.past) == 1  # one index for both instants
+    # An instant whose data is the current data needs no past index at all.
+    assert found(writer, "Sigma Technology", as_of=utcnow()) == []
+    assert found(writer, "Finder Technology", as_of=utcnow())[0] == FINDER
+    assert len(builds.past) == 1
+
+
+def test_a_past_index_being_built_answers_503_with_retry_after(
+    loaded_db_path: Path, builds: Builds, keys: dict[str, str]
+) -> None:
+    app = app_with(loaded_db_path, builds, wait=0.0)
+    client = client_with_key(app, keys["write"])
+    try:
+        assert client.get("/readyz").status_code in (200, 503)
+        builds.hold_past.set()
+        past = [utcnow()]
+        for n in range(4):
+            client.post("/entities", json=entity(f"Quetzal Lantern {n}", f"q-{n}"))
+            past.append(utcnow())
+        deadline = time.monotonic() + 10
+        while client.get("/readyz").status_code != 200:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        busy = client.get("/screen", query_string={"name": "Finder", "as_of": past[0]})
+        assert busy.status_code == 503, busy.get_data(as_text=True)
+        assert busy.content_type == "application/problem+json"
+        assert int(busy.headers["Retry-After"]) >= 1
+        assert "being built" in busy.get_json()["detail"]
+        assert builds.started.wait(10)
+        # One build at a time, a short queue: beyond it, refused at once too.
+        answers = [
+            client.get("/screen", query_string={"name": "Finder", "as_of": t}) for t in past[1:4]
+        ]
+        assert [a.status_code for a in answers] == [503, 503, 503]
+        assert "other past instants" in answers[-1].get_json()["detail"]
+        builds.release.set()
+        deadline = time.monotonic() + 10
+        while (
+            client.get("/screen", query_string={"name": "Finder", "as_of": past[0]}).status_code
+            != 200
+        ):
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+    finally:
+        builds.release.set()
+        app.extensions["registry_index"].close()
+
+
+def test_readyz_is_503_until_the_first_index_is_built(loaded_db_path: Path, builds: Builds) -> None:
+    builds.hold_full.set()
+    app = app_with(loaded_db_path, builds, wait=0.0)
+    client = app.test_client()
+    try:
+        not_ready = client.get("/readyz")
+        assert not_ready.status_code == 503
+        assert not_ready.content_type == "application/problem+json"
+        assert int(not_ready.headers["Retry-After"]) >= 1
+        health = client.get("/healthz")
+        assert health.status_code == 200  # up, but not ready to screen
+        assert health.get_json()["index"]["state"] == "building"
+        assert builds.started.wait(10)
+        assert client.get("/screen", query_string={"name": "Finder"}).status_code == 503
+        builds.release.set()
+        deadline = time.monotonic() + 10
+        while (ready := client.get("/readyz")).status_code != 200:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        index = ready.get_json()["index"]
+        assert (
+            index["state"] == "ready" and index["names"] > 0 and index["last_build"]["seconds"] >= 0
+        )
+        assert client.get("/screen", query_string={"name": "Finder Technology"}).status_code == 200
+    finally:
+        builds.release.set()
+        app.extensions["registry_index"].close()
+
+
+def test_a_replaced_index_is_freed(loaded_db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Frozen or not (gc.freeze after each build), an index nothing refers to is
+    # freed by reference counting alone: it holds no reference cycle.
+    monkeypatch.setattr(screen_index, "COMPACT_AT", 0)  # every write rebuilds the base
+    cache = IndexCache(loaded_db_path)
+    db = open_registry(loaded_db_path)
+    try:
+        view = cache.wait_ready(30)
+        for name in ["Finder Technology", "Juhang Aviation Tech", "Micro Pilot", "Sigma"]:
+            view.screen(
+                name,
+                entity_type=None,
+                country=None,
+                threshold=0.5,
+                limit=10,
+                allowed=view.restrict(None),
+            )  # fills the per-query caches
+        old_index = view.base.index
+        old_view = weakref.ref(view)
+        old_built = weakref.ref(view.base)
+        del view
+        from registry.editing import delete_entity
+
+        delete_entity(db, FINDER, actor="test")
+        cache.catch_up()  # patches, and starts a rebuild of the base
+        deadline = time.monotonic() + 20
+        while old_built() is not None:  # until the new base is in and the old let go
+            assert time.monotonic() < deadline, cache.state()
+            time.sleep(0.02)
+        assert old_view() is None
+        assert cache.state()["data_version"] == current_version(db)
+        # Nothing but this function refers to the old NameIndex: dropping it frees it.
+        assert sys.getrefcount(old_index) == 2, gc.get_referrers(old_index)
+    finally:
+        cache.close()
+        db.close()
