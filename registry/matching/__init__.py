@@ -85,9 +85,27 @@ if COMPILED:
 if not COMPILED and BUILD != _NOT_COMPILED:
     _import_sources()
 
+from .analysis import SHARED_INTERNER  # noqa: E402
 from .index import Match, NameIndex  # noqa: E402
 from .normalize import normalize_name  # noqa: E402
 from .scorer import DEFAULT_THRESHOLD, NameScore, compare_names  # noqa: E402
+
+
+def clear_caches() -> int:
+    """Empty the matcher's module-level caches of query work (analysed names,
+    word similarities, keys): what a service does once it has let an index go,
+    so that nothing allocated while that index was in use keeps its memory
+    pinned. Returns how many entries were dropped."""
+    dropped = SHARED_INTERNER.clear()
+    for name in _MODULES:
+        module = sys.modules[f"{__name__}.{name}"]
+        for value in list(vars(module).values()):
+            info = getattr(value, "cache_info", None)
+            if info is not None and (info().maxsize or 0) > 1:  # (not the static tables)
+                dropped += info().currsize
+                value.cache_clear()
+    return dropped
+
 
 __all__ = [
     "BUILD",
@@ -96,6 +114,7 @@ __all__ = [
     "Match",
     "NameIndex",
     "NameScore",
+    "clear_caches",
     "compare_names",
     "normalize_name",
 ]

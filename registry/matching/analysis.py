@@ -26,7 +26,7 @@ from .legal_forms import (
 from .normalize import LATIN, NormToken, name_words
 from .similarity import phonetic_key
 
-__all__ = ["AnalyzedName", "Kind", "Tok", "analyze", "canonical_schema"]
+__all__ = ["AnalyzedName", "Interner", "Kind", "Tok", "analyze", "analyze_with", "canonical_schema"]
 
 
 class Kind:
@@ -227,9 +227,15 @@ def _invert_comma(name: str, schema: str) -> tuple[str, bool]:
     return f"{tail} {head}", True
 
 
-@lru_cache(maxsize=100_000)
+@lru_cache(maxsize=10_000)  # (an analysed name holds about 1 KB)
 def analyze(name: str, schema: str | None = None) -> AnalyzedName:
-    """Analyse `name` for the given schema (see `canonical_schema`)."""
+    """Analyse `name` for the given schema (see `canonical_schema`); cached, and
+    sharing its parts with the other names analysed here (see `Interner`)."""
+    return analyze_with(name, schema, SHARED_INTERNER)
+
+
+def analyze_with(name: str, schema: str | None, interner: Interner) -> AnalyzedName:
+    """`analyze` without its cache, sharing parts through `interner`."""
     kind_of_name = canonical_schema(schema)
     text, inverted = _invert_comma(name, kind_of_name)
     words, ntoks = name_words(text)
@@ -242,7 +248,7 @@ def analyze(name: str, schema: str | None = None) -> AnalyzedName:
     inside = {i for f in forms for i in range(f.start + 1, f.end)}
     toks: list[Tok] = []
     count = len(words)
-    caches = _TOKENS[kind_of_name][count > 1]
+    caches = interner.tokens[kind_of_name][count > 1]
     total = 0.0
     names = parts = 0
     for i, word in enumerate(words):
@@ -263,7 +269,7 @@ def analyze(name: str, schema: str | None = None) -> AnalyzedName:
         if tok is None:
             nt = ntoks[i] if ntoks is not None else NormToken(word)
             tok = _token(nt, kind_of_name, i, count)
-            if len(cache) >= _TOKENS_SIZE:
+            if len(cache) >= interner.size:
                 cache.clear()
             cache[key] = tok
         toks.append(tok)
@@ -283,10 +289,10 @@ def analyze(name: str, schema: str | None = None) -> AnalyzedName:
         toks = promoted
         total = sum((t.weight for t in toks), 0.0)
     tt = tuple(toks)
-    acr = tuple(_acronyms(tt)) if kind_of_name != PERSON else ()
+    acr = tuple(_acronyms(tt, interner)) if kind_of_name != PERSON else ()
     return AnalyzedName(
-        name, kind_of_name, " ".join(words), tt, inverted, tuple(_joins(tt)), acr, total,
-        names, parts,
+        name, kind_of_name, " ".join(words), tt, inverted, tuple(_joins(tt, interner)), acr,
+        total, names, parts,
     )  # fmt: skip
 
 
@@ -303,14 +309,66 @@ def _token(nt: NormToken, schema: str, i: int, count: int) -> Tok:
 # A word's token depends on the word, the schema, whether the name has other
 # words and whether the word comes first (see _classify): each distinct word is
 # classified once per such context, not once per name it is in. The caches,
-# _TOKENS[schema][more than one word?][first word?], are keyed by the word (plain
-# Latin) or by (word, script, native), and emptied when they grow past
-# _TOKENS_SIZE.
+# Interner.tokens[schema][more than one word?][first word?], are keyed by the word
+# (plain Latin) or by (word, script, native), and emptied when they grow past
+# Interner.size.
 _Cache = dict[str | tuple[str, str, str], Tok]
-_TOKENS: Final[dict[str, tuple[tuple[_Cache, _Cache], tuple[_Cache, _Cache]]]] = {
-    schema: (({}, {}), ({}, {})) for schema in (PERSON, ORG, VESSEL, AIRCRAFT, UNKNOWN)
-}
 _TOKENS_SIZE: Final = 200_000
+_SCHEMAS_ALL: Final = (PERSON, ORG, VESSEL, AIRCRAFT, UNKNOWN)
+
+
+class Interner:
+    """What analysed names share: one token per word and context, one tuple per run
+    of token positions, one string per join or initialism (a list's names repeat
+    them: 790,000 joins and initialisms of 134,000 names hold 2,600 distinct
+    position runs and 260,000 distinct strings).
+
+    Queries share one (`analyze`); an index build uses its own (`analyze_with`), so
+    that nothing an index holds is also held by a query cache or another index:
+    a replaced index's memory is then free as a whole, and can go back to the
+    system. Each table is emptied when it grows past `size`.
+    """
+
+    def __init__(self, size: int = _TOKENS_SIZE) -> None:
+        self.size = size
+        self.tokens: dict[str, tuple[tuple[_Cache, _Cache], tuple[_Cache, _Cache]]] = {
+            schema: (({}, {}), ({}, {})) for schema in _SCHEMAS_ALL
+        }
+        self.spans: dict[tuple[int, ...], tuple[int, ...]] = {}
+        self.texts: dict[str, str] = {}
+
+    def span(self, idx: tuple[int, ...]) -> tuple[int, ...]:
+        found = self.spans.get(idx)
+        if found is not None:
+            return found
+        if len(self.spans) >= self.size:
+            self.spans.clear()
+        self.spans[idx] = idx
+        return idx
+
+    def text(self, text: str) -> str:
+        found = self.texts.get(text)
+        if found is not None:
+            return found
+        if len(self.texts) >= self.size:
+            self.texts.clear()
+        self.texts[text] = text
+        return text
+
+    def clear(self) -> int:
+        """Empty every table; how many entries there were."""
+        count = len(self.spans) + len(self.texts)
+        self.spans.clear()
+        self.texts.clear()
+        for by_count in self.tokens.values():
+            for caches in by_count:
+                for cache in caches:
+                    count += len(cache)
+                    cache.clear()
+        return count
+
+
+SHARED_INTERNER: Final = Interner(10_000)  # what `analyze` shares among query names
 
 
 _JOINABLE: Final = (Kind.NAME, Kind.GENERIC, Kind.PARTICLE)
@@ -320,7 +378,9 @@ _ALIGNABLE: Final = (Kind.NAME, Kind.GENERIC)
 _SYLLABIC: Final = frozenset({"han", "hangul"})
 
 
-def _joins(toks: tuple[Tok, ...], max_len: int = 3) -> list[tuple[tuple[int, ...], str]]:
+def _joins(
+    toks: tuple[Tok, ...], interner: Interner, max_len: int = 3
+) -> list[tuple[tuple[int, ...], str]]:
     """Adjacent runs of 2..max_len tokens, concatenated as written ("van"+"der"+"bilt").
 
     A one-word legal form may close a run ("SiemensAG" = "Siemens AG").
@@ -340,13 +400,13 @@ def _joins(toks: tuple[Tok, ...], max_len: int = 3) -> list[tuple[tuple[int, ...
             ):
                 break
             text += t.raw
-            out.append((tuple(range(i, j + 1)), text))
+            out.append((interner.span(tuple(range(i, j + 1))), interner.text(text)))
             if legal_tail:
                 break
     return out
 
 
-def _acronyms(toks: tuple[Tok, ...]) -> list[tuple[tuple[int, ...], str]]:
+def _acronyms(toks: tuple[Tok, ...], interner: Interner) -> list[tuple[tuple[int, ...], str]]:
     """Initials of adjacent runs of 2-6 words (function words skipped)."""
     out: list[tuple[tuple[int, ...], str]] = []
     n = len(toks)
@@ -365,5 +425,5 @@ def _acronyms(toks: tuple[Tok, ...]) -> list[tuple[tuple[int, ...], str]]:
                 break
             letters += t.text[0]
             idx.append(j)
-            out.append((tuple(idx), letters))
+            out.append((interner.span(tuple(idx)), interner.text(letters)))
     return out

@@ -78,9 +78,11 @@ from .analysis import (
     UNKNOWN,
     VESSEL,
     AnalyzedName,
+    Interner,
     Kind,
     Tok,
     analyze,
+    analyze_with,
     canonical_schema,
 )
 from .normalize import LATIN, VOWEL_LOSSY
@@ -104,6 +106,9 @@ from .similarity import (
 
 __all__ = ["COUNTRY_MISMATCH_PENALTY", "Match", "NameIndex"]
 
+_phonetic_key: Final = phonetic_key.__wrapped__
+_skeleton_key: Final = skeleton_key.__wrapped__
+
 #: Subtracted from a score when the query's country is not among the entity's
 #: countries (both known). Large enough to drop a borderline match below the
 #: default threshold, small enough to keep an exact name match above it.
@@ -124,9 +129,9 @@ _DOMINANT_SHARE: Final = 0.6
 # Names with at least this many distinctive words count as long (see _candidates).
 _LONG_NAME: Final = 4
 # Per-query caches (see _QueryCache): at most this many query words, holding at
-# most this many ids in all (about 40 bytes each in sets: some 40 MB).
-_HITS_CACHE_SIZE: Final = 50_000
-_CACHE_MAX_IDS: Final = 1_000_000
+# most this many ids in all (about 40 bytes each in sets: some 20 MB).
+_HITS_CACHE_SIZE: Final = 20_000
+_CACHE_MAX_IDS: Final = 500_000
 # Only words at least this similar bring candidate names (credit 0.5 = similarity
 # 0.62); fainter hits still count in the estimate of names found otherwise.
 _NAMES_MIN_CREDIT: Final = 0.5
@@ -380,7 +385,8 @@ _GONE_ROW: Final[_Row] = (-1, (), 0, 0, 0.0, 0.0, 1.0)
 # Bump when the pickled form of NameIndex changes.
 _PICKLE_VERSION: Final = 1
 # What a NameIndex pickles: every attribute but the per-query caches
-# (_hits_cache, _specials_cache). A new attribute goes here too (a test checks).
+# (_hits_cache, _specials_cache) and the build's _interner. A new attribute goes
+# here too (a test checks).
 _STATE: Final = (
     "_entity_ids", "_entity_of", "_entity_schema", "_entity_countries", "_entity_entries",
     "_removed", "_entries", "_rows", "_gone", "_shared_words", "_vocab", "_vocab_tok",
@@ -429,6 +435,8 @@ class NameIndex:
         # generic word -> its written forms -> number of names using the form
         self._spellings: dict[int, dict[str, int]] = {}
         self._latin_vid: dict[str, int] = {}  # Latin word -> vocabulary id
+        # What this index's names share while it is built (see bulk()).
+        self._interner: Interner | None = None
         self._long_names: set[int] = set()  # entries with >= _LONG_NAME distinctive words
 
     def __getstate__(self) -> dict[str, Any]:
@@ -445,6 +453,7 @@ class NameIndex:
             setattr(self, name, state[name])
         self._hits_cache = _QueryCache()
         self._specials_cache = _QueryCache()
+        self._interner = None
 
     # ------------------------------------------------------------------ build
     def __len__(self) -> int:
@@ -465,7 +474,10 @@ class NameIndex:
         object of the process - cost a third of the build of a large list.
         """
         with _collector_paused():
-            yield self
+            try:
+                yield self
+            finally:
+                self._interner = None  # its tables are only needed while adding
 
     def dump(self, fh: BinaryIO) -> None:
         """Write the index to a binary file (a pickle; see `load`)."""
@@ -518,9 +530,13 @@ class NameIndex:
 
     def _add_entry(self, ent: int, name: str, name_kind: str, schema: str) -> None:
         self._forget_queries()
-        # Not through analyze()'s LRU cache: a list is analysed once, and filling
-        # the cache would only evict the queries' entries.
-        analyzed = analyze.__wrapped__(name, schema)
+        # Not through analyze(): a list is analysed once (its cache would only
+        # evict the queries' entries), and with this index's own Interner, so that
+        # it shares no object with the queries or with another index.
+        interner = self._interner
+        if interner is None:
+            interner = self._interner = Interner()
+        analyzed = analyze_with(name, schema, interner)
         toks = analyzed.tokens
         if not toks:
             return
@@ -595,10 +611,11 @@ class NameIndex:
         self._postings.append([])
         self._dominant.append([])
         _push_all(self._del_keys, _deletions(text, _depth(text)), vid)
-        phon = phonetic_key(text)
+        # (not through the keys' caches: their strings would be shared with queries)
+        phon = _phonetic_key(text)
         self._vocab_phon.append(phon)
         _push_all(self._phon_keys, _deletions(phon, 1 if len(phon) >= 5 else 0), vid)
-        skel = skeleton_key(text, script == "abjad")
+        skel = _skeleton_key(text, script == "abjad")
         if skel:
             _push(self._skel_all, skel, vid)
             if script in VOWEL_LOSSY:

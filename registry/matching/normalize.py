@@ -550,7 +550,7 @@ def _tokenize_prepared(text: str) -> list[NormToken]:
     return _numbers([t for t in tokens if t.text])
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=10_000)
 def normalize_name(name: str) -> str:
     """The normalised, space-separated Latin form of a name ("" if nothing is left).
 

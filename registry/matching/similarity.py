@@ -58,7 +58,14 @@ _C_NOT_H: Final = re.compile(r"c(?!h)")
 _DOUBLE: Final = re.compile(r"(.)\1+")
 
 
-@lru_cache(maxsize=200_000)
+# Cache sizes, in entries: a service screens for months, so each is bounded to
+# a few tens of MB (a key about 200 bytes, a pair of words about 250); larger
+# ones were measured to buy no speed on one-to-many screening.
+_KEYS_CACHE: Final = 30_000
+_PAIRS_CACHE: Final = 50_000
+
+
+@lru_cache(maxsize=_KEYS_CACHE)
 def phonetic_key(text: str) -> str:
     """Key equal for common transliteration variants of the same name."""
     s = _C_NOT_H.sub("k", text) if "c" in text else text
@@ -83,7 +90,7 @@ _SKEL_VOWELS: Final = re.compile(r"(?<!^)[aeiouyw]|^[aeiou]")
 _SKEL_MAP: Final = str.maketrans("pvwqgzc", "bffkkss")
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=_KEYS_CACHE)
 def skeleton_key(text: str, abjad: bool = False) -> str:
     """Consonant skeleton: phonetic key without vowels, similar consonants merged.
 
@@ -104,7 +111,7 @@ def string_similarity(a: str, b: str) -> float:
     return float(OSA.normalized_similarity(a, b))
 
 
-@lru_cache(maxsize=500_000)
+@lru_cache(maxsize=_PAIRS_CACHE)
 def latin_similarity(a: str, b: str) -> float:
     """`token_similarity` for two Latin-script tokens (the common case, cached)."""
     if a == b:
@@ -126,7 +133,7 @@ def keyed_latin_similarity(a: str, b: str, pa: str, pb: str) -> float:
     return best
 
 
-@lru_cache(maxsize=500_000)
+@lru_cache(maxsize=_PAIRS_CACHE)
 def token_similarity(
     a: str, b: str, script_a: str = LATIN, script_b: str = LATIN, native_a: str = "",
     native_b: str = "",

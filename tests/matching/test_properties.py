@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from registry.matching import DEFAULT_THRESHOLD, compare_names, normalize_name
-from registry.matching.analysis import _TOKENS, AnalyzedName, analyze
+from registry.matching.analysis import AnalyzedName, Interner, analyze, analyze_with
 from registry.matching.normalize import ascii_words, tokenize_name
 from registry.matching.scorer import score_detail, score_detail_from
 
@@ -88,11 +88,7 @@ word_names = st.one_of(names, st.lists(WORDS, min_size=1, max_size=5).map(" ".jo
 
 
 def _cold_analyze(name: str, schema: str | None) -> AnalyzedName:
-    for by_count in _TOKENS.values():
-        for caches in by_count:
-            for cache in caches:
-                cache.clear()
-    return analyze.__wrapped__(name, schema)
+    return analyze_with(name, schema, Interner())
 
 
 @SETTINGS
