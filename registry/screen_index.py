@@ -3,21 +3,28 @@ patched after every write, and kept for past instants by data version.
 
 Readers take the current `IndexView` (one attribute read) and use it for all
 the names of their request; nothing they do waits for a build. A view is
-immutable: a *base* index of the whole registry at some data version, a small
-*overlay* index of the entities changed since (as they are now), the ids the
-overlay hides in the base, and the entities with a listing in force. Changing
-the index means making a new view and swapping one reference.
+immutable, in up to three layers, each a `NameIndex` built from one snapshot
+of the registry (one data version) and answering for some entities:
 
-Catching up (`IndexCache.catch_up`) reads the data version log
-(`registry.versions`): a few changed entities make a new overlay (rebuilt
-from scratch for every entity changed since the base: copy-on-write, tens of
-milliseconds), many (an import of a list) make a background thread rebuild the
-base while the old view serves; an overlay that has grown past `COMPACT_AT`
-entities is folded into a new base the same way. A write through this
-process's API catches up before its answer leaves (`catch_up` from an
-after-request hook), so the writer's next screening sees it; a write by
-another process (a CLI import) is noticed by a version check that readers make
-at most every `CHECK_INTERVAL` seconds and applied by a background thread.
+- the *base*: the whole registry at some version (a full build: seconds);
+- the *middle* layer: the entities changed since the base, as they were when it
+  was built (rebuilt in the background when the top grows past `TOP_MAX`);
+- the *top* layer: the entities changed since the middle one, as they are now
+  (rebuilt from scratch at every write: a few entities, milliseconds).
+
+An entity is answered for by the highest layer that has it; the layers below
+ignore it. Changing the index means making a new view and swapping one
+reference.
+
+Catching up reads the data version log (`registry.versions`). A write through
+this process's API catches up before its answer leaves (`catch_up`, from an
+after-request hook), so the writer's next screening sees it; a write by another
+process (a CLI import) is noticed by a version check that readers make at most
+every `CHECK_INTERVAL` seconds, and applied by a background thread. A version
+that changed more than `BULK_IDS` entities (an import of a whole new list), or
+a middle layer past `MID_MAX` entities, makes a background thread rebuild the
+base while the old view goes on serving (`behind` says the view lacks a large
+change meanwhile; small writes still come in on top).
 
 Past instants (`as_of`) map to the data version in force then; one index per
 version, built by the same background thread (one build at a time, the
@@ -27,10 +34,13 @@ being built, or when too many are queued, `view` raises `IndexUnavailable`
 
 Memory: nothing refers back to a view or an index (`NameIndex` has no
 reference cycle), so a replaced one is freed as soon as the last request using
-it ends, frozen by `gc.freeze` or not. After a full build the index's objects
-are frozen out of the garbage collector's sight (a full collection over them
-would stall every request for a second), having first collected what was
-garbage; the memory of a replaced base is handed back to the system.
+it ends, frozen by `gc.freeze` or not (see `_Settler` for why full builds are
+frozen). A full build shares no object with the queries or with the index it
+replaces (`analysis.Interner`), and once that one is freed the matcher's query
+caches are emptied and free pages handed back to the system. What a full
+rebuild still costs is fragmentation: the new index's objects fill holes in the
+memory of the old one, which then cannot all go back; hence the layers, which
+keep writes and small imports from ever needing one.
 """
 
 from __future__ import annotations
@@ -44,7 +54,7 @@ import threading
 import time
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Collection, Container
+from collections.abc import Callable, Collection, Container, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,15 +62,17 @@ from typing import Any
 import sqlite_utils
 
 from .db import connect, utcnow
-from .matching import Match, NameIndex
-from .versions import changes_since, current_version, read_snapshot, version_at
+from .matching import Match, NameIndex, clear_caches
+from .versions import Changes, changes_since, current_version, read_snapshot, version_at
 
 log = logging.getLogger(__name__)
 
-# A write that changed more entities than this is applied by rebuilding the base.
-OVERLAY_MAX_IDS = 1_000
-# An overlay with more entities than this is folded into a new base (in the background).
-COMPACT_AT = 200
+# A version that changed more entities than this is applied by rebuilding the base.
+BULK_IDS = 2_000
+# Entities in the top layer beyond which it is folded into the middle one.
+TOP_MAX = 32
+# Entities in the middle layer beyond which the base is rebuilt.
+MID_MAX = 5_000
 # Readers compare the data version with their view's at most this often (seconds).
 CHECK_INTERVAL = 0.1
 # Past indexes waiting to be built; more is a 503.
@@ -94,7 +106,7 @@ Builder = Callable[[sqlite_utils.Database, str | None, Collection[str] | None], 
 
 
 class _Excluding:
-    """Any entity but these (the base's view when no filter applies)."""
+    """Any entity but these (a lower layer, when no filter applies)."""
 
     __slots__ = ("_hidden",)
 
@@ -105,63 +117,112 @@ class _Excluding:
         return entity_id not in self._hidden
 
 
-@dataclass(frozen=True)
-class Allowed:
-    """Entity ids a query may match, for the base and for the overlay (None: any)."""
+class _Within:
+    """The entities a filter allows, but not these (a lower layer)."""
 
-    base: Container[str] | None
-    overlay: Container[str] | None
+    __slots__ = ("_allowed", "_hidden")
+
+    def __init__(self, allowed: frozenset[str], hidden: frozenset[str]) -> None:
+        self._allowed = allowed
+        self._hidden = hidden
+
+    def __contains__(self, entity_id: object) -> bool:
+        return entity_id in self._allowed and entity_id not in self._hidden
+
+
+@dataclass(frozen=True, eq=False)
+class Layer:
+    """An index built from one version of the registry, for some entities."""
+
+    built: BuiltIndex
+    ids: frozenset[str] | None  # the entities it answers for (None: all, the base)
+    version: int  # the data version it was built from
+
+    @property
+    def entities(self) -> int:
+        return self.built.entities if self.ids is None else len(self.ids)
+
+
+# Per layer, the entity ids a query may match there (None: any).
+Allowed = tuple[Container[str] | None, ...]
 
 
 @dataclass(frozen=True, eq=False)
 class IndexView:
     """One immutable state of the screening index; see the module docstring."""
 
-    base: BuiltIndex
-    overlay: BuiltIndex | None
-    hidden: frozenset[str]  # entities changed since base.version: the overlay has them
-    active: frozenset[str]  # entities with a listing in force, in this view
+    base: Layer
+    mid: Layer | None
+    top: Layer | None
     version: int  # the data version this view has caught up with
     behind: bool  # a large change newer than the base is not in yet (base being rebuilt)
+    active: frozenset[str]  # entities with a listing in force, in this view
     built_at: float = field(default_factory=time.time)
-    _base_active: frozenset[str] = frozenset()
+    # Per layer (base, mid, top that exist): ids the layers above answer for, and
+    # the active entities the layer answers for.
+    _hidden: tuple[frozenset[str], ...] = ()
+    _active: tuple[frozenset[str], ...] = ()
 
     @classmethod
     def of(
         cls,
-        base: BuiltIndex,
-        overlay: BuiltIndex | None = None,
-        hidden: frozenset[str] = frozenset(),
+        base: Layer,
+        mid: Layer | None = None,
+        top: Layer | None = None,
         version: int | None = None,
         behind: bool = False,
     ) -> IndexView:
-        base_active = base.active - hidden if hidden else base.active
-        active = base_active | overlay.active if overlay is not None else base_active
+        layers = [layer for layer in (base, mid, top) if layer is not None]
+        hidden: list[frozenset[str]] = []
+        above: frozenset[str] = frozenset()
+        for layer in reversed(layers):
+            hidden.append(above)
+            above = above | (layer.ids or frozenset())
+        hidden.reverse()
+        actives = tuple(
+            layer.built.active - h if h else layer.built.active
+            for layer, h in zip(layers, hidden, strict=True)
+        )
+        active = actives[0].union(*actives[1:]) if len(actives) > 1 else actives[0]
         return cls(
             base=base,
-            overlay=overlay,
-            hidden=hidden,
-            active=active,
-            version=base.version if version is None else version,
+            mid=mid,
+            top=top,
+            version=(top or mid or base).version if version is None else version,
             behind=behind,
-            _base_active=base_active,
+            active=active,
+            _hidden=tuple(hidden),
+            _active=actives,
         )
 
     @property
+    def layers(self) -> tuple[Layer, ...]:
+        return tuple(layer for layer in (self.base, self.mid, self.top) if layer is not None)
+
+    @property
     def names(self) -> int:
-        """Names indexed (in the base, and in the overlay)."""
-        return self.base.names + (self.overlay.names if self.overlay else 0)
+        """Names indexed, in every layer."""
+        return sum(layer.built.names for layer in self.layers)
+
+    @property
+    def changed(self) -> int:
+        """Entities answered for above the base (changed since it was built)."""
+        return len(self._hidden[0])
 
     def restrict(self, allowed: frozenset[str] | None) -> Allowed:
-        """What `allowed` (from the registry's filters; None for any) means in the
-        base, which must not answer for the entities the overlay holds."""
-        if not self.hidden:
-            return Allowed(allowed, allowed)
-        if allowed is None:
-            return Allowed(_Excluding(self.hidden), None)
+        """What `allowed` (from the registry's filters; None for any) means in each
+        layer, which must not answer for the entities of the layers above."""
         if allowed is self.active:
-            return Allowed(self._base_active, allowed)
-        return Allowed(allowed - self.hidden, allowed)
+            return self._active
+        out: list[Container[str] | None] = []
+        for hidden in self._hidden:
+            if not hidden:
+                out.append(allowed)
+            elif allowed is None:
+                out.append(_Excluding(hidden))
+            else:
+                out.append(_Within(allowed, hidden))
+        return tuple(out)
 
     def screen(
         self,
@@ -173,26 +234,19 @@ class IndexView:
         limit: int,
         allowed: Allowed,
     ) -> list[Match]:
-        """Best matches in base and overlay together, best first, `limit` at most."""
-        found = self.base.index.screen(
-            name,
-            entity_type=entity_type,
-            country=country,
-            threshold=threshold,
-            limit=limit,
-            allowed_ids=allowed.base,
-        )
-        if self.overlay is None:
-            return found
-        found += self.overlay.index.screen(
-            name,
-            entity_type=entity_type,
-            country=country,
-            threshold=threshold,
-            limit=limit,
-            allowed_ids=allowed.overlay,
-        )
-        found.sort(key=lambda m: (-m.score, m.entity_id))
+        """Best matches of every layer together, best first, `limit` at most."""
+        found: list[Match] = []
+        for layer, within in zip(self.layers, allowed, strict=True):
+            found += layer.built.index.screen(
+                name,
+                entity_type=entity_type,
+                country=country,
+                threshold=threshold,
+                limit=limit,
+                allowed_ids=within,
+            )
+        if self.mid is not None or self.top is not None:
+            found.sort(key=lambda m: (-m.score, m.entity_id))
         return found[:limit]
 
 
@@ -206,6 +260,52 @@ def _default_builder(
 
 def _empty() -> BuiltIndex:
     return BuiltIndex(NameIndex(), frozenset(), 0, 0.0)
+
+
+class _Settler:
+    """Keeps a large build's objects out of the cyclic garbage collector's work.
+
+    A built index is millions of objects; every full collection would walk them
+    all while holding the interpreter lock (seconds, during which no request
+    runs). `gc.freeze()` moves every object alive into a generation the
+    collector ignores (reference counting still frees them), but everything
+    alive then is frozen: garbage in reference cycles not yet collected (each
+    request leaves some: marshmallow schemas, werkzeug requests) would stay
+    forever. So while the build runs, about every `every` seconds, at a moment
+    when no request is in flight (waiting at most `patience` for one), this
+    collects (the little that is not frozen: the index made since the last
+    time, and the requests' garbage) and freezes at once. Each pause is short,
+    and nothing but the index (and the service's long-lived objects) is frozen.
+    """
+
+    def __init__(
+        self, idle: Callable[[], bool], every: float = 0.25, patience: float = 1.0
+    ) -> None:
+        self._idle = idle
+        self._every = every
+        self._patience = patience
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="index-settle", daemon=True)
+
+    def start(self) -> None:
+        self._settle()  # what was garbage before the build
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
+        self._settle()  # the rest of the build
+
+    def _run(self) -> None:
+        while not self._done.wait(self._every):
+            self._settle()
+
+    def _settle(self) -> None:
+        deadline = time.monotonic() + self._patience
+        while not self._idle() and time.monotonic() < deadline:
+            time.sleep(0.002)
+        gc.collect()
+        gc.freeze()
 
 
 def _give_back_memory() -> None:
@@ -245,6 +345,8 @@ class IndexCache:
         self._apply_db: sqlite_utils.Database | None = None  # used under _apply_lock
         self._want_base = False
         self._want_catch_up = False
+        self._want_fold = False
+        self._folding = False
         self._past: OrderedDict[int, IndexView] = OrderedDict()
         self._past_wanted: OrderedDict[int, str | None] = OrderedDict()
         self._building: str | None = None  # what the builder thread is building
@@ -257,6 +359,7 @@ class IndexCache:
         self._full_build_seconds = 0.0
         self._failure: str | None = None
         self._closed = False
+        self._in_flight = 0
 
     # ------------------------------------------------------------------ readers
     def view(self, db: sqlite_utils.Database, as_of: str | None = None) -> IndexView:
@@ -338,10 +441,11 @@ class IndexCache:
             return found
 
     def retry_after(self, past: bool = False) -> int:
-        """Seconds until the build under way (and those queued, for a past one) end."""
-        expected = self._full_build_seconds or 5.0
-        left = expected
-        if self._building:
+        """Seconds until the build under way (and those queued, for a past one) end,
+        estimated from the last full build (5 s before there was one)."""
+        expected = self._full_build_seconds
+        left = expected or 5.0
+        if self._building and expected:
             left = max(1.0, expected - (time.monotonic() - self._building_since))
         if past:
             left += expected * len(self._past_wanted)
@@ -356,43 +460,60 @@ class IndexCache:
                 self._start_builder()
 
     def catch_up(self) -> IndexView | None:
-        """Bring the current view up to the registry's data version: patch a few
-        changed entities now, start a background rebuild for many. For the thread
-        that just committed a write, so that its next screening sees it."""
+        """Bring the current view up to the registry's data version: rebuild the top
+        layer for the entities changed since the middle one (a few: milliseconds),
+        and leave larger work to the background. For the thread that has just
+        committed a write, so that its next screening sees it."""
         if self._view is None:
             return None  # the first build will read it
         with self._apply_lock:
-            db = self._apply_db
-            if db is None:
-                db = self._apply_db = connect(self._db_path, busy_timeout_ms=self._busy_timeout_ms)
+            db = self._apply_connection()
             current = self._view
             if current is None or current_version(db) == current.version:
                 return current
-            view = self._patched(db, current.base)
+            view = self._compose(db, current.base, current.mid, current.behind)
             self._swap(view)
             return view
 
-    def _patched(self, db: sqlite_utils.Database, base: BuiltIndex) -> IndexView:
-        """`base` with an overlay of every entity changed since it was built."""
+    def _apply_connection(self) -> sqlite_utils.Database:  # (holding _apply_lock)
+        if self._apply_db is None:
+            self._apply_db = connect(self._db_path, busy_timeout_ms=self._busy_timeout_ms)
+        return self._apply_db
+
+    def _layer(self, db: sqlite_utils.Database, changes: Changes) -> Layer | None:
+        """A layer of the entities `changes` lists, as they are in `db`'s snapshot."""
+        if not changes.entity_ids:
+            return None
+        built = self._build(db, None, changes.entity_ids)
+        built.version = changes.version
+        return Layer(built, changes.entity_ids, changes.version)
+
+    def _compose(
+        self, db: sqlite_utils.Database, base: Layer, mid: Layer | None, behind: bool
+    ) -> IndexView:
+        """`base` and `mid` with a new top layer: every entity changed since the
+        newer of them. Schedules what the result needs in the background."""
+        started = time.perf_counter()
+        since = (mid or base).version
         with read_snapshot(db):
-            changes = changes_since(db, base.version, max_ids=OVERLAY_MAX_IDS)
-            overlay = None
-            if changes.entity_ids:
-                overlay = self._build(db, None, changes.entity_ids)
-        view = IndexView.of(base, overlay, changes.entity_ids, changes.version, changes.bulk)
+            changes = changes_since(db, since, max_ids=BULK_IDS)
+            top = self._layer(db, changes)
+        view = IndexView.of(base, mid, top, changes.version, behind or changes.bulk)
         if changes.bulk:
-            self._schedule_base(changes.last_bulk)  # the import's data needs a new base
-        elif len(changes.entity_ids) > COMPACT_AT:
-            self._schedule_base(0)  # any rebuild under way will shrink the overlay
-        if overlay is not None:
+            self._schedule_base(changes.last_bulk)  # a large change needs a new base
+        elif view.behind or (mid is not None and mid.entities > MID_MAX):
+            self._schedule_base(0)  # any rebuild under way will do
+        if top is not None and top.entities > TOP_MAX:
+            self._schedule_fold()
+        if top is not None:
             log.info(
                 "screening index: data version %d applied (%d changed entities, %d names, "
                 "in %.3f s)%s",
                 changes.version,
-                len(changes.entity_ids),
-                overlay.names,
-                overlay.seconds,
-                "; a large change waits for the rebuild" if changes.bulk else "",
+                top.entities,
+                top.built.names,
+                time.perf_counter() - started,
+                "; a large change waits for the rebuild of the base" if view.behind else "",
             )
         return view
 
@@ -407,23 +528,91 @@ class IndexCache:
             if self._closed or self._want_catch_up:
                 return
             self._want_catch_up = True
-            if self._applier is None:
-                self._applier = threading.Thread(
-                    target=self._apply_loop, name="index-catch-up", daemon=True
-                )
-                self._applier.start()
+            self._start_applier()
+
+    def _schedule_fold(self) -> None:
+        with self._lock:
+            if self._closed or self._want_fold or self._folding:
+                return  # (a fold under way takes in what is there when it starts)
+            self._want_fold = True
+            self._start_applier()
+
+    def _start_applier(self) -> None:  # (holding _lock)
+        if self._applier is None:
+            self._applier = threading.Thread(
+                target=self._apply_loop, name="index-catch-up", daemon=True
+            )
+            self._applier.start()
 
     def _apply_loop(self) -> None:
-        while True:
+        db: sqlite_utils.Database | None = None
+        try:
+            while True:
+                with self._lock:
+                    if self._closed or not (self._want_catch_up or self._want_fold):
+                        self._applier = None
+                        return
+                    fold, self._want_fold = self._want_fold, False
+                    if not fold:
+                        self._want_catch_up = False
+                try:
+                    db = db or connect(self._db_path, busy_timeout_ms=self._busy_timeout_ms)
+                    if fold or self._pending(db) > TOP_MAX:
+                        # (another process's import: straight into the middle layer,
+                        # not first into the top one that every write rebuilds)
+                        self._fold(db)
+                    else:
+                        self.catch_up()
+                except Exception:
+                    log.exception("screening index: catching up failed")
+                    time.sleep(0.5)
+        finally:
+            if db is not None:
+                db.close()
+
+    def _pending(self, db: sqlite_utils.Database) -> int:
+        """Entities changed since the current view's middle layer (or base)."""
+        current = self._view
+        if current is None or current_version(db) == current.version:
+            return 0
+        with read_snapshot(db):
+            since = (current.mid or current.base).version
+            return len(changes_since(db, since, max_ids=BULK_IDS).entity_ids)
+
+    def _fold(self, db: sqlite_utils.Database) -> None:
+        """Rebuild the middle layer: every entity changed since the base (built out
+        of the lock: writes go on meanwhile), then a top layer since it."""
+        with self._lock:
+            self._folding = True
+        try:
+            self._fold_now(db)
+        finally:
             with self._lock:
-                if self._closed or not self._want_catch_up:
-                    self._applier = None
-                    return
-                self._want_catch_up = False
-            try:
-                self.catch_up()
-            except Exception:
-                log.exception("screening index: catching up failed")
+                self._folding = False
+
+    def _fold_now(self, db: sqlite_utils.Database) -> None:
+        current = self._view
+        if current is None:
+            return
+        base = current.base
+        started = time.perf_counter()
+        with read_snapshot(db):
+            changes = changes_since(db, base.version, max_ids=BULK_IDS)
+            mid = self._layer(db, changes)
+        seconds = time.perf_counter() - started
+        with self._apply_lock:
+            current = self._view
+            if current is None or current.base is not base:
+                return  # the base was rebuilt meanwhile
+            self._swap(
+                self._compose(self._apply_connection(), base, mid, current.behind or changes.bulk)
+            )
+        log.info(
+            "screening index: middle layer rebuilt: %d changed entities, %d names in %.2f s",
+            mid.entities if mid else 0,
+            mid.built.names if mid else 0,
+            seconds,
+        )
 
     def _schedule_base(self, version: int) -> None:
         """Rebuild the base unless a rebuild that reads `version` or later is under way."""
@@ -486,23 +675,19 @@ class IndexCache:
             version = current_version(db)
             with self._lock:
                 self._base_from = version
-            built = self._build(db, None, None)
+            with self._settling():
+                built = self._build(db, None, None)
         built.version = version
-        self._settled()
         self._note_build("current", built, version, time.perf_counter() - started)
         with self._apply_lock:
             replaced = self._view
-            apply_db = self._apply_db
-            if apply_db is None:
-                apply_db = self._apply_db = connect(
-                    self._db_path, busy_timeout_ms=self._busy_timeout_ms
-                )
-            self._swap(self._patched(apply_db, built))
-        del built
+            base = Layer(built, None, version)
+            self._swap(self._compose(self._apply_connection(), base, None, False))
+        del built, base
         with self._lock:
             self._failure = None
         if replaced is not None:
-            old = weakref.ref(replaced.base)
+            old = weakref.ref(replaced.base.built)
             del replaced
             self._release(old, "previous index")
 
@@ -511,21 +696,20 @@ class IndexCache:
         if at is None:
             built = _empty()  # before the first write
         else:
-            with read_snapshot(db):
+            with read_snapshot(db), self._settling():
                 built = self._build(db, at, None)
         built.version = version
-        self._settled()
         self._note_build(
             f"as of data version {version}", built, version, time.perf_counter() - started
         )
         evicted: list[IndexView] = []
         with self._changed:
-            self._past[version] = IndexView.of(built)
+            self._past[version] = IndexView.of(Layer(built, None, version))
             while len(self._past) > self._keep_past:
                 evicted.append(self._past.popitem(last=False)[1])
             self._changed.notify_all()
         del built
-        olds = [(weakref.ref(view.base), view.version) for view in evicted]
+        olds = [(weakref.ref(view.base.built), view.version) for view in evicted]
         del evicted
         for old, old_version in olds:
             self._release(old, f"index of data version {old_version}")
@@ -549,14 +733,32 @@ class IndexCache:
             seconds,
         )
 
-    def _settled(self) -> None:
-        """Collect what is garbage now, then freeze every object left (the new index
-        with it) out of the collector's sight: otherwise its next full pass walks
-        the index's millions of objects while every request waits. Frozen objects
-        are still freed when nothing refers to them (see the module docstring)."""
-        if self._settle:
-            gc.collect()
-            gc.freeze()
+    @contextlib.contextmanager
+    def _settling(self) -> Iterator[None]:
+        """During a full build, move what it has made so far out of the garbage
+        collector's sight, a little at a time (see `_Settler`)."""
+        if not self._settle:
+            yield
+            return
+        settler = _Settler(self.idle)
+        settler.start()
+        try:
+            yield
+        finally:
+            settler.stop()
+
+    # Requests in flight (counted by the app; see api/screen.py): the settler
+    # freezes at moments when there are none.
+    def request_started(self) -> None:
+        with self._lock:
+            self._in_flight += 1
+
+    def request_ended(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
+
+    def idle(self) -> bool:
+        return self._in_flight <= 0
 
     def _release(
         self, ref: weakref.ReferenceType[BuiltIndex], what: str, timeout: float = 10.0
@@ -567,8 +769,11 @@ class IndexCache:
         while ref() is not None and time.monotonic() < deadline and not self._closed:
             time.sleep(0.05)
         if ref() is None:
+            # Query caches filled while it served hold objects in its memory: let
+            # them go too (they refill), then return the free pages to the system.
+            dropped = clear_caches()
             _give_back_memory()
-            log.info("screening index: %s freed", what)
+            log.info("screening index: %s freed (and %d cached query results)", what, dropped)
         else:
             log.warning("screening index: %s still referenced after %.0f s", what, timeout)
 
@@ -588,7 +793,17 @@ class IndexCache:
             "data_version": view.version if view else None,
             "age_s": round(time.time() - view.built_at, 3) if view else None,
             "names": view.names if view else 0,
-            "overlay_entities": len(view.hidden) if view else 0,
+            "changed_entities": view.changed if view else 0,
+            "layers": [
+                {
+                    "entities": layer.entities,
+                    "names": layer.built.names,
+                    "data_version": layer.version,
+                }
+                for layer in view.layers
+            ]
+            if view
+            else [],
             "behind": bool(view.behind) if view else False,
             "building": building,
             "rebuild_pending": pending,

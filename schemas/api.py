@@ -316,6 +316,12 @@ class IndexBuildSchema(Schema):
     finished_at = fields.String()
 
 
+class IndexLayerSchema(Schema):
+    entities = fields.Integer()
+    names = fields.Integer()
+    data_version = fields.Integer(metadata=_doc("The data version it was built from."))
+
+
 class IndexStateSchema(Schema):
     state = fields.String(metadata=_doc("building (none ready yet), ready or failed."))
     ready = fields.Boolean(metadata=_doc("Screening can answer."))
@@ -324,8 +330,12 @@ class IndexStateSchema(Schema):
     )
     age_s = fields.Float(allow_none=True, metadata=_doc("Seconds since the index last changed."))
     names = fields.Integer(metadata=_doc("Names indexed."))
-    overlay_entities = fields.Integer(
-        metadata=_doc("Entities changed since the last full build, patched in.")
+    changed_entities = fields.Integer(
+        metadata=_doc("Entities changed since the last full build, in the layers above it.")
+    )
+    layers = fields.List(
+        fields.Nested(IndexLayerSchema),
+        metadata=_doc("The base (the whole registry), then layers of what changed since."),
     )
     behind = fields.Boolean(
         metadata=_doc("A large change (an import) is not in yet: its rebuild is under way.")

@@ -111,7 +111,8 @@ def test_a_write_through_the_api_is_screened_as_soon_as_it_answers(
     # Patched in: one full build at start, then small overlays only.
     assert builds.full == 1 and builds.partial == 3
     state = writer.get("/healthz").get_json()["index"]
-    assert state["ready"] and state["overlay_entities"] == 2
+    assert state["ready"] and state["changed_entities"] == 2
+    assert [layer["entities"] for layer in state["layers"]][1:] == [2]  # base, then a top
     assert state["data_version"] == writer.get("/healthz").get_json()["generation"]
 
 
@@ -130,13 +131,39 @@ def test_a_patched_index_answers_as_a_rebuilt_one(
         assert patched.get_json()["matches"] == rebuilt.get_json()["matches"], name
 
 
+def test_writes_fold_into_a_middle_layer_without_rebuilding_the_base(
+    writer: FlaskClient, builds: Builds, loaded_db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(screen_index, "TOP_MAX", 2)
+    found(writer, "Finder Technology")
+    created = []
+    for n, word in enumerate(["Quetzal", "Zanzibar", "Orinoco", "Kilimanjaro", "Patagonia"]):
+        response = writer.post("/entities", json=entity(f"{word} Lantern Holdings", f"q-{n}"))
+        created.append((f"{word} Lantern Holdings", response.get_json()["id"]))
+        assert found(writer, f"{word} Lantern Holdings") == [created[-1][1]]
+    deadline = time.monotonic() + 10
+    while len(writer.get("/healthz").get_json()["index"]["layers"]) < 3:
+        assert time.monotonic() < deadline, "no middle layer"
+        time.sleep(0.02)
+    writer.delete(f"/entities/{created[0][1]}")
+    assert builds.full == 1  # the base was never rebuilt
+    layers = writer.get("/healthz").get_json()["index"]["layers"]
+    assert sum(layer["entities"] for layer in layers[1:]) >= 5
+    fresh = client_with_key(make_app(loaded_db_path), None)
+    for name, _ in created:
+        layered = writer.get("/screen", query_string={"name": name, "min_score": 0.5})
+        rebuilt = fresh.get("/screen", query_string={"name": name, "min_score": 0.5})
+        assert layered.get_json()["matches"] == rebuilt.get_json()["matches"], name
+    assert found(writer, created[0][0]) == []
+
+
 def test_screening_during_a_slow_rebuild_answers_at_once_from_the_old_index(
     writer: FlaskClient, builds: Builds, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert found(writer, "Finder Technology")[0] == FINDER
     # Every write now counts as a large one (like an import): the base is rebuilt
     # in the background, and this rebuild is slow.
-    monkeypatch.setattr(screen_index, "OVERLAY_MAX_IDS", 0)
+    monkeypatch.setattr(screen_index, "BULK_IDS", 0)
     builds.hold_full.set()
     created = writer.post("/entities", json=entity("Quetzal Lantern Holdings", "quetzal-1"))
     assert created.status_code == 201  # the write does not wait for the rebuild either
@@ -286,7 +313,7 @@ def test_readyz_is_503_until_the_first_index_is_built(loaded_db_path: Path, buil
 def test_a_replaced_index_is_freed(loaded_db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Frozen or not (gc.freeze after each build), an index nothing refers to is
     # freed by reference counting alone: it holds no reference cycle.
-    monkeypatch.setattr(screen_index, "COMPACT_AT", 0)  # every write rebuilds the base
+    monkeypatch.setattr(screen_index, "BULK_IDS", 0)  # every write rebuilds the base
     cache = IndexCache(loaded_db_path)
     db = open_registry(loaded_db_path)
     try:
@@ -300,9 +327,9 @@ def test_a_replaced_index_is_freed(loaded_db_path: Path, monkeypatch: pytest.Mon
                 limit=10,
                 allowed=view.restrict(None),
             )  # fills the per-query caches
-        old_index = view.base.index
+        old_index = view.base.built.index
         old_view = weakref.ref(view)
-        old_built = weakref.ref(view.base)
+        old_built = weakref.ref(view.base.built)
         del view
         from registry.editing import delete_entity
 

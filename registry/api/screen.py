@@ -7,7 +7,7 @@ import io
 import logging
 from typing import Any
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, g, request
 from marshmallow import ValidationError
 
 from schemas.api import (
@@ -73,6 +73,19 @@ def index_cache(app: Flask | None = None) -> IndexCache:
             ),
         )
     return cache
+
+
+@blp.before_app_request
+def count_in() -> None:
+    """Requests in flight: the index builder freezes its objects between them."""
+    index_cache().request_started()
+    g.index_counted = True
+
+
+@blp.teardown_app_request
+def count_out(_exc: BaseException | None = None) -> None:
+    if g.pop("index_counted", False):
+        index_cache().request_ended()
 
 
 @blp.after_app_request
