@@ -122,7 +122,7 @@ class _Within:
 
     __slots__ = ("_allowed", "_hidden")
 
-    def __init__(self, allowed: frozenset[str], hidden: frozenset[str]) -> None:
+    def __init__(self, allowed: Container[str], hidden: frozenset[str]) -> None:
         self._allowed = allowed
         self._hidden = hidden
 
@@ -147,6 +147,23 @@ class Layer:
 Allowed = tuple[Container[str] | None, ...]
 
 
+class _ViewActive:
+    """The entities with a listing in force in a view, each as its highest layer
+    says (a container, not a set: nothing iterates it, and making the union at
+    every write would cost more than the write)."""
+
+    __slots__ = ("_layers",)
+
+    def __init__(self, layers: tuple[Layer, ...]) -> None:
+        self._layers = layers
+
+    def __contains__(self, entity_id: object) -> bool:
+        for layer in reversed(self._layers):
+            if layer.ids is None or entity_id in layer.ids:
+                return entity_id in layer.built.active
+        return False
+
+
 @dataclass(frozen=True, eq=False)
 class IndexView:
     """One immutable state of the screening index; see the module docstring."""
@@ -156,10 +173,13 @@ class IndexView:
     top: Layer | None
     version: int  # the data version this view has caught up with
     behind: bool  # a large change newer than the base is not in yet (base being rebuilt)
-    active: frozenset[str]  # entities with a listing in force, in this view
+    # The entities with a listing in force (what screening allows by default).
+    active: Container[str]
     built_at: float = field(default_factory=time.time)
-    # Per layer (base, mid, top that exist): ids the layers above answer for, and
-    # the active entities the layer answers for.
+    # Per layer (base, mid, top that exist): the ids the layers above answer for,
+    # and the active entities the layer may answer for by default. The base's
+    # leave out the middle layer's ids only (made once per middle layer): the top
+    # layer's few are taken out of the base's answers instead (see `screen`).
     _hidden: tuple[frozenset[str], ...] = ()
     _active: tuple[frozenset[str], ...] = ()
 
@@ -171,28 +191,34 @@ class IndexView:
         top: Layer | None = None,
         version: int | None = None,
         behind: bool = False,
+        previous: IndexView | None = None,
     ) -> IndexView:
-        layers = [layer for layer in (base, mid, top) if layer is not None]
-        hidden: list[frozenset[str]] = []
-        above: frozenset[str] = frozenset()
-        for layer in reversed(layers):
-            hidden.append(above)
-            above = above | (layer.ids or frozenset())
-        hidden.reverse()
-        actives = tuple(
-            layer.built.active - h if h else layer.built.active
-            for layer, h in zip(layers, hidden, strict=True)
-        )
-        active = actives[0].union(*actives[1:]) if len(actives) > 1 else actives[0]
+        """A view of these layers; `previous` (a view with the same base and middle
+        layer) lends what depends on them only."""
+        top_ids = top.ids or frozenset() if top is not None else frozenset()
+        mid_ids = mid.ids or frozenset() if mid is not None else frozenset()
+        if previous is not None and previous.base is base and previous.mid is mid:
+            base_active = previous._active[0]
+        else:
+            base_active = base.built.active - mid_ids if mid_ids else base.built.active
+        hidden = [mid_ids | top_ids]
+        actives = [base_active]
+        if mid is not None:
+            hidden.append(top_ids)
+            actives.append(mid.built.active - top_ids if top_ids else mid.built.active)
+        if top is not None:
+            hidden.append(frozenset())
+            actives.append(top.built.active)
+        layers = tuple(layer for layer in (base, mid, top) if layer is not None)
         return cls(
             base=base,
             mid=mid,
             top=top,
             version=(top or mid or base).version if version is None else version,
             behind=behind,
-            active=active,
+            active=_ViewActive(layers) if len(layers) > 1 else base.built.active,
             _hidden=tuple(hidden),
-            _active=actives,
+            _active=tuple(actives),
         )
 
     @property
@@ -209,9 +235,10 @@ class IndexView:
         """Entities answered for above the base (changed since it was built)."""
         return len(self._hidden[0])
 
-    def restrict(self, allowed: frozenset[str] | None) -> Allowed:
-        """What `allowed` (from the registry's filters; None for any) means in each
-        layer, which must not answer for the entities of the layers above."""
+    def restrict(self, allowed: Container[str] | None) -> Allowed:
+        """What `allowed` (from the registry's filters, `active` by default; None for
+        any) means in each layer, which must not answer for the entities of the
+        layers above."""
         if allowed is self.active:
             return self._active
         out: list[Container[str] | None] = []
@@ -235,8 +262,22 @@ class IndexView:
         allowed: Allowed,
     ) -> list[Match]:
         """Best matches of every layer together, best first, `limit` at most."""
+        top_ids = self.top.ids if self.top is not None else None
         found: list[Match] = []
-        for layer, within in zip(self.layers, allowed, strict=True):
+        for k, (layer, within) in enumerate(zip(self.layers, allowed, strict=True)):
+            if k == 0 and top_ids:
+                # The base may answer for entities of the top layer (see _active):
+                # ask for as many more, and drop them.
+                more = layer.built.index.screen(
+                    name,
+                    entity_type=entity_type,
+                    country=country,
+                    threshold=threshold,
+                    limit=limit + len(top_ids),
+                    allowed_ids=within,
+                )
+                found += [m for m in more if m.entity_id not in top_ids]
+                continue
             found += layer.built.index.screen(
                 name,
                 entity_type=entity_type,
@@ -498,7 +539,9 @@ class IndexCache:
         with read_snapshot(db):
             changes = changes_since(db, since, max_ids=BULK_IDS)
             top = self._layer(db, changes)
-        view = IndexView.of(base, mid, top, changes.version, behind or changes.bulk)
+        view = IndexView.of(
+            base, mid, top, changes.version, behind or changes.bulk, previous=self._view
+        )
         if changes.bulk:
             self._schedule_base(changes.last_bulk)  # a large change needs a new base
         elif view.behind or (mid is not None and mid.entities > MID_MAX):

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Container, Iterable, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,7 +86,9 @@ def build_index(
     countries: dict[str, set[str]] = {}
     index = NameIndex()
     count = 0
-    with index.bulk():  # many names at once (pauses the cyclic garbage collector)
+    # Many names at once: pause the cyclic garbage collector (not worth it for a few).
+    adding = index.bulk() if entity_ids is None or len(entity_ids) > 1000 else nullcontext()
+    with adding:
         for chunk in chunks:
             e_in, a_in, n_in, in_params = _subset(chunk)
             for row in db.conn.execute(
@@ -142,7 +145,7 @@ def _subset(chunk: list[str] | None) -> tuple[str, str, str, list[str]]:
 
 def _allowed(
     db: sqlite_utils.Database, view: IndexView, options: ScreenOptions
-) -> frozenset[str] | None:
+) -> Container[str] | None:
     """Entity ids a query may match under the options, or None for any."""
     conds, params = [], []
     for column, value, collate in (
