@@ -155,9 +155,7 @@ def screen_cmd(names_csv: Any, db_path: str | None, **options: Any) -> None:
     writer.writerow(CSV_COLUMNS)
     settings = _settings(db_path)
     # Waits for the index (no 503 here); a write meanwhile is patched in as by the service.
-    cache = IndexCache(
-        settings.db_path, busy_timeout_ms=settings.busy_timeout_ms, wait=24 * 3600, settle=False
-    )
+    cache = IndexCache(settings.db_path, busy_timeout_ms=settings.busy_timeout_ms, wait=24 * 3600)
     with _registry(db_path) as db:
         started = time.monotonic()
         cache.view(db, opts.as_of)
