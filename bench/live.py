@@ -284,7 +284,7 @@ def main() -> None:
     parser.add_argument(
         "--warm-up",
         type=int,
-        default=10_000,
+        default=20_000,
         help="screenings before the writes (until the caches hold the query pool)",
     )
     parser.add_argument("--data", type=Path, default=SHARED_DATA)
