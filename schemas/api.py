@@ -570,7 +570,17 @@ class ScreenBatchResultSchema(Complete):
 
 # -- imports --------------------------------------------------------------------------
 
-IMPORT_FORMATS = ("ofac-csv", "ofac-json", "csl-csv", "bis-json", "uk-csv", "eu-json", "un-xml")
+IMPORT_FORMATS = (
+    "ofac-csv",
+    "ofac-json",
+    "csl-csv",
+    "bis-json",
+    "uk-fcdo-csv",
+    "uk-csv",
+    "eu-fsf-xml",
+    "eu-json",
+    "un-xml",
+)
 
 
 class ImportListArgs(PageArgs):
