@@ -255,7 +255,7 @@ class EuFsfXml:
             identifiers.append(identifier("un-ref", un_ref, source=source))
         identifiers += [_identifier(e, source) for e in element.findall("identification")]
         regulations = element.findall("regulation")
-        programmes = [r.get("programme") for r in regulations if r.get("programme")]
+        programmes = [r.get("programme") or "" for r in regulations if r.get("programme")]
         titles = [r.get("numberTitle") or "" for r in regulations if r.get("numberTitle")]
         basis = "; ".join(dict.fromkeys(titles))
         details = " ".join((element.get("designationDetails") or "").split())
