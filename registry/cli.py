@@ -255,15 +255,34 @@ class _Progress:
     help="The layout of the files.",
 )
 @click.option("--strict", is_flag=True, help="A malformed row fails the import.")
+@click.option(
+    "--allow-older",
+    is_flag=True,
+    help="Import a publication older than the one loaded (rolls the list back).",
+)
+@click.option(
+    "--allow-mass-delisting",
+    is_flag=True,
+    help="Let the run delist more than 10% of the dataset's listed entries.",
+)
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @db_option
-def import_(format_: str, strict: bool, paths: tuple[str, ...], db_path: str | None) -> None:
+def import_(
+    format_: str,
+    strict: bool,
+    allow_older: bool,
+    allow_mass_delisting: bool,
+    paths: tuple[str, ...],
+    db_path: str | None,
+) -> None:
     """Import official list files as one snapshot of their list, all or nothing.
 
     The last line reads added=N changed=N removed=N unchanged=N; removed entries
-    are delistings, kept in the registry with their history.
+    are delistings, kept in the registry with their history. An older publication
+    than the one loaded, or a run that would delist more than 10% of the list, is
+    refused (nothing written) unless --allow-older / --allow-mass-delisting.
     """
-    from .imports import run_import
+    from .imports import Guards, ImportRefused, run_import
 
     with _registry(db_path) as db:
         try:
@@ -274,7 +293,12 @@ def import_(format_: str, strict: bool, paths: tuple[str, ...], db_path: str | N
                 actor="cli",
                 strict=strict,
                 progress=_Progress(),
+                guards=Guards(allow_older=allow_older, allow_mass_delisting=allow_mass_delisting),
             )
+        except ImportRefused as exc:
+            for reason in exc.reasons:
+                click.echo(f"Refused: {reason}", err=True)
+            sys.exit(1)
         except InputError as exc:
             click.echo("Nothing was written:", err=True)
             for problem in exc.problems:

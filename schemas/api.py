@@ -601,6 +601,20 @@ class ImportFormSchema(Schema):
     strict = fields.Boolean(
         load_default=False, metadata=_doc("A malformed row fails the import instead of a warning.")
     )
+    allow_older = fields.Boolean(
+        load_default=False,
+        metadata=_doc(
+            "Import a publication older than the one loaded (rolls the list back); refused "
+            "with 409 otherwise."
+        ),
+    )
+    allow_mass_delisting = fields.Boolean(
+        load_default=False,
+        metadata=_doc(
+            "Let the run delist more than 10% of the dataset's listed entries; refused with "
+            "409 otherwise (a partial or wrong file)."
+        ),
+    )
 
 
 class ImportFilesSchema(Schema):
@@ -640,6 +654,9 @@ class ImportRunSchema(Complete):
     sources = fields.Nested(CountsSchema, allow_none=True)
     stats = fields.Dict(keys=fields.String(), values=fields.Integer(), allow_none=True)
     error = fields.String(allow_none=True)
+    published = fields.String(
+        allow_none=True, metadata=_doc("Publication date of the list file(s), when known.")
+    )
     warnings_count = fields.Integer()
     warnings = fields.List(fields.Nested(ImportWarningSchema), metadata=_doc("The first 100."))
 
