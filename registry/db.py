@@ -246,10 +246,9 @@ def utcnow() -> str:
 
 
 def connect(path: str | Path, *, busy_timeout_ms: int = 10_000) -> sqlite_utils.Database:
-    """Open a connection with the pragmas a shared service needs (WAL, busy timeout)."""
+    """Open a connection with the pragmas a shared service needs (WAL, busy timeout).
+    Creates the file when missing, never its folder (see `registry init`)."""
     path = Path(path)
-    if str(path) != ":memory:":
-        path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(str(path), timeout=busy_timeout_ms / 1000, check_same_thread=False)
     db = sqlite_utils.Database(conn)
     db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
@@ -446,6 +445,7 @@ def m007_refresh_runs_and_publication(db: sqlite_utils.Database) -> None:
             last_modified TEXT,
             sha256 TEXT,
             size INTEGER,
+            import_run TEXT,
             checked_at TEXT NOT NULL,
             PRIMARY KEY (dataset, url)
         ) WITHOUT ROWID;

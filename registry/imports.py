@@ -41,6 +41,7 @@ class Guards:
     allow_older: bool = False
     allow_mass_delisting: bool = False
     min_records: int | None = None
+    dataset: str | None = None  # the files must be of this dataset
 
 
 class ImportRefused(InputError):
@@ -113,6 +114,12 @@ def run_import(
     files = _file_entries(parsed, names)
     published = parsed.snapshot_date or published
     try:
+        if guards.dataset and parsed.dataset != guards.dataset:
+            reason = (
+                f"{_files_text(names)} hold the {parsed.dataset} list, not {guards.dataset}. "
+                "Nothing was written."
+            )
+            raise ImportRefused([Problem(reason, field="files", location="file")], [reason])
         if guards.min_records is not None and len(parsed.records) < guards.min_records:
             raise _too_few(parsed, names, guards.min_records)
         with immediate(db):
