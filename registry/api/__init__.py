@@ -14,7 +14,7 @@ from schemas.api import ProblemSchema, ScreenBatchSchema, ScreenQueryItemSchema
 from .errors import PROBLEM_JSON, register_error_handlers
 
 SAFE_METHODS = {"get", "head", "options"}
-PUBLIC_PATHS = {"/healthz"}
+PUBLIC_PATHS = {"/healthz", "/readyz"}
 
 
 class SecurityPlugin(BasePlugin):
@@ -59,7 +59,7 @@ class RegistryApi(Api):
 
 
 def register_api(app: Flask) -> RegistryApi:
-    from . import decisions, entities, exports, imports, keys, listings, meta, screen
+    from . import datasets, decisions, entities, exports, imports, keys, listings, meta, screen
 
     api = RegistryApi(app, spec_kwargs={"extra_plugins": [SecurityPlugin()]})
     api.spec.components.security_scheme(
@@ -79,6 +79,7 @@ def register_api(app: Flask) -> RegistryApi:
         meta.blp,
         screen.blp,
         imports.blp,
+        datasets.blp,
         keys.blp,
         decisions.blp,
     ):

@@ -18,6 +18,7 @@ from schemas.api import (
 )
 
 from ..exports import neutralise
+from ..freshness import VersionCache
 from ..matching import DEFAULT_THRESHOLD
 from ..problems import InputError, Problem
 from ..screening import IndexCache, ScreenOptions, screen
@@ -58,6 +59,14 @@ def index_cache(app: Flask | None = None) -> IndexCache:
     return cache
 
 
+def _dataset_versions(as_of: str | None) -> list[dict[str, Any]]:
+    """Which version of each dataset the answer rests on (cached per data generation)."""
+    cache: VersionCache = current_app.extensions.setdefault(
+        "registry_dataset_versions", VersionCache()
+    )
+    return cache.get(get_db(), as_of)
+
+
 def _options(args: dict[str, Any]) -> ScreenOptions:
     return ScreenOptions(
         threshold=args.get("threshold", DEFAULT_THRESHOLD),
@@ -92,6 +101,7 @@ def screen_one(args: dict[str, Any]) -> dict[str, Any]:
         "threshold": options.threshold,
         "as_of": options.as_of,
         "matches": result["matches"],
+        "datasets": _dataset_versions(options.as_of),
     }
 
 
@@ -148,6 +158,7 @@ def screen_many(**_: Any) -> Any:
         "as_of": opts.as_of,
         "count": len(results),
         "results": results,
+        "datasets": _dataset_versions(opts.as_of),
     }
 
 
