@@ -622,6 +622,7 @@ def refresh_cmd(
             file_progress=_DownloadBar,
             import_progress=lambda _: _Progress(),
             report=lambda outcome: click.echo(outcome.describe(), err=True),
+            notice=lambda message: click.echo(message, err=True),
         )
     except RefreshBusy as exc:
         raise click.ClickException(f"{exc}; try again when it has finished.") from None

@@ -129,10 +129,12 @@ def download(
     policy: Policy = Policy(),
     max_bytes: int | None = None,
     progress: ByteProgress | None = None,
+    notice: Callable[[str], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Download:
     """Fetch `url` into `dest` (conditionally when given the validators of the last copy).
-    Raises DownloadError once the retries are spent or for an answer retrying cannot fix."""
+    Raises DownloadError once the retries are spent or for an answer retrying cannot fix;
+    `notice` hears of each retry."""
     started = time.monotonic()
     attempt = 0
     while True:
@@ -158,7 +160,10 @@ def download(
             if problem.retry_after is not None:
                 wait = problem.retry_after
             wait = min(wait, policy.max_wait)
-            log.warning("%s: %s; retry %d in %.1f s", url, problem.reason, attempt, wait)
+            message = f"{url}: {problem.reason}; retry {attempt} in {wait:.1f} s"
+            log.info("%s", message)
+            if notice:
+                notice(message)
             sleep(wait)
 
 

@@ -133,6 +133,7 @@ def refresh(
     file_progress: Callable[[str, str], ByteProgress | None] | None = None,
     import_progress: Callable[[str], Progress | None] | None = None,
     report: Callable[[Outcome], None] | None = None,
+    notice: Callable[[str], None] | None = None,
 ) -> list[Outcome]:
     """Refresh each dataset in turn; raises RefreshBusy when another refresh runs."""
     outcomes = []
@@ -149,6 +150,7 @@ def refresh(
                     actor=actor,
                     file_progress=file_progress,
                     import_progress=import_progress(dataset.name) if import_progress else None,
+                    notice=notice,
                 )
                 outcomes.append(outcome)
                 if report:
@@ -168,10 +170,13 @@ def refresh_dataset(
     actor: str = "refresh",
     file_progress: Callable[[str, str], ByteProgress | None] | None = None,
     import_progress: Progress | None = None,
+    notice: Callable[[str], None] | None = None,
 ) -> Outcome:
     outcome = Outcome(run_id=_run_id(), dataset=dataset.name, status="failed", started_at=utcnow())
     try:
-        _refresh(db, session, dataset, outcome, policy, actor, file_progress, import_progress)
+        _refresh(
+            db, session, dataset, outcome, policy, actor, file_progress, import_progress, notice
+        )
     except DownloadError as exc:
         outcome.reason = f"{_name_of(dataset, exc.url)}: {exc.reason}."
     except FileRejected as exc:
@@ -202,6 +207,7 @@ def _refresh(
     actor: str,
     file_progress: Callable[[str, str], ByteProgress | None] | None,
     import_progress: Progress | None,
+    notice: Callable[[str], None] | None,
 ) -> None:
     if not dataset.urls:
         raise FileRejected(
@@ -223,6 +229,7 @@ def _refresh(
                 policy=policy,
                 max_bytes=dataset.max_bytes,
                 progress=file_progress(dataset.name, name) if file_progress else None,
+                notice=notice,
             )
 
         got = [fetch(url, name, True) for url, name in zip(dataset.urls, names, strict=True)]

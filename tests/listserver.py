@@ -3,6 +3,7 @@ what `registry refresh` must survive."""
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import hashlib
 import socket
@@ -94,21 +95,21 @@ class _Handler(BaseHTTPRequestHandler):
     owner: ListServer
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
     def finish(self) -> None:
-        try:
+        with contextlib.suppress(OSError, ValueError):  # a fault closed the socket already
             super().finish()
-        except (OSError, ValueError):
-            pass  # the fault already closed the socket
 
     def do_GET(self) -> None:
         owner = self.owner
         with owner.lock:
             route = owner.routes.get(self.path)
             fault = route.faults.popleft() if route and route.faults else None
-        conditional = bool(self.headers.get("If-None-Match") or self.headers.get("If-Modified-Since"))
+        conditional = bool(
+            self.headers.get("If-None-Match") or self.headers.get("If-Modified-Since")
+        )
         if route is None:
             owner.hits.append((self.path, 404, conditional))
             self._send(404, b"not found", "text/plain")
