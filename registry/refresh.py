@@ -104,23 +104,31 @@ def refresh_lock(db_path: str | Path) -> Iterator[None]:
         import fcntl
     except ImportError:  # not POSIX: the in-process lock alone
         fcntl = None  # type: ignore[assignment]
-    with _THREAD_LOCK:
+    busy = RefreshBusy(f"another refresh of {db_path} is running")
+    key = str(Path(db_path).resolve())
+    with _LOCKS_LOCK:
+        lock = _LOCKS.setdefault(key, threading.Lock())
+    if not lock.acquire(blocking=False):
+        raise busy
+    try:
         if fcntl is None:
             yield
             return
-        path = Path(f"{db_path}.refresh-lock")
-        with path.open("a+") as handle:
+        with Path(f"{db_path}.refresh-lock").open("a+") as handle:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                raise RefreshBusy(f"another refresh of {db_path} is running") from None
+                raise busy from None
             try:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+    finally:
+        lock.release()
 
 
-_THREAD_LOCK = threading.Lock()
+_LOCKS: dict[str, threading.Lock] = {}
+_LOCKS_LOCK = threading.Lock()
 
 
 def refresh(
