@@ -21,7 +21,18 @@ HTML_ERROR = (
     b"<!DOCTYPE html>\n<html><head><title>Service Unavailable</title></head>"
     b"<body><h1>We are down for maintenance</h1><p>Please try again later.</p></body></html>\n"
 )
-FAULTS = ("500", "503-retry-after", "reset", "reset-mid-body", "trickle", "truncate", "html")
+FAULTS = (
+    "500",
+    "502",
+    "429-retry-date",
+    "503-retry-after",
+    "503-retry-long",
+    "reset",
+    "reset-mid-body",
+    "trickle",
+    "truncate",
+    "html",
+)
 
 
 @dataclass
@@ -119,8 +130,15 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
         if fault == "500":
             self._send(500, b"internal error", "text/plain", {"Retry-After": "0"})
+        elif fault == "502":
+            self._send(502, b"bad gateway", "text/plain")
+        elif fault == "429-retry-date":
+            later = email.utils.formatdate(time.time() + 2, usegmt=True)
+            self._send(429, b"slow down", "text/plain", {"Retry-After": later})
         elif fault == "503-retry-after":
             self._send(503, b"busy", "text/plain", {"Retry-After": "1"})
+        elif fault == "503-retry-long":
+            self._send(503, b"busy", "text/plain", {"Retry-After": "86400"})
         elif fault == "reset":
             self._reset()
         elif fault == "html":

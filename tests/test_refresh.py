@@ -300,6 +300,14 @@ def test_network_faults_leave_the_registry_as_it_was(
     assert last_line(again) == "updated=1 unchanged=0 failed=0", again.output
 
 
+def test_another_media_type_is_refused(publishers: Publishers, registry: Path) -> None:
+    publishers.server.serve("uk/UK-Sanctions-List.csv", UK_NEXT, content_type="application/pdf")
+    before = snapshot(registry)
+    result = refresh(registry, publishers.sources, "gb-hmt")
+    why = "served as application/pdf; gb-hmt is published as"
+    assert_failed_and_unchanged(registry, before, result, "gb-hmt", why)
+
+
 def test_an_unparsable_file_is_refused(publishers: Publishers, registry: Path) -> None:
     publishers.server.serve("uk/UK-Sanctions-List.csv", SHARED_DATA / "uk_covyr" / "subjects.csv")
     before = snapshot(registry)
@@ -358,6 +366,8 @@ def test_sources_prints_the_catalogue_in_the_shape_refresh_reads(tmp_path: Path)
     assert urls["un-sc"] == ["https://scsanctions.un.org/resources/xml/en/consolidated.xml"]
     assert urls["eu-fsf"][0].startswith("https://webgate.ec.europa.eu/fsd/fsf/public/files/xml")
     assert urls["us-csl"][0].startswith("https://data.trade.gov/")
+    floors = {d["name"]: d.get("min_records") for d in doc["datasets"]}
+    assert (floors["us-ofac-sdn"], floors["gb-hmt"], floors["eu-fsf"]) == (10_000, 3_000, 3_000)
     path = tmp_path / "sources.json"
     path.write_text(result.stdout)
     assert [d.as_dict() for d in load_sources(path)] == [d.as_dict() for d in CATALOGUE]
