@@ -6,14 +6,32 @@ from typing import Any
 
 import flask_smorest
 import sqlite_utils
-from flask import current_app, g
+from flask import Request, current_app, g
+from flask.json.provider import DefaultJSONProvider
 from marshmallow import RAISE, ValidationError, missing
-from webargs.flaskparser import FlaskParser
+from webargs.flaskparser import FlaskParser, is_json_request
 
+from .. import strict_json
 from ..config import Settings
 from ..db import connect
+from ..problems import InputError
 
 _NO_BODY = object()
+
+
+class StrictJSONProvider(DefaultJSONProvider):
+    """Every JSON body the app reads goes through the strict reader (registry.strict_json):
+    duplicate keys, lone surrogates, deep nesting, huge integers and NaN are refused."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        return strict_json.loads(s)
+
+
+class RegistryRequest(Request):
+    def on_json_loading_failed(self, e: ValueError | None) -> Any:
+        if isinstance(e, strict_json.JSONBodyError):
+            raise InputError(e.problems)
+        return super().on_json_loading_failed(e)
 
 
 class _Parser(FlaskParser):
@@ -25,6 +43,12 @@ class _Parser(FlaskParser):
         "query": RAISE,
         "querystring": RAISE,
     }
+
+    def _raw_load_json(self, req: Any) -> Any:
+        # The app's own strict reader, not webargs' json.loads.
+        if not is_json_request(req):
+            return missing
+        return req.get_json(force=True)
 
     def load_json(self, req: Any, schema: Any) -> Any:
         data = super().load_json(req, schema)

@@ -20,6 +20,7 @@ from schemas.api import (
 )
 
 from .. import imports
+from ..db import view
 from ..problems import InputError, not_found
 from .common import Blueprint, actor, get_db, settings
 
@@ -88,6 +89,7 @@ def get_import(run_id: str) -> dict[str, Any]:
 @blp.alt_response(404, description="No such run.")
 def list_changes(args: dict[str, Any], run_id: str) -> dict[str, Any]:
     """Records the run added, changed or delisted, with what changed."""
-    if imports.get_run(get_db(), run_id) is None:
-        raise _missing(run_id)
-    return imports.list_changes(get_db(), run_id, args).as_dict()
+    with view(get_db()):
+        if imports.get_run(get_db(), run_id) is None:
+            raise _missing(run_id)
+        return imports.list_changes(get_db(), run_id, args).as_dict()

@@ -17,6 +17,7 @@ from schemas.api import (
     ScreenOptionsArgs,
 )
 
+from ..db import view
 from ..exports import neutralise
 from ..matching import DEFAULT_THRESHOLD
 from ..problems import InputError, Problem
@@ -79,7 +80,8 @@ def screen_one(args: dict[str, Any]) -> dict[str, Any]:
     """Screen one name; matches best first, each with its explanation."""
     options = _options(args)
     query = {"name": args["name"], "type": args.get("type"), "country": args.get("country")}
-    (result,) = screen(get_db(), index_cache(), [query], options)
+    with view(get_db()):  # filters, entity summaries and decisions from one snapshot
+        (result,) = screen(get_db(), index_cache(), [query], options)
     if result["error"] is not None:
         raise InputError(
             [
@@ -116,7 +118,8 @@ def screen_many(**_: Any) -> Any:
         options = _load(ScreenOptionsArgs(), request.args.to_dict(), "query")
         queries = _read_csv(limit)
     else:
-        body = request.get_json(silent=True)
+        # The strict reader: a body that is not acceptable JSON names its fault.
+        body = request.get_json() if request.is_json else None
         if not isinstance(body, dict):
             raise InputError(
                 [
@@ -140,7 +143,8 @@ def screen_many(**_: Any) -> Any:
                 ]
             )
     opts = _options(options)
-    results = screen(get_db(), index_cache(), queries, opts)
+    with view(get_db()):
+        results = screen(get_db(), index_cache(), queries, opts)
     if request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv":
         return Response(_csv_answer(results), mimetype="text/csv")
     return {
@@ -166,7 +170,18 @@ def _read_csv(limit: int) -> list[dict[str, Any]]:
         text = request.get_data(cache=False).decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputError([Problem("Send CSV as UTF-8.", field="body", location="csv")]) from None
-    reader = csv.DictReader(io.StringIO(text))
+    # newline="": a bare CR ends a line too (old Mac files), as the csv module expects.
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        return _csv_rows_in(reader, limit)
+    except csv.Error as exc:
+        # A cell past the csv module's field limit (131,072 characters), a stray quote...
+        raise InputError(
+            [Problem(f"Line {reader.line_num}: {exc}.", field="body", location="csv")]
+        ) from None
+
+
+def _csv_rows_in(reader: csv.DictReader[str], limit: int) -> list[dict[str, Any]]:
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     if "name" not in header:
         raise InputError(
