@@ -10,6 +10,7 @@ from flask import Flask
 from .api import register_api
 from .api.auth import register_auth
 from .api.common import RegistryRequest, StrictJSONProvider, close_db
+from .api.headers import register_headers
 from .config import Settings
 from .db import connect, migrate
 
@@ -44,4 +45,5 @@ def create_app(settings: Settings | None = None, **config: Any) -> Flask:
     app.teardown_appcontext(close_db)
     register_auth(app)
     register_api(app)
+    register_headers(app)
     return app
