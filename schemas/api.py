@@ -15,7 +15,7 @@ from marshmallow import (
     validates_schema,
 )
 
-from .fields import Instant, Name, Pattern, StrictDate, Text, WholeNumber
+from .fields import Instant, Name, Pattern, StrictDate, Text, Upload, WholeNumber
 from .fixture import (
     ENTITY_TYPES,
     ID_MESSAGE,
@@ -731,16 +731,23 @@ class ImportFormSchema(Schema):
 
 class ImportFilesSchema(Schema):
     files = fields.List(
-        fields.Raw(metadata={"type": "string", "format": "binary"}),
+        Upload(metadata={"type": "string", "format": "binary"}),
         required=True,
         validate=validate.Length(min=1, max=20),
         metadata=_doc("The list files, e.g. sdn.csv with alt.csv and add.csv."),
     )
 
 
+class ImportUploadSchema(ImportFormSchema, ImportFilesSchema):
+    """POST /imports: one multipart/form-data body with the form fields and the files."""
+
+
 class ImportFileSchema(Complete):
     name = fields.String()
-    source = fields.String(metadata=_doc("Source id recorded for the file."))
+    source = fields.String(
+        allow_none=True,
+        metadata=_doc("Source id recorded for the file (null when the run failed to read it)."),
+    )
     checksum = fields.String(allow_none=True)
     size = fields.Integer(allow_none=True)
 

@@ -10,6 +10,7 @@ from flask import Request, current_app, g
 from flask.json.provider import DefaultJSONProvider
 from marshmallow import RAISE, ValidationError, missing
 from webargs.flaskparser import FlaskParser, is_json_request
+from werkzeug.datastructures import CombinedMultiDict
 
 from .. import strict_json
 from ..config import Settings
@@ -44,6 +45,15 @@ class _Parser(FlaskParser):
         "querystring": RAISE,
     }
 
+    __location_map__ = {  # noqa: RUF012 - webargs' own class attribute
+        **FlaskParser.__location_map__,
+        "multipart": "load_multipart",
+    }
+
+    def load_multipart(self, req: Any, schema: Any) -> Any:
+        """Form fields and files of one multipart/form-data body, read as one."""
+        return self._makeproxy(CombinedMultiDict([req.form, req.files]), schema)
+
     def _raw_load_json(self, req: Any) -> Any:
         # The app's own strict reader, not webargs' json.loads.
         if not is_json_request(req):
@@ -63,6 +73,12 @@ class _Parser(FlaskParser):
 
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = _Parser()
+    # OpenAPI 3 has no "formData" parameters: a body of form fields and files is
+    # one multipart/form-data requestBody.
+    DEFAULT_LOCATION_CONTENT_TYPE_MAPPING = {  # noqa: RUF012 - flask-smorest's own
+        **flask_smorest.Blueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
+        "multipart": "multipart/form-data",
+    }
 
 
 def problem(description: str) -> dict[str, Any]:

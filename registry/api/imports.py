@@ -12,11 +12,10 @@ from werkzeug.utils import secure_filename
 from schemas.api import (
     ImportChangeArgs,
     ImportChangePageSchema,
-    ImportFilesSchema,
-    ImportFormSchema,
     ImportListArgs,
     ImportRunPageSchema,
     ImportRunSchema,
+    ImportUploadSchema,
 )
 
 from .. import imports
@@ -43,14 +42,13 @@ def _missing(run_id: str) -> InputError:
 
 
 @blp.route("", methods=["POST"])
-@blp.arguments(ImportFormSchema, location="form")
-@blp.arguments(ImportFilesSchema, location="files")
+@blp.arguments(ImportUploadSchema, location="multipart")
 @blp.response(201, ImportRunSchema)
-def create_import(form: dict[str, Any], upload: dict[str, Any]) -> tuple[dict[str, Any], int]:
+def create_import(form: dict[str, Any]) -> tuple[dict[str, Any], int]:
     """Import list files (multipart: format, strict, files); all or nothing, recorded."""
     with tempfile.TemporaryDirectory(prefix="registry-import-") as tmp:
         paths, names = [], []
-        for index, storage in enumerate(upload["files"]):
+        for index, storage in enumerate(form["files"]):
             name = secure_filename(storage.filename or "") or f"file-{index}"
             path = Path(tmp) / f"{index:02d}" / name
             path.parent.mkdir()
