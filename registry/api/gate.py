@@ -1,0 +1,48 @@
+"""What the front door (registry.server) asks before it reads a request body.
+
+The app itself answers, on a copy of the request without its body: routing
+(404, 405), the before_request hooks (authentication: 401, 403) and the body
+limit of the route (413, from Content-Length). A refusal goes back at once and
+the body is never read; a request that passes is read and handled as usual
+(and authenticated again, cheaply, by the same hooks).
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from flask import Flask, g, request
+from werkzeug.exceptions import RequestEntityTooLarge
+
+Refusal = tuple[str, list[tuple[str, str]], bytes]
+
+
+def make_gate(app: Flask) -> Any:
+    def gate(environ: dict[str, Any]) -> Refusal | None:
+        environ = {**environ, "wsgi.input": io.BytesIO(b"")}
+        with app.request_context(environ):
+            g.front_door = True  # a look at the headers: no side effects (see auth)
+            try:
+                if request.routing_exception is not None:
+                    raise request.routing_exception
+                answer = app.preprocess_request()
+                if answer is None:
+                    limit = request.max_content_length
+                    length = request.content_length
+                    if limit is not None and length is not None and length > limit:
+                        raise RequestEntityTooLarge()
+                    return None
+                response = app.make_response(answer)
+            except Exception as exc:
+                response = app.make_response(app.handle_user_exception(exc))
+            response = app.process_response(response)
+            # waitress sets the length and closes the connection itself.
+            headers = [
+                (k, v)
+                for k, v in response.headers.to_wsgi_list()
+                if k.lower() not in ("content-length", "connection")
+            ]
+            return response.status, headers, response.get_data()
+
+    return gate
