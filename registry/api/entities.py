@@ -127,7 +127,7 @@ class EntityById(MethodView):
         with as_of, as it stood then. The ETag goes back in If-Match on a write."""
         entity = entity_or_error(entity_id, args.get("as_of"))
         headers = _etag_header(entity)
-        if request.if_none_match.contains(headers["ETag"].strip('"')):
+        if request.if_none_match.contains_weak(headers["ETag"].strip('"')):
             return Response(status=304, headers=headers)
         return entity, 200, headers
 
