@@ -78,7 +78,10 @@ def _entity_page(found: dict[str, Any], raw_as_of: str, errors: FieldErrors, sta
             evidence.append(shown)
         designations.append({**designation, "shown_evidence": evidence})
     scripts: dict[str, list[dict[str, Any]]] = {}
-    for name in [{"name": found["name"], "kind": "primary", "script": None}, *found["names"]]:
+    names = found["names"]
+    if not any(n["name"] == found["name"] for n in names):
+        names = [{"name": found["name"], "kind": "primary", "script": None}, *names]
+    for name in names:
         scripts.setdefault(script_name(name.get("script") or _guess_script(name)), []).append(name)
     return render(
         "web/entity.html",

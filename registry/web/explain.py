@@ -77,8 +77,11 @@ def marked_words(normalized: str, aligned: Iterable[str], unmatched: Iterable[st
         if aligned_left[word] > 0:
             aligned_left[word] -= 1
             out.append(Word(word, "aligned"))
-        elif unmatched_left[word] > 0:
-            unmatched_left[word] -= 1
+            continue
+        # The matcher names a word by its stem at times ("system" for "systems").
+        stem = next((u for u, n in unmatched_left.items() if n > 0 and word.startswith(u)), None)
+        if stem is not None:
+            unmatched_left[stem] -= 1
             out.append(Word(word, "unmatched"))
         else:
             out.append(Word(word, "ignored"))
@@ -137,15 +140,15 @@ def why(match: Mapping[str, Any], threshold: float) -> str:
             "and spelling of legal forms are set aside"
         )
     else:
-        query_total = len(str(expl.get("query_normalized") or "").split()) or len(aligned)
+        lined_up = sum(len(p.query_word.split()) for p in aligned)
+        query_total = len(str(expl.get("query_normalized") or "").split()) or lined_up
         close = [p for p in aligned if not p.exact]
-        head = (
-            f"{_count(len(aligned), 'word')} of your name line up with the {kind} “{listed}”"
-            if aligned
-            else f"No word of your name lines up with the {kind} “{listed}”"
-        )
-        if aligned and len(aligned) == query_total and not expl.get("unmatched_query"):
+        if not aligned:
+            head = f"No word of your name lines up with the {kind} “{listed}”"
+        elif lined_up >= query_total and not expl.get("unmatched_query"):
             head = f"Every word of your name lines up with the {kind} “{listed}”"
+        else:
+            head = f"{lined_up} of your {query_total} words line up with the {kind} “{listed}”"
         if close:
             spelled = "; ".join(
                 f"“{p.query_word}” ≈ “{p.listed_word}” ({p.similarity:.2f})" for p in close[:3]
