@@ -287,6 +287,13 @@ def test_pages_fit_a_phone_width(browser: WebDriver, server: dict[str, Any]) -> 
                 "return parseFloat(getComputedStyle(document.querySelector('main p')).fontSize)"
             )
             assert size >= 14, (path, size)
+            # Tables of results and diffs become one card per row: they fit too.
+            for table in browser.find_elements(By.CSS_SELECTOR, "table.diff, table.results-table"):
+                fits = browser.execute_script(
+                    "return arguments[0].scrollWidth <= arguments[0].parentElement.clientWidth",
+                    table,
+                )
+                assert fits, path
     finally:
         set_width(browser, DESKTOP)
 

@@ -10,6 +10,7 @@ import html as html_lib
 import io
 import json
 import re
+import time
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from registry.imports import run_import
 from registry.keys import create_key, revoke_key
 from registry.loader import load_paths
 from registry.web import explain
+from registry.web.answers import AnswerStore
 from registry.web.evidence import in_context, quote_spans
 
 from .conftest import FIXTURES, make_app
@@ -578,6 +580,25 @@ def test_pages_load_nothing_from_elsewhere_and_run_under_a_strict_csp(
         assert status_of(browser, asset) == 200
     unlabelled = [c.get("id") for c in page.controls if c.get("id") not in page.labels]
     assert unlabelled == []
+    html = response.get_data(as_text=True)
+    for form in re.findall(r'<form method="post".*?</form>', html, re.S):
+        assert 'name="csrf_token"' in form
+
+
+def test_answer_files_are_kept_for_a_while_and_only_so_many() -> None:
+    store = AnswerStore(max_items=2, ttl_s=3600)
+    first = store.put("browser-a", "a.csv", "x")
+    assert first is not None and store.get("browser-a", first) is not None
+    assert store.get("browser-b", first) is None
+    store.put("browser-a", "b.csv", "y")
+    store.put("browser-a", "c.csv", "z")
+    assert store.get("browser-a", first) is None and len(store) == 2
+    expired = AnswerStore(ttl_s=0)
+    token = expired.put("browser-a", "a.csv", "x")
+    assert token is not None
+    time.sleep(0.01)
+    assert expired.get("browser-a", token) is None
+    assert AnswerStore(max_chars=3).put("browser-a", "big.csv", "four") is None
 
 
 def test_api_answers_are_unchanged_by_the_pages(web_app: Flask) -> None:
