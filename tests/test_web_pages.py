@@ -298,6 +298,29 @@ def test_a_form_post_without_this_sessions_token_is_refused(browser: FlaskClient
     assert problem_json(html)["errors"][0]["field"] == "csrf_token"
 
 
+def test_plain_http_to_another_host_is_told_why_forms_cannot_work(web_app: Flask) -> None:
+    remote = web_app.test_client()
+    page = remote.get("/", base_url="http://registry.example.org:8000")
+    assert "This page came over plain HTTP." in page.get_data(as_text=True)
+    # Its browser keeps no cookie: the form arrives without a session.
+    sent = web_app.test_client().post(
+        "/",
+        base_url="http://registry.example.org:8000",
+        data={"csrf_token": "x", "file": (io.BytesIO(b"name\nFinder\n"), "a.csv")},
+        content_type="multipart/form-data",
+    )
+    assert sent.status_code == 400
+    assert "keeps this site's Secure cookie only over HTTPS" in html_lib.unescape(
+        sent.get_data(as_text=True)
+    )
+    for fine in ("https://registry.example.org", "http://localhost:8000", "http://127.0.0.1"):
+        assert "plain HTTP" not in remote.get("/", base_url=fine).get_data(as_text=True)
+    behind_proxy = remote.get(
+        "/", base_url="http://registry.example.org", headers={"X-Forwarded-Proto": "https"}
+    )
+    assert "plain HTTP" not in behind_proxy.get_data(as_text=True)
+
+
 # -- entity, history, document ----------------------------------------------------------------
 
 

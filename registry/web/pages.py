@@ -25,7 +25,7 @@ from ..api.errors import (
     problems_from_webargs,
 )
 from ..problems import InputError, Problem
-from .session import browser_id, check_csrf, csrf_token, current_key
+from .session import browser_id, check_csrf, cookie_refused, csrf_token, current_key
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ def signed_in_key() -> Any:
 
 @page.context_processor
 def _globals() -> dict[str, Any]:
-    return {"csrf_token": csrf_token, "errors": FieldErrors()}
+    return {"csrf_token": csrf_token, "errors": FieldErrors(), "cookie_refused": cookie_refused}
 
 
 @page.before_request

@@ -81,19 +81,23 @@ def index() -> Response:
     except InputError as error:
         return _page(form=form, errors=FieldErrors(problem_of(error)), status=error.status)
     db = get_db()
+    texts: dict[str, str | None] = {}  # source texts, read once for all the matches
     matches = []
     for match in answer["matches"]:
         entity = queries.get_entity(db, match["entity_id"], answer["as_of"]) or {}
-        matches.append(_shown(match, answer["threshold"], entity, db))
+        matches.append(_shown(match, answer["threshold"], entity, db, texts))
     return _page(form=form, answer=answer, matches=matches)
 
 
 def _shown(
-    match: dict[str, Any], threshold: float, entity: dict[str, Any], db: Any
+    match: dict[str, Any],
+    threshold: float,
+    entity: dict[str, Any],
+    db: Any,
+    texts: dict[str, str | None],
 ) -> dict[str, Any]:
     """A match with what the page shows of it: marked words, the sentence, evidence."""
     quotes = []
-    texts: dict[str, str | None] = {}
     for designation in entity.get("designations", []):
         for item in designation.get("evidence", []):
             if not item.get("quote"):

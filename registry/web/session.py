@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from typing import Any
+from urllib.parse import urlsplit
 
 import sqlite_utils
 from flask import g, request, session
@@ -63,16 +64,28 @@ def check_csrf() -> None:
     sent = request.form.get(CSRF_FIELD, "")
     expected = session.get("csrf")
     if not isinstance(expected, str) or not hmac.compare_digest(sent.encode(), expected.encode()):
-        raise InputError(
-            [
-                Problem(
-                    "This form has expired or did not come from this site; "
-                    "reload the page and send it again.",
-                    field=CSRF_FIELD,
-                    location="form",
-                )
-            ]
+        message = (
+            "This form has expired or did not come from this site; "
+            "reload the page and send it again."
         )
+        if expected is None and cookie_refused():
+            message = (
+                "Your browser sent no session cookie: it keeps this site's Secure cookie only "
+                "over HTTPS (or on localhost). Open the service over HTTPS, then send the form."
+            )
+        raise InputError([Problem(message, field=CSRF_FIELD, location="form")])
+
+
+LOOPBACK = {"localhost", "127.0.0.1", "::1"}
+
+
+def cookie_refused() -> bool:
+    """Served over plain HTTP to a host a browser does not count as secure: it
+    will not keep the Secure session cookie, so sign-in and forms cannot work."""
+    if request.is_secure or request.headers.get("X-Forwarded-Proto", "").lower() == "https":
+        return False
+    host = urlsplit(f"//{request.host}").hostname or ""
+    return not (host in LOOPBACK or host.endswith(".localhost"))
 
 
 def current_key() -> ApiKey | None:
