@@ -13,6 +13,7 @@ from .api.common import RegistryRequest, StrictJSONProvider, close_db
 from .api.headers import register_headers
 from .config import Settings
 from .db import connect, migrate
+from .web import register_web
 
 
 class RegistryFlask(Flask):
@@ -45,5 +46,6 @@ def create_app(settings: Settings | None = None, **config: Any) -> Flask:
     app.teardown_appcontext(close_db)
     register_auth(app)
     register_api(app)
+    register_web(app, settings)
     register_headers(app)
     return app

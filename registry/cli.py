@@ -333,7 +333,9 @@ def serve(
     app = create_app(settings)
     index_cache(app).warm(settings.db_path, settings.busy_timeout_ms)
     click.echo(
-        f"Serving {settings.db_path} on http://{host}:{port} (OpenAPI at /openapi.json)", err=True
+        f"Serving {settings.db_path} on http://{host}:{port} (pages at /, API docs at /docs, "
+        "OpenAPI at /openapi.json)",
+        err=True,
     )
     door = DoorSettings(
         header_timeout=settings.header_timeout_s,

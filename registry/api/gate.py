@@ -2,7 +2,9 @@
 
 The app itself answers, on a copy of the request without its body: routing
 (404, 405), the before_request hooks (authentication: 401, 403) and the body
-limit of the route (413, from Content-Length). A refusal goes back at once and
+limit of the route (413, from Content-Length). The web pages, which sign in
+with a session cookie and check a CSRF token in their form, are left to
+themselves (their bodies are small forms, limited as every body is). A refusal goes back at once and
 the body is never read; a request that passes is read and handled as usual
 (and authenticated again, cheaply, by the same hooks).
 """
@@ -15,6 +17,8 @@ from typing import Any
 from flask import Flask, g, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from .auth import COOKIE_AUTH_BLUEPRINT
+
 Refusal = tuple[str, list[tuple[str, str]], bytes]
 
 
@@ -26,6 +30,10 @@ def make_gate(app: Flask) -> Any:
             try:
                 if request.routing_exception is not None:
                     raise request.routing_exception
+                if COOKIE_AUTH_BLUEPRINT in request.blueprints:
+                    # The web pages sign in with their session cookie and check a
+                    # CSRF token in the form: they need their (small) body first.
+                    return None
                 answer = app.preprocess_request()
                 if answer is None:
                     limit = request.max_content_length
