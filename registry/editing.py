@@ -115,6 +115,15 @@ class Precondition:
     if_match: frozenset[str] | None = None  # None: no If-Match header
     if_none_match_any: bool = False
 
+    @property
+    def given(self) -> bool:
+        return self.if_match is not None or self.if_none_match_any
+
+    def check_entity(self, db: sqlite_utils.Database, entity_id: str) -> None:
+        """Check against the entity as it stands (read only when there is a condition)."""
+        if self.given:
+            self.check(queries.get_entity(db, entity_id))
+
     def check(self, current: Mapping[str, Any] | None) -> None:
         tag = queries.entity_etag(current) if current is not None else None
         if self.if_match is not None and not (
@@ -204,7 +213,7 @@ def patch_entity(
         if record is None or record["deleted_at"]:
             precondition.check(None)
             raise _not_found(entity_id)
-        precondition.check(queries.get_entity(db, entity_id))
+        precondition.check_entity(db, entity_id)
         _check_editable(db, record)
         stored = dict(record["doc"])
         # The stored names include the primary name; it follows `name`, not the list.
@@ -238,7 +247,7 @@ def delete_entity(
         if not rows:
             precondition.check(None)
             raise _not_found(entity_id)
-        precondition.check(queries.get_entity(db, entity_id))
+        precondition.check_entity(db, entity_id)
         for record_id, dataset in rows:
             _check_editable(db, {"id": record_id, "dataset": dataset})
         writer = Writer(db, now=utcnow(), actor=actor)
