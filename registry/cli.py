@@ -430,14 +430,16 @@ def serve(
     sources_file: str | None,
     db_path: str | None,
 ) -> None:
-    """Serve the HTTP API with a production WSGI server (waitress)."""
+    """Serve the HTTP API with a production WSGI server (waitress, hardened: see
+    registry/server.py)."""
     import dataclasses
 
-    from waitress import serve as waitress_serve
-
+    from .api.gate import make_gate
     from .api.screen import index_cache
     from .app import create_app
     from .config import parse_duration
+    from .server import DoorSettings
+    from .server import serve as serve_app
 
     settings = _settings(db_path)
     if sources_file:
@@ -477,9 +479,19 @@ def serve(
         ).start()
         click.echo(f"Refreshing the official lists every {refresh_every}", err=True)
     click.echo(
-        f"Serving {settings.db_path} on http://{host}:{port} (OpenAPI at /openapi.json)", err=True
+        f"Serving {settings.db_path} on http://{host}:{port} (pages at /, API docs at /docs, "
+        "OpenAPI at /openapi.json)",
+        err=True,
     )
-    waitress_serve(app, host=host, port=port, threads=threads, ident="registry")
+    door = DoorSettings(
+        header_timeout=settings.header_timeout_s,
+        idle_timeout=settings.idle_timeout_s,
+        connection_limit=settings.max_connections,
+        max_body_bytes=max(settings.max_body_bytes, settings.max_import_bytes),
+    )
+    serve_app(
+        app, gate=make_gate(app), door=door, host=host, port=port, threads=threads, ident="registry"
+    )
 
 
 def _catalogue(sources_file: str | Path | None) -> list[Any]:

@@ -79,6 +79,11 @@ class Settings:
     # /readyz answers 503 while one is. None: stale after DEFAULT_MAX_LIST_AGE, and
     # /readyz does not look at freshness.
     max_list_age: float | None = None
+    # The front door (registry serve): seconds a client has to send its request
+    # headers, seconds an idle keep-alive connection stays open, open connections.
+    header_timeout_s: int = 10
+    idle_timeout_s: int = 30
+    max_connections: int = 1_000
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -98,6 +103,9 @@ class Settings:
             if os.environ.get("REGISTRY_SOURCES")
             else None,
             max_list_age=_duration("REGISTRY_MAX_LIST_AGE"),
+            header_timeout_s=_int("REGISTRY_HEADER_TIMEOUT_S", cls.header_timeout_s),
+            idle_timeout_s=_int("REGISTRY_IDLE_TIMEOUT_S", cls.idle_timeout_s),
+            max_connections=_int("REGISTRY_MAX_CONNECTIONS", cls.max_connections),
         )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -20,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import sqlite_utils
+
+from schemas.fields import name_problem
 
 from .db import connect, generation, utcnow
 from .decisions import decisions_for
@@ -206,8 +209,8 @@ def check_query(raw: Any) -> tuple[ScreenQuery | None, list[Problem]]:
         problems.append(Problem("Give a name with at least one letter or digit.", field="name"))
     elif len(name) > 500:
         problems.append(Problem("Names are at most 500 characters.", field="name"))
-    elif not any(ch.isalnum() for ch in name):
-        problems.append(Problem("Give a name with at least one letter or digit.", field="name"))
+    elif name_problem(name):
+        problems.append(Problem(str(name_problem(name)), field="name"))
     query_id = raw.get("id")
     if query_id is not None and not isinstance(query_id, str | int):
         problems.append(Problem("An id is a string or a number.", field="id"))
@@ -216,7 +219,7 @@ def check_query(raw: Any) -> tuple[ScreenQuery | None, list[Problem]]:
         problems.append(Problem(f"Use one of {', '.join(ENTITY_TYPES)}.", field="type"))
     country = raw.get("country") or None
     if country is not None and not (
-        isinstance(country, str) and len(country) == 2 and country.isalpha()
+        isinstance(country, str) and re.fullmatch("[A-Za-z]{2}", country)
     ):
         problems.append(Problem("Use a two-letter country code.", field="country"))
     if problems:

@@ -17,6 +17,7 @@ from schemas.api import (
     ScreenOptionsArgs,
 )
 
+from ..db import view
 from ..exports import neutralise
 from ..freshness import VersionCache
 from ..matching import DEFAULT_THRESHOLD
@@ -67,7 +68,7 @@ def _dataset_versions(as_of: str | None) -> list[dict[str, Any]]:
     return cache.get(get_db(), as_of)
 
 
-def _options(args: dict[str, Any]) -> ScreenOptions:
+def screen_options(args: dict[str, Any]) -> ScreenOptions:
     return ScreenOptions(
         threshold=args.get("threshold", DEFAULT_THRESHOLD),
         min_score=args.get("min_score"),
@@ -86,9 +87,16 @@ def _options(args: dict[str, Any]) -> ScreenOptions:
 @blp.response(200, ScreenOneSchema)
 def screen_one(args: dict[str, Any]) -> dict[str, Any]:
     """Screen one name; matches best first, each with its explanation."""
-    options = _options(args)
+    return screen_name(args)
+
+
+def screen_name(args: dict[str, Any]) -> dict[str, Any]:
+    """One name and the options of ScreenGetArgs (loaded); the web page uses it too."""
+    options = screen_options(args)
     query = {"name": args["name"], "type": args.get("type"), "country": args.get("country")}
-    (result,) = screen(get_db(), index_cache(), [query], options)
+    with view(get_db()):  # filters, entity summaries and decisions from one snapshot
+        (result,) = screen(get_db(), index_cache(), [query], options)
+        versions = _dataset_versions(options.as_of)
     if result["error"] is not None:
         raise InputError(
             [
@@ -101,7 +109,7 @@ def screen_one(args: dict[str, Any]) -> dict[str, Any]:
         "threshold": options.threshold,
         "as_of": options.as_of,
         "matches": result["matches"],
-        "datasets": _dataset_versions(options.as_of),
+        "datasets": versions,
     }
 
 
@@ -126,7 +134,8 @@ def screen_many(**_: Any) -> Any:
         options = _load(ScreenOptionsArgs(), request.args.to_dict(), "query")
         queries = _read_csv(limit)
     else:
-        body = request.get_json(silent=True)
+        # The strict reader: a body that is not acceptable JSON names its fault.
+        body = request.get_json() if request.is_json else None
         if not isinstance(body, dict):
             raise InputError(
                 [
@@ -149,16 +158,18 @@ def screen_many(**_: Any) -> Any:
                     )
                 ]
             )
-    opts = _options(options)
-    results = screen(get_db(), index_cache(), queries, opts)
+    opts = screen_options(options)
+    with view(get_db()):
+        results = screen(get_db(), index_cache(), queries, opts)
+        versions = _dataset_versions(opts.as_of)
     if request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv":
-        return Response(_csv_answer(results), mimetype="text/csv")
+        return Response(csv_answer(results), mimetype="text/csv")
     return {
         "threshold": opts.threshold,
         "as_of": opts.as_of,
         "count": len(results),
         "results": results,
-        "datasets": _dataset_versions(opts.as_of),
+        "datasets": versions,
     }
 
 
@@ -173,11 +184,27 @@ def _load(schema: Any, data: dict[str, Any], location: str) -> dict[str, Any]:
 
 
 def _read_csv(limit: int) -> list[dict[str, Any]]:
+    return rows_from_csv(request.get_data(cache=False), limit)
+
+
+def rows_from_csv(data: bytes, limit: int) -> list[dict[str, Any]]:
+    """The names of a CSV file (a request body or a file uploaded on the web page)."""
     try:
-        text = request.get_data(cache=False).decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputError([Problem("Send CSV as UTF-8.", field="body", location="csv")]) from None
-    reader = csv.DictReader(io.StringIO(text))
+    # newline="": a bare CR ends a line too (old Mac files), as the csv module expects.
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        return _csv_rows_in(reader, limit)
+    except csv.Error as exc:
+        # A cell past the csv module's field limit (131,072 characters), a stray quote...
+        raise InputError(
+            [Problem(f"Line {reader.line_num}: {exc}.", field="body", location="csv")]
+        ) from None
+
+
+def _csv_rows_in(reader: csv.DictReader[str], limit: int) -> list[dict[str, Any]]:
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     if "name" not in header:
         raise InputError(
@@ -206,7 +233,7 @@ def _read_csv(limit: int) -> list[dict[str, Any]]:
     return rows
 
 
-def _csv_answer(results: list[dict[str, Any]]) -> str:
+def csv_answer(results: list[dict[str, Any]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
