@@ -31,8 +31,11 @@ log = logging.getLogger(__name__)
 # progress(phase, done, total): phase is "parse" or "write".
 Progress = Callable[[str, int, int | None], None]
 
-# A run may delist at most this share of a dataset's listed entries unless told to.
+# A run may delist at most this share of a dataset's listed entries unless told to; fewer
+# than MIN_MASS_DELISTING entries never count as a mass delisting (a small list of a few
+# entries may well drop one of them).
 MAX_DELISTING_SHARE = 0.10
+MIN_MASS_DELISTING = 10
 
 
 @dataclass(frozen=True)
@@ -257,7 +260,8 @@ def _check_guards(
         problems.append(Problem(reason, field="allow_older"))
         reasons.append(reason)
     share = counts.removed / listed_before if listed_before else 0.0
-    if not guards.allow_mass_delisting and share > MAX_DELISTING_SHARE:
+    mass = share > MAX_DELISTING_SHARE and counts.removed >= MIN_MASS_DELISTING
+    if not guards.allow_mass_delisting and mass:
         reason = (
             f"Importing {_files_text(names)} would delist {counts.removed:,} of the "
             f"{listed_before:,} entries of {dataset} listed now ({share:.0%}; a run may delist "

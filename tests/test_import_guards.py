@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from registry.cli import main
 from registry.db import open_registry
-from registry.imports import run_import
+from registry.imports import ImportRefused, run_import
 from registry.keys import create_key
 
 from .conftest import SHARED_DATA, client_with_key, make_app
@@ -148,3 +148,23 @@ def test_http_refuses_with_409_and_the_form_fields_let_it_through(registry: Path
     status, body = post(allow_mass_delisting="true")
     assert status == 201, body
     assert body["counts"]["removed"] == 6046
+
+
+def test_a_small_list_may_drop_a_few_entries(tmp_path: Path) -> None:
+    """The 10% guard counts from 10 entries: a list of three may lose one; a list of 30 may
+    not lose 15 unless told."""
+    lines = SDN_2024.read_bytes().splitlines(keepends=True)
+    for count, kept in ((3, 2), (30, 15)):
+        folder = tmp_path / str(count)
+        folder.mkdir()
+        first, second = folder / "sdn_2024-02-01.csv", folder / "sdn_2024-02-02.csv"
+        first.write_bytes(b"".join(lines[:count]))
+        second.write_bytes(b"".join(lines[:kept]))
+        db = open_registry(folder / "r.db")
+        run_import(db, "ofac-csv", [first])
+        if count == 3:
+            assert run_import(db, "ofac-csv", [second]).counts.removed == 1
+        else:
+            with pytest.raises(ImportRefused, match="would delist 15 of the 30 entries"):
+                run_import(db, "ofac-csv", [second])
+        db.close()
