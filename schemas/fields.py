@@ -9,7 +9,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields
 
-_PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+_PARTIAL_DATE = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")
 
 PRECISIONS = ("day", "month", "year")
 
@@ -20,7 +20,7 @@ def parse_partial_date(value: str) -> tuple[str, str]:
     Sources often state only a month ("last week", "June 2024"); recording the
     precision keeps us from inventing a day the document never gave.
     """
-    match = _PARTIAL_DATE.match(value)
+    match = _PARTIAL_DATE.fullmatch(value)
     if not match:
         raise ValueError("Not a date: use YYYY-MM-DD, YYYY-MM or YYYY.")
     year, month, day = match.groups()
@@ -35,6 +35,24 @@ def parse_partial_date(value: str) -> tuple[str, str]:
     except ValueError as exc:
         raise ValueError(f"Not a date: {exc}.") from None
     return value, "day"
+
+
+BIRTH_DATE_PRECISIONS = ("day", "month", "year", "range")
+
+
+def parse_birth_date(value: str) -> tuple[str, str]:
+    """Check a date of birth as the lists give one: a partial date (YYYY,
+    YYYY-MM, YYYY-MM-DD) or a range "A/B" between two of them (ISO 8601
+    interval; lists say "1951 to 1953" or "circa 1952"). Returns (value,
+    precision), the precision of a range being "range"."""
+    if "/" not in value:
+        return parse_partial_date(value)
+    start, _, end = value.partition("/")
+    parse_partial_date(start)
+    parse_partial_date(end)
+    if date_bounds(start)[0] > date_bounds(end)[1]:
+        raise ValueError("Not a date range: it starts after it ends.")
+    return value, "range"
 
 
 def date_bounds(value: str) -> tuple[str, str]:
@@ -60,6 +78,22 @@ class PartialDate(fields.String):
         text = super()._deserialize(value, attr, data, **kwargs)
         try:
             parse_partial_date(text)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+        return text
+
+
+class BirthDate(fields.String):
+    """A date of birth: YYYY, YYYY-MM, YYYY-MM-DD, or a range 'A/B' of those."""
+
+    default_error_messages = {  # noqa: RUF012 - marshmallow's own pattern
+        "invalid_birth_date": "Not a date of birth: use YYYY-MM-DD, YYYY-MM, YYYY or A/B.",
+    }
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            parse_birth_date(text)
         except ValueError as exc:
             raise ValidationError(str(exc)) from None
         return text
