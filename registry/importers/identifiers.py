@@ -85,6 +85,26 @@ OFAC_ID_LABELS: dict[str, str] = {
     "Residency Number": "residence-permit",
     "Aircraft Manufacturer's Serial Number (MSN)": "aircraft-msn",
     "Aircraft Tail Number": "aircraft-tail-number",
+    # (found unparsed in the 2024 SDN remarks)
+    "Aircraft Construction Number (also called L/N or S/N or F/N)": "aircraft-msn",
+    "Business Number": "registration-number",
+    "Enterprise Number": "registration-number",
+    "Branch Unit Number": "registration-number",
+    "UK Company Number": "registration-number",
+    "Registered Charity No.": "registration-number",
+    "Dubai Chamber of Commerce Membership No.": "registration-number",
+    "United Social Credit Code Certificate (USCCC)": "cn-uscc",
+    "National Foreign ID Number": "national-id",
+    "Numero de Identidad": "national-id",
+    "Citizen's Card Number": "national-id",
+    "C.U.I.": "national-id",
+    "I.F.E.": "national-id",
+    "LE Number": "national-id",
+    "Cartilla de Servicio Militar Nacional": "national-id",
+    "Refugee ID Card": "national-id",
+    "Travel Document Number": "passport",
+    "C.U.I.T.": "tax-id",
+    "US FEIN": "tax-id",
 }
 # Labels ending in a free part ("Digital Currency Address - XBT").
 OFAC_ID_PREFIXES: dict[str, str] = {"Digital Currency Address - ": "crypto-wallet"}

@@ -65,6 +65,19 @@ def test_ofac_remarks() -> None:
     ]
 
 
+def test_ofac_identifier_labels_that_were_missing() -> None:
+    remarks = parse_remarks(
+        "C.U.I.T. 30-68074603-2 (Argentina).; US FEIN 95-4227517; Travel Document Number "
+        "A0020375 (Germany).; Aircraft Construction Number (also called L/N or S/N or F/N) 8401"
+    )
+    assert [(i["scheme"], i["value"], i.get("country")) for i in remarks.identifiers] == [
+        ("tax-id", "30-68074603-2", "AR"),
+        ("tax-id", "95-4227517", None),
+        ("passport", "A0020375", "DE"),
+        ("aircraft-msn", "8401", None),
+    ]
+
+
 def test_ofac_sdn_csv() -> None:
     docs = by_id(real("ofac-csv-2024-02-23"))
     kim = docs["us-ofac-sdn:17614"]  # KIM, Yong Chol: DOB 18 Feb 1962; nationality Korea, North
