@@ -77,7 +77,7 @@ def screen(client: FlaskClient, **params: Any) -> dict[str, Any]:
 
 
 def scores(body: dict[str, Any]) -> dict[str, float]:
-    return {m["entity_id"].split(":")[1]: m["score"] for m in body["matches"]}
+    return {m["entity_id"].rsplit(":", 1)[-1]: m["score"] for m in body["matches"]}
 
 
 def test_reimporting_an_unchanged_list_adds_the_new_fields_once(
@@ -308,3 +308,50 @@ def test_hidden_false_positives_are_counted_and_replaced(sdn_db: Path) -> None:
     )
     (row,) = csv.DictReader(io.StringIO(as_csv.get_data(as_text=True)))
     assert (row["entity_id"], row["hidden_false_positives"]) == ("us-ofac-sdn:17614", "1")
+
+
+def test_dates_of_birth_are_versioned_and_screened_as_of(sdn_db: Path) -> None:
+    db = open_registry(sdn_db)
+    try:
+        key = create_key(db, "editor", "write")[1]
+    finally:
+        db.close()
+    client = make_app(sdn_db).test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {key}"
+    entity = {
+        "id": "zebulon-quartermaine",
+        "type": "person",
+        "name": "Zebulon Quartermaine",
+        "birth_dates": ["1970-05-04"],
+        "nationalities": ["NZ"],
+        "designations": [
+            {
+                "id": "zebulon-quartermaine-test",
+                "jurisdiction": "GB",
+                "authority": "FCDO",
+                "list": "UK Sanctions List",
+                "evidence": [{"source": "zebulon-note", "locator": "hand entry"}],
+            }
+        ],
+    }
+    bulk = {
+        "dataset": "attrs-test",
+        "sources": [
+            {"id": "zebulon-note", "kind": "other", "title": "A test note", "text": "hand entry"}
+        ],
+        "entities": [entity],
+    }
+    assert client.post("/bulk", json=bulk).status_code == 200
+    then = client.get("/entities/zebulon-quartermaine").get_json()["updated_at"]
+    assert scores(screen(client, name="Zebulon Quartermaine", dob="1970"))
+    bad = client.post("/bulk", json={**bulk, "entities": [{**entity, "birth_dates": ["1970-5"]}]})
+    assert bad.status_code == 400
+    assert bad.get_json()["errors"][0]["field"] == "entities[0].birth_dates[0]"
+    changed = {**entity, "birth_dates": ["1980"]}
+    assert client.post("/bulk", json={**bulk, "entities": [changed]}).status_code == 200
+    now = screen(client, name="Zebulon Quartermaine", dob="1970")
+    assert now["matches"] == []  # 1970 conflicts with 1980 now ...
+    past = screen(client, name="Zebulon Quartermaine", dob="1970", as_of=then)
+    assert scores(past) == {"zebulon-quartermaine": 1.0}  # ... not as the registry stood then
+    detail = client.get("/entities/zebulon-quartermaine", query_string={"as_of": then})
+    assert [b["date"] for b in detail.get_json()["birth_dates"]] == ["1970-05-04"]
