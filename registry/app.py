@@ -12,6 +12,7 @@ from .api.auth import register_auth
 from .api.common import close_db
 from .config import Settings
 from .db import connect, migrate
+from .web import register_web
 
 
 def create_app(settings: Settings | None = None, **config: Any) -> Flask:
@@ -39,4 +40,5 @@ def create_app(settings: Settings | None = None, **config: Any) -> Flask:
     app.teardown_appcontext(close_db)
     register_auth(app)
     register_api(app)
+    register_web(app, settings)
     return app

@@ -329,7 +329,9 @@ def serve(
     app = create_app(settings)
     index_cache(app).warm(settings.db_path, settings.busy_timeout_ms)
     click.echo(
-        f"Serving {settings.db_path} on http://{host}:{port} (OpenAPI at /openapi.json)", err=True
+        f"Serving {settings.db_path} on http://{host}:{port} (pages at /, API docs at /docs, "
+        "OpenAPI at /openapi.json)",
+        err=True,
     )
     waitress_serve(app, host=host, port=port, threads=threads, ident="registry")
 

@@ -285,3 +285,31 @@ def list_changes(db: sqlite_utils.Database, run_id: str, args: Mapping[str, Any]
         item["name"] = (item["after"] or item["before"] or {}).get("name")
         items.append(item)
     return Page(items, total, next_cursor)
+
+
+def runs_by_source(db: sqlite_utils.Database, source_ids: Sequence[str]) -> dict[str, list[dict]]:
+    """The finished import runs that read each source (an official list file),
+    oldest first: the first is the run that brought the file in."""
+    wanted = sorted(set(source_ids))
+    out: dict[str, list[dict]] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        for row in db.conn.execute(
+            "SELECT json_extract(f.value, '$.source'), json_extract(f.value, '$.name'), "
+            "r.id, r.format, r.dataset, r.started_at, r.finished_at FROM import_runs r, "
+            f"json_each(r.files) f WHERE json_extract(f.value, '$.source') IN ({marks}) "
+            "AND r.status = 'finished' ORDER BY r.started_at, r.id",
+            chunk,
+        ):
+            out.setdefault(row[0], []).append(
+                {
+                    "file": row[1],
+                    "id": row[2],
+                    "format": row[3],
+                    "dataset": row[4],
+                    "started_at": row[5],
+                    "finished_at": row[6],
+                }
+            )
+    return out

@@ -63,7 +63,7 @@ def index_cache(app: Flask | None = None) -> IndexCache:
     return cache
 
 
-def _options(args: dict[str, Any]) -> ScreenOptions:
+def screen_options(args: dict[str, Any]) -> ScreenOptions:
     return ScreenOptions(
         threshold=args.get("threshold", DEFAULT_THRESHOLD),
         min_score=args.get("min_score"),
@@ -82,7 +82,12 @@ def _options(args: dict[str, Any]) -> ScreenOptions:
 @blp.response(200, ScreenOneSchema)
 def screen_one(args: dict[str, Any]) -> dict[str, Any]:
     """Screen one name; matches best first, each with its explanation."""
-    options = _options(args)
+    return screen_name(args)
+
+
+def screen_name(args: dict[str, Any]) -> dict[str, Any]:
+    """One name and the options of ScreenGetArgs (loaded); the web page uses it too."""
+    options = screen_options(args)
     query = {field: args.get(field) for field in QUERY_FIELDS if field != "id"}
     (result,) = screen(get_db(), index_cache(), [query], options)
     if result["error"] is not None:
@@ -146,10 +151,10 @@ def screen_many(**_: Any) -> Any:
                     )
                 ]
             )
-    opts = _options(options)
+    opts = screen_options(options)
     results = screen(get_db(), index_cache(), queries, opts)
     if request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv":
-        return Response(_csv_answer(results), mimetype="text/csv")
+        return Response(csv_answer(results), mimetype="text/csv")
     return {
         "threshold": opts.threshold,
         "as_of": opts.as_of,
@@ -169,8 +174,13 @@ def _load(schema: Any, data: dict[str, Any], location: str) -> dict[str, Any]:
 
 
 def _read_csv(limit: int) -> list[dict[str, Any]]:
+    return rows_from_csv(request.get_data(cache=False), limit)
+
+
+def rows_from_csv(data: bytes, limit: int) -> list[dict[str, Any]]:
+    """The names of a CSV file (a request body or a file uploaded on the web page)."""
     try:
-        text = request.get_data(cache=False).decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputError([Problem("Send CSV as UTF-8.", field="body", location="csv")]) from None
     reader = csv.DictReader(io.StringIO(text))
@@ -197,7 +207,7 @@ def _read_csv(limit: int) -> list[dict[str, Any]]:
     return rows
 
 
-def _csv_answer(results: list[dict[str, Any]]) -> str:
+def csv_answer(results: list[dict[str, Any]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
