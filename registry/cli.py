@@ -314,11 +314,13 @@ def _seconds(start: str, end: str) -> float:
 def serve(
     host: str, port: int, threads: int, load_paths_: tuple[str, ...], db_path: str | None
 ) -> None:
-    """Serve the HTTP API with a production WSGI server (waitress)."""
-    from waitress import serve as waitress_serve
-
+    """Serve the HTTP API with a production WSGI server (waitress, hardened: see
+    registry/server.py)."""
+    from .api.gate import make_gate
     from .api.screen import index_cache
     from .app import create_app
+    from .server import DoorSettings
+    from .server import serve as serve_app
 
     settings = _settings(db_path)
     logging.basicConfig(
@@ -333,7 +335,15 @@ def serve(
         "OpenAPI at /openapi.json)",
         err=True,
     )
-    waitress_serve(app, host=host, port=port, threads=threads, ident="registry")
+    door = DoorSettings(
+        header_timeout=settings.header_timeout_s,
+        idle_timeout=settings.idle_timeout_s,
+        connection_limit=settings.max_connections,
+        max_body_bytes=max(settings.max_body_bytes, settings.max_import_bytes),
+    )
+    serve_app(
+        app, gate=make_gate(app), door=door, host=host, port=port, threads=threads, ident="registry"
+    )
 
 
 if __name__ == "__main__":

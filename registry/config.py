@@ -47,6 +47,11 @@ class Settings:
     # Reads need an API key too (writes always do).
     require_key_for_reads: bool = False
     log_level: str = "INFO"
+    # The front door (registry serve): seconds a client has to send its request
+    # headers, seconds an idle keep-alive connection stays open, open connections.
+    header_timeout_s: int = 10
+    idle_timeout_s: int = 30
+    max_connections: int = 1_000
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -62,4 +67,7 @@ class Settings:
                 "REGISTRY_REQUIRE_KEY_FOR_READS", cls.require_key_for_reads
             ),
             log_level=os.environ.get("REGISTRY_LOG_LEVEL", cls.log_level).upper(),
+            header_timeout_s=_int("REGISTRY_HEADER_TIMEOUT_S", cls.header_timeout_s),
+            idle_timeout_s=_int("REGISTRY_IDLE_TIMEOUT_S", cls.idle_timeout_s),
+            max_connections=_int("REGISTRY_MAX_CONNECTIONS", cls.max_connections),
         )

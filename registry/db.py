@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import orjson
 import sqlite_utils
@@ -279,13 +280,67 @@ def open_registry(path: str | Path, *, busy_timeout_ms: int = 10_000) -> sqlite_
 
 
 @contextlib.contextmanager
+def view(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """One read snapshot: every SELECT inside sees the database as it stood at the
+    first one, whatever other connections commit meanwhile (WAL readers never wait
+    for writers). Without it each SELECT sees the latest commit, so a detail read
+    in several queries could show an entity's old name beside its new names.
+
+    Inside another view or a write transaction, it joins that one. Writing inside
+    a view is a mistake (a deferred read cannot safely become a write): `immediate`
+    refuses it.
+    """
+    conn = db.conn
+    if conn.in_transaction:
+        yield db
+        return
+    conn.execute("BEGIN DEFERRED")
+    _VIEWS.add(id(conn))
+    try:
+        yield db
+    except BaseException:
+        _VIEWS.discard(id(conn))
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    else:
+        _VIEWS.discard(id(conn))
+        if conn.in_transaction:
+            conn.execute("COMMIT")
+
+
+# Connections (by id) holding a read snapshot from `view`.
+_VIEWS: set[int] = set()
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def in_view(
+    read: Callable[Concatenate[sqlite_utils.Database, _P], _R],
+) -> Callable[Concatenate[sqlite_utils.Database, _P], _R]:
+    """Run a read function (database first) in one snapshot: `view` as a decorator."""
+
+    @functools.wraps(read)
+    def wrapper(db: sqlite_utils.Database, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with view(db):
+            return read(db, *args, **kwargs)
+
+    return wrapper
+
+
+@contextlib.contextmanager
 def immediate(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
     """A write transaction that takes the write lock at BEGIN.
 
     A deferred BEGIN that later upgrades to a write can fail with SQLITE_BUSY
     without waiting when another writer committed in between; BEGIN IMMEDIATE
-    waits for `busy_timeout` instead, so two writers queue up cleanly.
+    waits for `busy_timeout` instead, so two writers queue up cleanly. Whatever
+    a write checks (does the record exist, is it editable, what does it hold now)
+    must be read inside it, or a concurrent write can slip in between.
     """
+    if id(db.conn) in _VIEWS:
+        raise RuntimeError("a write inside a read snapshot (db.view): end the view first")
     if db.conn.in_transaction:
         with db.atomic():
             yield db

@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlite_utils
 
-from .db import immediate, utcnow
+from .db import immediate, in_view, utcnow
 from .names import name_key
 from .problems import InputError, Problem, not_found
 from .queries import Page, Where, page_rows
@@ -92,6 +92,7 @@ def withdraw_decision(db: sqlite_utils.Database, decision_id: str, *, actor: str
         )
 
 
+@in_view
 def get_decision(db: sqlite_utils.Database, decision_id: str) -> dict[str, Any] | None:
     rows = _row(
         db.conn.execute(f"SELECT {_COLUMNS}, query_key FROM decisions WHERE id = ?", (decision_id,))
@@ -109,6 +110,7 @@ def get_decision(db: sqlite_utils.Database, decision_id: str) -> dict[str, Any] 
     return decision
 
 
+@in_view
 def list_decisions(db: sqlite_utils.Database, args: Mapping[str, Any]) -> Page:
     where = Where()
     if not args.get("include_ended"):
@@ -128,6 +130,7 @@ def list_decisions(db: sqlite_utils.Database, args: Mapping[str, Any]) -> Page:
     return Page(rows, total, next_cursor)
 
 
+@in_view
 def decisions_for(
     db: sqlite_utils.Database, pairs: Iterable[tuple[str, str]], as_of: str | None = None
 ) -> dict[tuple[str, str], dict[str, Any]]:

@@ -10,6 +10,7 @@ itself (files, checksums, times, counts, warnings) is recorded, a failed one too
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,11 +20,13 @@ from typing import Any
 import sqlite_utils
 
 from . import history
-from .db import immediate, utcnow
+from .db import immediate, in_view, utcnow
 from .importers import ImportFormatError, ParsedList, parse
 from .problems import InputError, Problem
 from .queries import Page, Where, page_rows
 from .store import Counts, Snapshot, Writer
+
+log = logging.getLogger(__name__)
 
 # progress(phase, done, total): phase is "parse" or "write".
 Progress = Callable[[str, int, int | None], None]
@@ -79,10 +82,27 @@ def run_import(
     except ImportFormatError as exc:
         _record_failure(db, run_id, format, "", names, started, actor, str(exc))
         raise InputError(
-            [Problem(str(exc), field="files", location="file")], title="Unreadable list file"
+            [Problem(f"{exc} (run {run_id}, recorded as failed)", field="files", location="file")],
+            title="Unreadable list file",
         ) from None
-    except KeyError:
-        raise InputError([Problem(f"Unknown format {format!r}.", field="format")]) from None
+    except Exception as exc:
+        # The parser itself failed (a KeyError on a field the file lacks, ...): the
+        # files are not what the format expects, or the parser has a bug. Either
+        # way the run is recorded with the reason, and the answer says so.
+        reason = f"{type(exc).__name__}: {exc}"
+        log.warning("import %s: the %s parser failed on %s", run_id, format, names, exc_info=exc)
+        _record_failure(db, run_id, format, "", names, started, actor, f"parser failed: {reason}")
+        raise InputError(
+            [
+                Problem(
+                    f"The {format} parser could not read these files ({reason}); run {run_id} "
+                    "is recorded as failed.",
+                    field="files",
+                    location="file",
+                )
+            ],
+            title="Unreadable list file",
+        ) from None
     files = _file_entries(parsed, names)
     try:
         with immediate(db):
@@ -237,6 +257,7 @@ CHANGE_KINDS = {
 }
 
 
+@in_view
 def list_runs(db: sqlite_utils.Database, args: Mapping[str, Any]) -> Page:
     where = Where()
     for key in ("dataset", "format", "status"):
@@ -254,6 +275,7 @@ def list_runs(db: sqlite_utils.Database, args: Mapping[str, Any]) -> Page:
     return Page([run_row(r) for r in rows], total, next_cursor)
 
 
+@in_view
 def get_run(db: sqlite_utils.Database, run_id: str) -> dict[str, Any] | None:
     cur = db.conn.execute("SELECT * FROM import_runs WHERE id = ?", (run_id,))
     cols = [c[0] for c in cur.description]
@@ -261,6 +283,7 @@ def get_run(db: sqlite_utils.Database, run_id: str) -> dict[str, Any] | None:
     return run_row(dict(zip(cols, row, strict=True))) if row else None
 
 
+@in_view
 def list_changes(db: sqlite_utils.Database, run_id: str, args: Mapping[str, Any]) -> Page:
     """What one import run changed, record by record, with field-level diffs."""
     where = Where("object_type = 'record'")

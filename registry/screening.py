@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import logging
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -28,7 +29,7 @@ from typing import Any
 
 import sqlite_utils
 
-from schemas.fields import parse_partial_date
+from schemas.fields import name_problem, parse_partial_date, text_problem
 
 from .db import connect, generation, utcnow
 from .decisions import decisions_for, false_positive_entities, query_key
@@ -248,8 +249,8 @@ def check_query(raw: Any) -> tuple[ScreenQuery | None, list[Problem]]:
         problems.append(Problem("Give a name with at least one letter or digit.", field="name"))
     elif len(name) > 500:
         problems.append(Problem("Names are at most 500 characters.", field="name"))
-    elif not any(ch.isalnum() for ch in name):
-        problems.append(Problem("Give a name with at least one letter or digit.", field="name"))
+    elif name_problem(name):
+        problems.append(Problem(str(name_problem(name)), field="name"))
     query_id = raw.get("id")
     if query_id is not None and not isinstance(query_id, str | int):
         problems.append(Problem("An id is a string or a number.", field="id"))
@@ -258,7 +259,7 @@ def check_query(raw: Any) -> tuple[ScreenQuery | None, list[Problem]]:
         problems.append(Problem(f"Use one of {', '.join(ENTITY_TYPES)}.", field="type"))
     country = raw.get("country") or None
     if country is not None and not (
-        isinstance(country, str) and len(country) == 2 and country.isalpha()
+        isinstance(country, str) and re.fullmatch("[A-Za-z]{2}", country)
     ):
         problems.append(Problem("Use a two-letter country code.", field="country"))
     dob = _check_dob(raw.get("dob"), problems)
@@ -283,6 +284,10 @@ def _text_value(value: Any, field: str, what: str, problems: list[Problem]) -> s
         return None
     if not isinstance(value, str):
         problems.append(Problem(f"Give the {what} as a string.", field=field))
+        return None
+    problem = text_problem(value, multiline=False)
+    if problem:
+        problems.append(Problem(problem, field=field))
         return None
     return value.strip() or None
 

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, post_dump, validate, validates_schema
+from marshmallow import (
+    Schema,
+    ValidationError,
+    fields,
+    post_dump,
+    post_load,
+    pre_load,
+    validate,
+    validates_schema,
+)
 
-from .fields import Instant, StrictDate
+from .fields import Instant, Name, Pattern, StrictDate, Text, Upload, WholeNumber
 from .fixture import (
     ENTITY_TYPES,
     ID_MESSAGE,
@@ -15,6 +24,7 @@ from .fixture import (
     ActionSchema,
     AddressSchema,
     DesignationSchema,
+    EntitySchema,
     EvidenceSchema,
     IdentifierSchema,
     NameSchema,
@@ -32,7 +42,7 @@ def _doc(text: str) -> dict[str, str]:
 
 def _code(text: str) -> fields.String:
     return fields.String(
-        validate=validate.Regexp(r"^[A-Z]{2}$", error="Use a two-letter upper-case code."),
+        validate=Pattern(r"[A-Z]{2}", error="Use a two-letter upper-case code."),
         metadata=_doc(text),
     )
 
@@ -48,7 +58,7 @@ class Complete(Schema):
 
 
 class PageArgs(Schema):
-    limit = fields.Integer(
+    limit = WholeNumber(
         load_default=DEFAULT_PAGE_SIZE,
         validate=validate.Range(min=1, max=MAX_PAGE_SIZE),
         metadata=_doc(f"Items per page, 1-{MAX_PAGE_SIZE}."),
@@ -66,16 +76,16 @@ def _check_range(data: dict[str, Any], low: str, high: str) -> None:
 
 class DesignationFilterArgs(PageArgs):
     jurisdiction = _code("Listing jurisdiction: US, GB, EU, UN ...")
-    authority = fields.String(
+    authority = Text(
         validate=validate.Length(min=1, max=200), metadata=_doc("e.g. BIS, OFAC, FCDO.")
     )
-    program = fields.String(
+    program = Text(
         validate=validate.Length(min=1, max=300), metadata=_doc("List programme or regime.")
     )
     listed_from = StrictDate(metadata=_doc("Listed on or after this day (YYYY-MM-DD)."))
     listed_to = StrictDate(metadata=_doc("Listed on or before this day (YYYY-MM-DD)."))
     source = fields.String(
-        validate=validate.Regexp(ID_PATTERN, error=ID_MESSAGE),
+        validate=Pattern(ID_PATTERN, error=ID_MESSAGE),
         metadata=_doc("Only listings whose evidence cites this source id."),
     )
 
@@ -99,7 +109,7 @@ class AsOfArgs(Schema):
 
 class EntityListArgs(DesignationFilterArgs):
     as_of = _as_of()
-    q = fields.String(
+    q = Text(
         validate=validate.Length(min=1, max=200),
         metadata=_doc("Name or identifier search; case- and accent-insensitive, word prefixes."),
     )
@@ -112,14 +122,14 @@ class EntityListArgs(DesignationFilterArgs):
 
 
 class DesignationListArgs(DesignationFilterArgs):
-    entity = fields.String(validate=validate.Regexp(ID_PATTERN, error=ID_MESSAGE))
-    action = fields.String(validate=validate.Regexp(ID_PATTERN, error=ID_MESSAGE))
+    entity = fields.String(validate=Pattern(ID_PATTERN, error=ID_MESSAGE))
+    action = fields.String(validate=Pattern(ID_PATTERN, error=ID_MESSAGE))
     status = fields.String(validate=validate.OneOf(("active", "delisted")))
 
 
 class ActionListArgs(PageArgs):
     jurisdiction = _code("US, GB, EU, UN ...")
-    authority = fields.String(validate=validate.Length(min=1, max=200))
+    authority = Text(validate=validate.Length(min=1, max=200))
     date_from = StrictDate(metadata=_doc("Announced on or after (YYYY-MM-DD)."))
     date_to = StrictDate(metadata=_doc("Announced on or before (YYYY-MM-DD)."))
 
@@ -260,6 +270,132 @@ class EntityDetailSchema(Complete):
     as_of = fields.String(allow_none=True, metadata=_doc("The instant answered for, if any."))
 
 
+# -- PUT /entities/{id}: the body of a GET can be sent back as it is ------------------
+
+
+def _read_only(text: str) -> fields.Raw:
+    """A field of the GET answer that PUT accepts and ignores."""
+    return fields.Raw(allow_none=True, metadata={"readOnly": True, **_doc(text)})
+
+
+def _record_field() -> fields.String:
+    return fields.String(
+        allow_none=True,
+        metadata={
+            "readOnly": True,
+            **_doc("The record this part comes from; parts of other records are ignored."),
+        },
+    )
+
+
+class ActionRef(fields.Field):
+    """A designation's action: its id, or the action object a GET answer shows."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, dict):
+            value = value.get("id")
+        if not isinstance(value, str):
+            raise ValidationError("Give the id of an action.")
+        Pattern(ID_PATTERN, error=ID_MESSAGE)(value)
+        return value
+
+
+class _DropReadOnly(Schema):
+    READ_ONLY: tuple[str, ...] = ()
+
+    @post_load
+    def _drop(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        for key in self.READ_ONLY:
+            data.pop(key, None)
+        return data
+
+
+class NameInSchema(NameSchema):
+    record = _record_field()
+
+
+class IdentifierInSchema(IdentifierSchema):
+    record = _record_field()
+
+
+class AddressInSchema(AddressSchema):
+    record = _record_field()
+
+
+class DesignationInSchema(_DropReadOnly, DesignationSchema):
+    READ_ONLY = ("listed_date_precision", "status", "entity")
+
+    action = ActionRef(  # type: ignore[assignment]
+        allow_none=True,
+        metadata={"description": "Id of the action that made this listing (or the action)."},
+    )
+    record = _record_field()
+    listed_date_precision = _read_only("Shown by GET; derived from listed_date.")
+    status = _read_only("Shown by GET; derived from delisted_date.")
+    entity = _read_only("Shown by GET /designations.")
+
+
+def _in_list(nested: type[Schema], **kwargs: Any) -> fields.List:
+    return fields.List(fields.Nested(nested), validate=validate.Length(max=2_000), **kwargs)
+
+
+class EntityReplaceSchema(_DropReadOnly, EntitySchema):
+    """PUT /entities/{id}: an entity, or the body a GET of it answered. What the
+    service derives (status, records, sources, times) is accepted and ignored, and
+    names, identifiers, addresses and designations of the entity's other records
+    (merged from other lists) are left to those records."""
+
+    READ_ONLY = (
+        "status",
+        "first_listed",
+        "records",
+        "sources",
+        "created_at",
+        "updated_at",
+        "as_of",
+    )
+
+    id = fields.String(
+        validate=Pattern(ID_PATTERN, error=ID_MESSAGE),
+        metadata=_doc("The id in the path (optional here)."),
+    )
+    names = _in_list(NameInSchema, load_default=list)
+    identifiers = _in_list(IdentifierInSchema, load_default=list)
+    addresses = _in_list(AddressInSchema, load_default=list)
+    designations = _in_list(DesignationInSchema, load_default=list)
+    status = _read_only("Shown by GET; derived from the designations.")
+    first_listed = _read_only("Shown by GET; derived from the designations.")
+    records = _read_only("Shown by GET; the list entries merged into the entity.")
+    sources = _read_only("Shown by GET; the sources the entity's facts cite.")
+    created_at = _read_only("Shown by GET.")
+    updated_at = _read_only("Shown by GET.")
+    as_of = _read_only("Shown by GET.")
+
+    @pre_load
+    def _own_parts(self, data: Any, **kwargs: Any) -> Any:
+        """Parts a GET showed from other records (their `record` is another id)."""
+        if not isinstance(data, dict) or not isinstance(data.get("id"), str):
+            return data
+        own = data["id"]
+        out = dict(data)
+        for part in ("names", "identifiers", "addresses", "designations"):
+            items = out.get(part)
+            if isinstance(items, list):
+                out[part] = [
+                    item
+                    for item in items
+                    if not isinstance(item, dict) or item.get("record") in (None, own)
+                ]
+        return out
+
+    @post_load
+    def _drop_records(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        for part in ("names", "identifiers", "addresses", "designations"):
+            for item in data.get(part) or []:
+                item.pop("record", None)
+        return data
+
+
 class ActionOutSchema(Complete, ActionSchema):
     evidence = fields.List(fields.Nested(EvidenceOutSchema))
     designations = fields.List(
@@ -303,7 +439,7 @@ SourcePageSchema = page_of(SourceOutSchema, "SourcePage")
 
 
 class SourceDetailSchema(SourceOutSchema):
-    text = fields.String(allow_none=True, metadata=_doc("Full text, when held."))
+    text = Text(allow_none=True, metadata=_doc("Full text, when held."))
 
 
 class CountsSchema(Schema):
@@ -372,7 +508,7 @@ KEY_SCOPES = ("read", "write", "admin")
 
 
 class KeyCreateSchema(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = Text(multiline=False, required=True, validate=validate.Length(min=1, max=200))
     scope = fields.String(required=True, validate=validate.OneOf(KEY_SCOPES))
 
 
@@ -431,19 +567,19 @@ VERDICTS = ("false_positive", "true_match")
 
 
 class DecisionCreateSchema(Schema):
-    query = fields.String(
+    query = Name(
         required=True,
         validate=validate.Length(min=1, max=500),
         metadata=_doc("The screened name, as it was screened."),
     )
-    entity_id = fields.String(required=True, validate=validate.Regexp(ID_PATTERN, error=ID_MESSAGE))
+    entity_id = fields.String(required=True, validate=Pattern(ID_PATTERN, error=ID_MESSAGE))
     verdict = fields.String(required=True, validate=validate.OneOf(VERDICTS))
-    note = fields.String(validate=validate.Length(max=5_000), allow_none=True)
+    note = Text(validate=validate.Length(max=5_000), allow_none=True)
 
 
 class DecisionListArgs(PageArgs):
-    entity = fields.String(validate=validate.Regexp(ID_PATTERN, error=ID_MESSAGE))
-    query = fields.String(validate=validate.Length(min=1, max=500))
+    entity = fields.String(validate=Pattern(ID_PATTERN, error=ID_MESSAGE))
+    query = Text(validate=validate.Length(min=1, max=500))
     verdict = fields.String(validate=validate.OneOf(VERDICTS))
     include_ended = fields.Boolean(
         load_default=False, metadata=_doc("Also superseded and withdrawn decisions.")
@@ -493,14 +629,14 @@ class ScreenOptionsArgs(Schema):
         validate=validate.Range(min=0, max=1),
         metadata=_doc("Also list candidates down to this score, marked match=false."),
     )
-    limit = fields.Integer(
+    limit = WholeNumber(
         load_default=10,
         validate=validate.Range(min=1, max=MAX_MATCHES),
         metadata=_doc("Matches per name."),
     )
     jurisdiction = _code("Only entities listed by this jurisdiction.")
-    authority = fields.String(validate=validate.Length(min=1, max=200))
-    program = fields.String(validate=validate.Length(min=1, max=300))
+    authority = Text(validate=validate.Length(min=1, max=200))
+    program = Text(validate=validate.Length(min=1, max=300))
     include_delisted = fields.Boolean(
         load_default=False, metadata=_doc("Also entities whose listings have all ended.")
     )
@@ -530,28 +666,32 @@ _ID_NUMBER_DOC = (
 
 
 class ScreenGetArgs(ScreenOptionsArgs):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    name = Name(required=True, validate=validate.Length(min=1, max=500))
     type = fields.String(
         validate=validate.OneOf(ENTITY_TYPES),
         metadata=_doc("A person never matches a vessel, and so on."),
     )
     country = _code("A country that conflicts with the entity's lowers the score.")
-    dob = fields.String(validate=validate.Length(min=1, max=10), metadata=_doc(_DOB_DOC))
-    nationality = fields.String(
-        validate=validate.Length(min=1, max=100), metadata=_doc(_NATIONALITY_DOC)
+    dob = Text(multiline=False, validate=validate.Length(min=1, max=10), metadata=_doc(_DOB_DOC))
+    nationality = Text(
+        multiline=False,
+        validate=validate.Length(min=1, max=100),
+        metadata=_doc(_NATIONALITY_DOC),
     )
-    id_number = fields.String(
-        validate=validate.Length(min=1, max=100), metadata=_doc(_ID_NUMBER_DOC)
+    id_number = Text(
+        multiline=False,
+        validate=validate.Length(min=1, max=100),
+        metadata=_doc(_ID_NUMBER_DOC),
     )
 
 
 class ScreenQueryItemSchema(Schema):
     id = fields.String(metadata=_doc("Your reference for the row, echoed back."))
-    name = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    name = Name(required=True, validate=validate.Length(min=1, max=500))
     type = fields.String(validate=validate.OneOf(ENTITY_TYPES))
-    country = fields.String(validate=validate.Regexp(r"^[A-Za-z]{2}$"))
+    country = fields.String(validate=Pattern(r"[A-Za-z]{2}"))
     dob = fields.String(
-        validate=validate.Regexp(r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"), metadata=_doc(_DOB_DOC)
+        validate=Pattern(r"[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?"), metadata=_doc(_DOB_DOC)
     )
     nationality = fields.String(
         validate=validate.Length(min=2, max=100), metadata=_doc(_NATIONALITY_DOC)
@@ -697,7 +837,7 @@ IMPORT_FORMATS = ("ofac-csv", "ofac-json", "csl-csv", "bis-json", "uk-csv", "eu-
 
 
 class ImportListArgs(PageArgs):
-    dataset = fields.String(validate=validate.Regexp(ID_PATTERN, error=ID_MESSAGE))
+    dataset = fields.String(validate=Pattern(ID_PATTERN, error=ID_MESSAGE))
     format = fields.String(validate=validate.OneOf(IMPORT_FORMATS))
     status = fields.String(validate=validate.OneOf(("finished", "failed")))
 
@@ -718,16 +858,23 @@ class ImportFormSchema(Schema):
 
 class ImportFilesSchema(Schema):
     files = fields.List(
-        fields.Raw(metadata={"type": "string", "format": "binary"}),
+        Upload(metadata={"type": "string", "format": "binary"}),
         required=True,
         validate=validate.Length(min=1, max=20),
         metadata=_doc("The list files, e.g. sdn.csv with alt.csv and add.csv."),
     )
 
 
+class ImportUploadSchema(ImportFormSchema, ImportFilesSchema):
+    """POST /imports: one multipart/form-data body with the form fields and the files."""
+
+
 class ImportFileSchema(Complete):
     name = fields.String()
-    source = fields.String(metadata=_doc("Source id recorded for the file."))
+    source = fields.String(
+        allow_none=True,
+        metadata=_doc("Source id recorded for the file (null when the run failed to read it)."),
+    )
     checksum = fields.String(allow_none=True)
     size = fields.Integer(allow_none=True)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import pytest
@@ -171,7 +172,74 @@ def error_cases(
         ),
         ("read key writes", reader.post("/entities", json=NEW_ENTITY), 403, "Authorization"),
         ("write key manages keys", client.get("/keys"), 403, "Authorization"),
+        # Hostile input (issue 10; tests/test_hostile_input.py has each in full).
+        (
+            "lone surrogate",
+            _raw(client, "/screen", '{"queries": [{"name": "\\ud800"}]}'),
+            400,
+            "queries[0].name",
+        ),
+        (
+            "surrogate cursor",
+            client.get("/entities?cursor=" + _b64(SURROGATE_CURSOR)),
+            400,
+            "cursor",
+        ),
+        ("JSON 5,000 deep", _raw(client, "/entities", "[" * 5000 + "]" * 5000), 400, "body"),
+        (
+            "4,301-digit integer",
+            _raw(client, "/screen", '{"limit": ' + "9" * 4301 + "}"),
+            400,
+            "limit",
+        ),
+        (
+            "duplicate keys",
+            _raw(client, "/screen", '{"queries": [], "queries": []}'),
+            400,
+            "queries",
+        ),
+        (
+            "fractional integer",
+            client.post("/screen", json={"queries": [], "limit": 2.5}),
+            400,
+            "limit",
+        ),
+        (
+            "invisible name",
+            client.post("/entities", json={**NEW_ENTITY, "name": "\u200b"}),
+            400,
+            "name",
+        ),
+        ("trailing newline", client.get("/entities?jurisdiction=GB%0A"), 400, "jurisdiction"),
+        ("far as_of", client.get("/entities?as_of=9999-12-31T23:59:59-01:00"), 400, "as_of"),
+        (
+            "CSV cell too long",
+            client.post("/screen", data="name\n" + "a" * 131_073, content_type="text/csv"),
+            400,
+            "body",
+        ),
+        (
+            "stale If-Match",
+            client.patch(
+                "/entities/finder-technology-ltd",
+                json={"notes": "x"},
+                headers={"If-Match": '"stale"'},
+            ),
+            412,
+            "If-Match",
+        ),
     ]
+
+
+SURROGATE_CURSOR = '["\\ud800"]'
+
+
+def _raw(client: FlaskClient, path: str, text: str) -> TestResponse:
+    return client.post(path, data=text.encode(), content_type="application/json")
+
+
+def _b64(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
 def test_every_error_path_answers_problem_json(
@@ -194,6 +262,10 @@ def test_every_error_path_answers_problem_json(
         assert body["status"] == status, what
         assert body["title"] and body["detail"] and body["type"] == "about:blank", what
         assert body["instance"].startswith("/"), what
+        # The headers every answer carries (registry/api/headers.py); errors are not stored.
+        assert response.headers["X-Content-Type-Options"] == "nosniff", what  # type: ignore[attr-defined]
+        assert "default-src 'self'" in response.headers["Content-Security-Policy"], what  # type: ignore[attr-defined]
+        assert response.headers["Cache-Control"] == "no-store", what  # type: ignore[attr-defined]
         if field is not None:
             fields = [e.get("field") for e in body["errors"]]
             assert field in fields, (what, body["errors"])

@@ -208,6 +208,7 @@ def test_bad_values_name_their_field(client: FlaskClient) -> None:
         ({"nationality": "Atlantis"}, "nationality"),
         ({"id_number": "A-1"}, "id_number"),
         ({"id_number": "x" * 101}, "id_number"),
+        ({"id_number": "D1000\x008106"}, "id_number"),  # a control character
     ]:
         response = client.get("/screen", query_string={"name": "Kim Yong Chol", **params})
         assert response.status_code == 400, params

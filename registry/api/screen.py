@@ -17,6 +17,7 @@ from schemas.api import (
     ScreenOptionsArgs,
 )
 
+from ..db import view
 from ..exports import neutralise
 from ..matching import DEFAULT_THRESHOLD
 from ..problems import InputError, Problem
@@ -89,7 +90,8 @@ def screen_name(args: dict[str, Any]) -> dict[str, Any]:
     """One name and the options of ScreenGetArgs (loaded); the web page uses it too."""
     options = screen_options(args)
     query = {field: args.get(field) for field in QUERY_FIELDS if field != "id"}
-    (result,) = screen(get_db(), index_cache(), [query], options)
+    with view(get_db()):  # filters, entity summaries and decisions from one snapshot
+        (result,) = screen(get_db(), index_cache(), [query], options)
     if result["error"] is not None:
         raise InputError(
             [
@@ -128,7 +130,8 @@ def screen_many(**_: Any) -> Any:
         options = _load(ScreenOptionsArgs(), request.args.to_dict(), "query")
         queries = _read_csv(limit)
     else:
-        body = request.get_json(silent=True)
+        # The strict reader: a body that is not acceptable JSON names its fault.
+        body = request.get_json() if request.is_json else None
         if not isinstance(body, dict):
             raise InputError(
                 [
@@ -152,7 +155,8 @@ def screen_many(**_: Any) -> Any:
                 ]
             )
     opts = screen_options(options)
-    results = screen(get_db(), index_cache(), queries, opts)
+    with view(get_db()):
+        results = screen(get_db(), index_cache(), queries, opts)
     if request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv":
         return Response(csv_answer(results), mimetype="text/csv")
     return {
@@ -183,7 +187,18 @@ def rows_from_csv(data: bytes, limit: int) -> list[dict[str, Any]]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputError([Problem("Send CSV as UTF-8.", field="body", location="csv")]) from None
-    reader = csv.DictReader(io.StringIO(text))
+    # newline="": a bare CR ends a line too (old Mac files), as the csv module expects.
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        return _csv_rows_in(reader, limit)
+    except csv.Error as exc:
+        # A cell past the csv module's field limit (131,072 characters), a stray quote...
+        raise InputError(
+            [Problem(f"Line {reader.line_num}: {exc}.", field="body", location="csv")]
+        ) from None
+
+
+def _csv_rows_in(reader: csv.DictReader[str], limit: int) -> list[dict[str, Any]]:
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     if "name" not in header:
         raise InputError(
