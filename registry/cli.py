@@ -171,9 +171,11 @@ def init(db_path: str | None) -> None:
 @click.option("--as-of", default=None, help="Screen as the registry stood then.")
 @db_option
 def screen_cmd(names_csv: Any, db_path: str | None, **options: Any) -> None:
-    """Screen a CSV of names (column name; optional id, type, country).
+    """Screen a CSV of names (column name; optional id, type, country, dob,
+    nationality, id_number).
 
-    Writes CSV to stdout, one row per name and match; progress on stderr.
+    Writes CSV to stdout, one row per name and match with a one-sentence
+    explanation; progress on stderr.
     """
     import csv
     import io
@@ -183,7 +185,7 @@ def screen_cmd(names_csv: Any, db_path: str | None, **options: Any) -> None:
     from schemas.api import ScreenOptionsArgs
 
     from .api.screen import CSV_COLUMNS, _csv_rows
-    from .screening import IndexCache, ScreenOptions, screen
+    from .screening import QUERY_FIELDS, IndexCache, ScreenOptions, screen
 
     try:
         args = ScreenOptionsArgs().load(
@@ -213,11 +215,7 @@ def screen_cmd(names_csv: Any, db_path: str | None, **options: Any) -> None:
     if "name" not in reader.fieldnames:
         raise click.UsageError("The CSV header needs a 'name' column.")
     rows = [
-        {
-            k: (v or "").strip() or None
-            for k, v in row.items()
-            if k in ("id", "name", "type", "country")
-        }
+        {k: (v or "").strip() or None for k, v in row.items() if k in QUERY_FIELDS}
         for row in reader
     ]
     opts = ScreenOptions(**{k: v for k, v in args.items()})

@@ -4,10 +4,11 @@ Layout, in short:
 - `records` hold what one list (a dataset) says about one subject, as a JSON
   document; `entities` are clusters of records (one real-world subject listed by
   several authorities) with a summary row for filtering.
-- `names`, `identifiers`, `addresses`, `designations` are the records' parts,
-  one row per part and per version: a change closes the old row (`valid_to`)
-  and inserts a new one, so nothing is updated away and any past state can be
-  read back (`valid_to IS NULL` is the current state).
+- `names`, `identifiers`, `addresses`, `designations`, `birth_dates` and
+  `nationalities` are the records' parts, one row per part and per version: a
+  change closes the old row (`valid_to`) and inserts a new one, so nothing is
+  updated away and any past state can be read back (`valid_to IS NULL` is the
+  current state).
 - `history` keeps every version of every record, source and action document
   with who changed it (a key, a load, an import run) and when.
 """
@@ -448,6 +449,44 @@ def m006_documents_only_in_history(db: sqlite_utils.Database) -> None:
         """
         CREATE INDEX history_current ON history(object_type, object_id) WHERE valid_to IS NULL;
         ALTER TABLE records DROP COLUMN doc;
+        """
+    )
+
+
+@migrations()
+def m007_attrs_birth_dates_nationalities(db: sqlite_utils.Database) -> None:
+    # Dates of birth and nationalities: versioned part rows like names and
+    # identifiers (screening compares them with a query's). No record document
+    # could hold them before this migration, so there is nothing to fill in.
+    # identifiers_value_at serves identifier lookups as of a past instant (the
+    # partial index identifiers_value only holds current rows).
+    db.executescript(
+        """
+        CREATE TABLE birth_dates (
+            id INTEGER PRIMARY KEY,
+            record_id TEXT NOT NULL,
+            entity_id TEXT NOT NULL,
+            date TEXT NOT NULL,
+            date_start TEXT NOT NULL,
+            date_end TEXT NOT NULL,
+            valid_from TEXT NOT NULL,
+            valid_to TEXT
+        );
+        CREATE INDEX birth_dates_entity ON birth_dates(entity_id, valid_to);
+        CREATE INDEX birth_dates_record ON birth_dates(record_id, valid_to);
+
+        CREATE TABLE nationalities (
+            id INTEGER PRIMARY KEY,
+            record_id TEXT NOT NULL,
+            entity_id TEXT NOT NULL,
+            country TEXT NOT NULL,
+            valid_from TEXT NOT NULL,
+            valid_to TEXT
+        );
+        CREATE INDEX nationalities_entity ON nationalities(entity_id, valid_to);
+        CREATE INDEX nationalities_record ON nationalities(record_id, valid_to);
+
+        CREATE INDEX identifiers_value_at ON identifiers(value_norm, valid_from);
         """
     )
 

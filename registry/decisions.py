@@ -160,3 +160,27 @@ def decisions_for(
             for pair in by_key.get((row.pop("query_key"), row["entity_id"]), []):
                 out[pair] = row
     return out
+
+
+def false_positive_entities(
+    db: sqlite_utils.Database, names: Iterable[str], as_of: str | None = None
+) -> dict[str, set[str]]:
+    """For each screened name's key (see `query_key`), the entities decided to be
+    false positives for it (now or at `as_of`)."""
+    keys = sorted({query_key(name) for name in names})
+    if as_of is None:
+        clause, params = "d.valid_to IS NULL", []
+    else:
+        clause = "d.created_at <= ? AND (d.valid_to IS NULL OR d.valid_to > ?)"
+        params = [as_of, as_of]
+    out: dict[str, set[str]] = {}
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        for key, entity_id in db.conn.execute(
+            f"SELECT query_key, entity_id FROM decisions d WHERE {clause} "
+            f"AND verdict = 'false_positive' AND query_key IN ({marks})",
+            [*params, *chunk],
+        ):
+            out.setdefault(key, set()).add(entity_id)
+    return out

@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlite_utils
 
-from schemas.fields import parse_partial_date
+from schemas.fields import parse_birth_date, parse_partial_date
 
 from . import strict_json
 from .db import in_view, view
@@ -386,6 +386,12 @@ def get_entity(
         "record_id AS record",
         entity_id,
         as_of,
+    )
+    entity["birth_dates"] = _parts(db, "birth_dates", "date, record_id AS record", entity_id, as_of)
+    for item in entity["birth_dates"]:
+        item["precision"] = parse_birth_date(item["date"])[1]
+    entity["nationalities"] = _parts(
+        db, "nationalities", "country, record_id AS record", entity_id, as_of
     )
     designations = _parts(
         db,

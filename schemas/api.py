@@ -211,6 +211,19 @@ class AddressOutSchema(Complete, AddressSchema):
     record = fields.String()
 
 
+class BirthDateOutSchema(Complete):
+    date = fields.String(
+        metadata=_doc("YYYY-MM-DD, YYYY-MM, YYYY, or a range A/B ('circa 1952' is 1950/1954).")
+    )
+    precision = fields.String(metadata=_doc("day, month, year or range"))
+    record = fields.String()
+
+
+class NationalityOutSchema(Complete):
+    country = fields.String(metadata=_doc("ISO 3166-1 alpha-2 code."))
+    record = fields.String()
+
+
 class RecordOutSchema(Complete):
     id = fields.String()
     dataset = fields.String()
@@ -240,6 +253,13 @@ class EntityDetailSchema(Complete):
     names = fields.List(fields.Nested(NameOutSchema))
     identifiers = fields.List(fields.Nested(IdentifierOutSchema))
     addresses = fields.List(fields.Nested(AddressOutSchema))
+    birth_dates = fields.List(
+        fields.Nested(BirthDateOutSchema), metadata=_doc("Dates of birth the lists give.")
+    )
+    nationalities = fields.List(
+        fields.Nested(NationalityOutSchema),
+        metadata=_doc("Nationalities and citizenships the lists give."),
+    )
     designations = fields.List(fields.Nested(DesignationOutSchema))
     records = fields.List(fields.Nested(RecordOutSchema))
     sources = fields.List(
@@ -627,6 +647,24 @@ class ScreenOptionsArgs(Schema):
     as_of = _as_of()
 
 
+# What a query may say besides the name (GET /screen parameters, POST /screen JSON
+# keys, CSV columns): checked row by row in registry.screening.check_query.
+_DOB_DOC = (
+    "Date of birth: YYYY-MM-DD, YYYY-MM or YYYY. A date that conflicts with every date of "
+    "birth the lists give lowers the score by 0.3; one that agrees raises it a little."
+)
+_NATIONALITY_DOC = (
+    "Nationality: a two-letter ISO 3166-1 code (RU) or a country's English name (Russia). "
+    "A conflict with the entity's nationalities lowers the score by 0.1 (as a country "
+    "conflict does, and not twice); a match raises it by 0.03."
+)
+_ID_NUMBER_DOC = (
+    "An identifier number: passport, national id, IMO, tax or registration number (case, "
+    "spaces and punctuation ignored; at least 4 letters or digits). An entity with the same "
+    "number is found whatever its name and its score is raised by 0.3."
+)
+
+
 class ScreenGetArgs(ScreenOptionsArgs):
     name = Name(required=True, validate=validate.Length(min=1, max=500))
     type = fields.String(
@@ -634,6 +672,17 @@ class ScreenGetArgs(ScreenOptionsArgs):
         metadata=_doc("A person never matches a vessel, and so on."),
     )
     country = _code("A country that conflicts with the entity's lowers the score.")
+    dob = Text(multiline=False, validate=validate.Length(min=1, max=10), metadata=_doc(_DOB_DOC))
+    nationality = Text(
+        multiline=False,
+        validate=validate.Length(min=1, max=100),
+        metadata=_doc(_NATIONALITY_DOC),
+    )
+    id_number = Text(
+        multiline=False,
+        validate=validate.Length(min=1, max=100),
+        metadata=_doc(_ID_NUMBER_DOC),
+    )
 
 
 class ScreenQueryItemSchema(Schema):
@@ -641,6 +690,15 @@ class ScreenQueryItemSchema(Schema):
     name = Name(required=True, validate=validate.Length(min=1, max=500))
     type = fields.String(validate=validate.OneOf(ENTITY_TYPES))
     country = fields.String(validate=Pattern(r"[A-Za-z]{2}"))
+    dob = fields.String(
+        validate=Pattern(r"[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?"), metadata=_doc(_DOB_DOC)
+    )
+    nationality = fields.String(
+        validate=validate.Length(min=2, max=100), metadata=_doc(_NATIONALITY_DOC)
+    )
+    id_number = fields.String(
+        validate=validate.Length(min=4, max=100), metadata=_doc(_ID_NUMBER_DOC)
+    )
 
 
 class ScreenBatchSchema(ScreenOptionsArgs):
@@ -648,8 +706,9 @@ class ScreenBatchSchema(ScreenOptionsArgs):
         fields.Raw(),
         required=True,
         metadata={
-            "description": "Names to screen, each {id, name, type, country}. A bad row gets "
-            "its own error in its result; the others are still screened.",
+            "description": "Names to screen, each {id, name, type, country, dob, nationality, "
+            "id_number}. A bad row gets its own error in its result; the others are still "
+            "screened.",
             "items": {"$ref": "#/components/schemas/ScreenQueryItem"},
         },
     )
@@ -663,6 +722,66 @@ class DecisionBriefSchema(Complete):
     created_at = fields.String()
 
 
+class AlignmentSchema(Schema):
+    query_word = fields.String(metadata=_doc("Word(s) of the query (normalised)."))
+    listed_word = fields.String(metadata=_doc("Word(s) of the listed name they align with."))
+    similarity = fields.Float(metadata=_doc("0-1; 1 is the same word."))
+    weight = fields.Float(
+        metadata=_doc("How much the pair counts: 1 a distinctive word, less for generic ones.")
+    )
+    method = fields.String(metadata=_doc("token, join, initial, acronym, legal or number"))
+
+
+class PenaltySchema(Schema):
+    name = fields.String()
+    amount = fields.Float()
+    reason = fields.String()
+
+
+class CountryConflictSchema(Schema):
+    query = fields.String()
+    entity = fields.List(fields.String())
+    penalty = fields.Float()
+    reason = fields.String()
+
+
+class EvidenceItemSchema(Schema):
+    attribute = fields.String(metadata=_doc("date_of_birth, nationality or identifier"))
+    query = fields.String(metadata=_doc("What the query said."))
+    listed = fields.List(fields.String(), metadata=_doc("What the lists say of the entity."))
+    result = fields.String(metadata=_doc("match or conflict"))
+    effect = fields.Float(metadata=_doc("Added to the score (negative: subtracted)."))
+    detail = fields.String()
+
+
+class ExplanationSchema(Complete):
+    query = fields.String()
+    candidate = fields.String(metadata=_doc("The listed name compared."))
+    schema = fields.String(metadata=_doc("The rules used: person, org, vessel, aircraft, unknown."))
+    query_normalized = fields.String()
+    candidate_normalized = fields.String()
+    alignment = fields.List(fields.Nested(AlignmentSchema))
+    unmatched_query = fields.List(fields.String())
+    unmatched_candidate = fields.List(fields.String())
+    features = fields.Dict(
+        keys=fields.String(),
+        values=fields.Float(),
+        metadata=_doc("query_coverage, candidate_coverage and base (before penalties)."),
+    )
+    penalties = fields.List(fields.Nested(PenaltySchema))
+    rule = fields.String(metadata=_doc("alignment, identical_normalized, generic_only_cap ..."))
+    country = fields.Nested(
+        CountryConflictSchema,
+        allow_none=True,
+        metadata=_doc("The country hint's conflict, when there is one."),
+    )
+    name_score = fields.Float(metadata=_doc("The score of the name alone (country hint in)."))
+    evidence = fields.List(
+        fields.Nested(EvidenceItemSchema),
+        metadata=_doc("What the date of birth, nationality and identifier did to the score."),
+    )
+
+
 class MatchSchema(Complete):
     entity_id = fields.String()
     name = fields.String(allow_none=True, metadata=_doc("The entity's primary name."))
@@ -670,8 +789,10 @@ class MatchSchema(Complete):
     name_kind = fields.String()
     score = fields.Float()
     match = fields.Boolean(metadata=_doc("score >= threshold"))
-    explanation = fields.Dict(
-        metadata=_doc("Normalised forms, word alignment, feature contributions, penalties.")
+    summary = fields.String(metadata=_doc("The explanation in one plain sentence."))
+    explanation = fields.Nested(
+        ExplanationSchema,
+        metadata=_doc("Normalised forms, word alignment, features, penalties, evidence."),
     )
     entity = fields.Nested(EntitySummarySchema)
     decision = fields.Nested(DecisionBriefSchema, allow_none=True)
@@ -687,6 +808,9 @@ class ScreenResultSchema(Complete):
     id = fields.Raw(allow_none=True)
     query = fields.Raw()
     matches = fields.List(fields.Nested(MatchSchema))
+    hidden_false_positives = fields.Integer(
+        metadata=_doc("Matches left out as decided false positives (hide_false_positives).")
+    )
     error = fields.Nested(ScreenErrorSchema, allow_none=True)
 
 
@@ -709,6 +833,9 @@ class ScreenOneSchema(Complete):
     threshold = fields.Float()
     as_of = fields.String(allow_none=True)
     matches = fields.List(fields.Nested(MatchSchema))
+    hidden_false_positives = fields.Integer(
+        metadata=_doc("Matches left out as decided false positives (hide_false_positives).")
+    )
     datasets = fields.List(fields.Nested(DatasetVersionSchema), metadata=_DATASETS_USED)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate
 
-_PARTIAL_DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+_PARTIAL_DATE = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")
 
 PRECISIONS = ("day", "month", "year")
 
@@ -37,6 +37,24 @@ def parse_partial_date(value: str) -> tuple[str, str]:
     return value, "day"
 
 
+BIRTH_DATE_PRECISIONS = ("day", "month", "year", "range")
+
+
+def parse_birth_date(value: str) -> tuple[str, str]:
+    """Check a date of birth as the lists give one: a partial date (YYYY,
+    YYYY-MM, YYYY-MM-DD) or a range "A/B" between two of them (ISO 8601
+    interval; lists say "1951 to 1953" or "circa 1952"). Returns (value,
+    precision), the precision of a range being "range"."""
+    if "/" not in value:
+        return parse_partial_date(value)
+    start, _, end = value.partition("/")
+    parse_partial_date(start)
+    parse_partial_date(end)
+    if date_bounds(start)[0] > date_bounds(end)[1]:
+        raise ValueError("Not a date range: it starts after it ends.")
+    return value, "range"
+
+
 def date_bounds(value: str) -> tuple[str, str]:
     """First and last ISO day of a partial date ("2024-06" -> 2024-06-01, 2024-06-30)."""
     _, precision = parse_partial_date(value)
@@ -60,6 +78,22 @@ class PartialDate(fields.String):
         text = super()._deserialize(value, attr, data, **kwargs)
         try:
             parse_partial_date(text)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+        return text
+
+
+class BirthDate(fields.String):
+    """A date of birth: YYYY, YYYY-MM, YYYY-MM-DD, or a range 'A/B' of those."""
+
+    default_error_messages = {  # noqa: RUF012 - marshmallow's own pattern
+        "invalid_birth_date": "Not a date of birth: use YYYY-MM-DD, YYYY-MM, YYYY or A/B.",
+    }
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            parse_birth_date(text)
         except ValueError as exc:
             raise ValidationError(str(exc)) from None
         return text

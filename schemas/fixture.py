@@ -14,7 +14,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from .fields import Name, PartialDate, Pattern, Text, WholeNumber
+from .fields import BirthDate, Name, PartialDate, Pattern, Text, WholeNumber
 
 ENTITY_TYPES = ("person", "company", "organisation", "vessel", "aircraft", "unknown")
 NAME_KINDS = ("primary", "aka", "fka", "variation", "other_script", "weak_aka")
@@ -45,6 +45,27 @@ def _code(**kwargs: Any) -> fields.String:
     """ISO 3166-1 alpha-2 country or a two-letter jurisdiction (US, GB, EU, UN)."""
     return fields.String(
         validate=Pattern(r"[A-Z]{2}", error="Use a two-letter upper-case code."),
+        **kwargs,
+    )
+
+
+def _birth_dates(**kwargs: Any) -> fields.List:
+    return fields.List(
+        BirthDate(),
+        validate=validate.Length(max=MAX_ITEMS),
+        metadata={
+            "description": "Dates of birth as the lists give them: YYYY-MM-DD, YYYY-MM, YYYY, "
+            "or a range A/B of those ('1951 to 1953'; 'circa 1952' is 1950/1954)."
+        },
+        **kwargs,
+    )
+
+
+def _nationalities(**kwargs: Any) -> fields.List:
+    return fields.List(
+        _code(),
+        validate=validate.Length(max=MAX_ITEMS),
+        metadata={"description": "Nationalities and citizenships: ISO 3166-1 alpha-2 codes."},
         **kwargs,
     )
 
@@ -160,6 +181,8 @@ class EntitySchema(Schema):
     identifiers = _list(IdentifierSchema, load_default=list)
     addresses = _list(AddressSchema, load_default=list)
     designations = _list(DesignationSchema, load_default=list)
+    birth_dates = _birth_dates(load_default=list)
+    nationalities = _nationalities(load_default=list)
     notes = _text(MAX_TEXT, allow_none=True)
 
     @validates_schema
@@ -184,6 +207,8 @@ class EntityPatchSchema(Schema):
     identifiers = _list(IdentifierSchema)
     addresses = _list(AddressSchema)
     designations = _list(DesignationSchema)
+    birth_dates = _birth_dates()
+    nationalities = _nationalities()
     notes = _text(MAX_TEXT, allow_none=True)
 
 

@@ -88,6 +88,24 @@ def error_cases(
             "name",
         ),
         (
+            "screened date of birth",
+            client.get("/screen", query_string={"name": "Kim", "dob": "1962-02-30"}),
+            400,
+            "dob",
+        ),
+        (
+            "screened nationality",
+            client.get("/screen", query_string={"name": "Kim", "nationality": "Narnia"}),
+            400,
+            "nationality",
+        ),
+        (
+            "screened id number",
+            client.get("/screen", query_string={"name": "Kim", "id_number": "A-1"}),
+            400,
+            "id_number",
+        ),
+        (
             "bad nested field",
             client.post(
                 "/entities",

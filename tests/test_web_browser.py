@@ -111,7 +111,8 @@ def test_screen_a_name_and_see_finder_technology_with_its_evidence(
     marked = [m.text for m in match.find_elements(By.CSS_SELECTOR, ".align mark")]
     assert "finder" in marked and "technology" in marked
     why = match.find_element(By.CSS_SELECTOR, ".why").text
-    assert "3 of your 4 words line up with the listed name “FINDER TECHNOLOGY LTD”" in why
+    assert "3 of 4 words of the query match FINDER TECHNOLOGY LTD (the primary name)" in why
+    assert why.endswith("at or above the 0.80 threshold.")
     quotes = [q.text for q in match.find_elements(By.CSS_SELECTOR, "figure.evidence mark")]
     assert FINDER_QUOTE in quotes
     # The evidence link opens the source document with the quote marked in it.

@@ -171,8 +171,8 @@ def test_screen_a_name_shows_finder_technology_with_why_and_evidence(
     # The aligned words are marked, on both sides.
     assert "<mark>finder</mark>" in html and "<mark>tecnology</mark>" in html
     assert "<mark>technology</mark>" in html
-    # One sentence of why, naming the close spelling.
-    assert "“tecnology” ≈ “technology”" in html
+    # One sentence of why (the match's summary), naming the close spelling.
+    assert "approximately ('tecnology' for 'technology')" in html.replace("&#39;", "'")
     assert "at or above the 0.80 threshold." in html
     # The quote that supports the UK listing, marked inside its source's words.
     assert f"<mark>{FINDER_QUOTE}</mark>" in html.replace("&#39;", "'")
@@ -663,9 +663,9 @@ def test_why_reads_alignment_lists_and_named_objects_alike() -> None:
         "aligned",
         "unmatched",
     ]
-    # A sentence the screening gives is used as it is.
+    # A sentence the screening gives is used, with where the score stands.
     assert explain.why({**match, "summary": "Said by the matcher.", "explanation": {}}, 0.8) == (
-        "Said by the matcher."
+        "Said by the matcher; score 0.93, at or above the 0.80 threshold."
     )
 
 

@@ -22,7 +22,7 @@ from ..exports import neutralise
 from ..freshness import VersionCache
 from ..matching import DEFAULT_THRESHOLD
 from ..problems import InputError, Problem
-from ..screening import IndexCache, ScreenOptions, screen
+from ..screening import QUERY_FIELDS, IndexCache, ScreenOptions, screen
 from .common import Blueprint, get_db, settings
 from .errors import problems_from_webargs
 
@@ -39,6 +39,9 @@ CSV_COLUMNS = (
     "query_name",
     "query_type",
     "query_country",
+    "query_dob",
+    "query_nationality",
+    "query_id_number",
     "error",
     "rank",
     "entity_id",
@@ -47,10 +50,12 @@ CSV_COLUMNS = (
     "name_kind",
     "score",
     "match",
+    "explanation",
     "decision",
     "decision_note",
     "jurisdictions",
     "lists",
+    "hidden_false_positives",
 )
 
 
@@ -93,7 +98,7 @@ def screen_one(args: dict[str, Any]) -> dict[str, Any]:
 def screen_name(args: dict[str, Any]) -> dict[str, Any]:
     """One name and the options of ScreenGetArgs (loaded); the web page uses it too."""
     options = screen_options(args)
-    query = {"name": args["name"], "type": args.get("type"), "country": args.get("country")}
+    query = {field: args.get(field) for field in QUERY_FIELDS if field != "id"}
     with view(get_db()):  # filters, entity summaries and decisions from one snapshot
         (result,) = screen(get_db(), index_cache(), [query], options)
         versions = _dataset_versions(options.as_of)
@@ -109,6 +114,7 @@ def screen_name(args: dict[str, Any]) -> dict[str, Any]:
         "threshold": options.threshold,
         "as_of": options.as_of,
         "matches": result["matches"],
+        "hidden_false_positives": result["hidden_false_positives"],
         "datasets": versions,
     }
 
@@ -118,8 +124,9 @@ def screen_name(args: dict[str, Any]) -> dict[str, Any]:
     requestBody={
         "required": True,
         "description": "JSON {queries: [...], options}; or CSV (text/csv) with a header holding "
-        "name and optionally id, type, country, the options then in the query "
-        "string. Ask Accept: text/csv for a CSV answer, one row per match.",
+        "name and optionally id, type, country, dob, nationality, id_number, the options "
+        "then in the query string. Ask Accept: text/csv for a CSV answer, one row per match "
+        "with its one-sentence explanation.",
         "content": {
             "application/json": {"schema": {"$ref": "#/components/schemas/ScreenBatch"}},
             "text/csv": {"schema": {"type": "string"}},
@@ -210,7 +217,8 @@ def _csv_rows_in(reader: csv.DictReader[str], limit: int) -> list[dict[str, Any]
         raise InputError(
             [
                 Problem(
-                    "The CSV header needs a 'name' column (and optionally id, type, country).",
+                    "The CSV header needs a 'name' column (and optionally id, type, country, "
+                    "dob, nationality, id_number).",
                     field="name",
                     location="csv",
                 )
@@ -223,13 +231,7 @@ def _csv_rows_in(reader: csv.DictReader[str], limit: int) -> list[dict[str, Any]
             raise InputError(
                 [Problem(f"Send at most {limit} rows per request.", field="rows", location="csv")]
             )
-        rows.append(
-            {
-                k: (v or "").strip() or None
-                for k, v in row.items()
-                if k in ("id", "name", "type", "country")
-            }
-        )
+        rows.append({k: (v or "").strip() or None for k, v in row.items() if k in QUERY_FIELDS})
     return rows
 
 
@@ -246,45 +248,53 @@ def _csv_rows(results: list[dict[str, Any]]) -> list[list[str]]:
     rows = []
     for result in results:
         query = result["query"] if isinstance(result["query"], dict) else {}
-        head = [
-            result["index"],
-            result["id"],
-            query.get("name"),
-            query.get("type"),
-            query.get("country"),
-        ]
+        head = {
+            "query_index": result["index"],
+            "query_id": result["id"],
+            **{f"query_{field}": query.get(field) for field in QUERY_FIELDS if field != "id"},
+            "hidden_false_positives": None
+            if result["error"]
+            else result.get("hidden_false_positives", 0),
+        }
         if result["error"]:
-            errors = "; ".join(e["message"] for e in result["error"]["errors"])
-            rows.append(_cells([*head, errors]))
+            errors = "; ".join(
+                f"{e['field']}: {e['message']}" if e.get("field") else e["message"]
+                for e in result["error"]["errors"]
+            )
+            rows.append(_cells({**head, "error": errors}))
             continue
         if not result["matches"]:
-            rows.append(_cells([*head, ""]))
+            rows.append(_cells(head))
         for rank, match in enumerate(result["matches"], 1):
             entity = match.get("entity") or {}
             designations = entity.get("designations", [])
             decision = match.get("decision") or {}
             rows.append(
                 _cells(
-                    [
-                        *head,
-                        "",
-                        rank,
-                        match["entity_id"],
-                        match.get("name"),
-                        match["matched_name"],
-                        match["name_kind"],
-                        f"{match['score']:.4f}",
-                        str(match["match"]).lower(),
-                        decision.get("verdict"),
-                        decision.get("note"),
-                        "; ".join(sorted({d["jurisdiction"] for d in designations})),
-                        "; ".join(sorted({d["list"] for d in designations})),
-                    ]
+                    {
+                        **head,
+                        "rank": rank,
+                        "entity_id": match["entity_id"],
+                        "entity_name": match.get("name"),
+                        "matched_name": match["matched_name"],
+                        "name_kind": match["name_kind"],
+                        "score": f"{match['score']:.4f}",
+                        "match": str(match["match"]).lower(),
+                        "explanation": match.get("summary"),
+                        "decision": decision.get("verdict"),
+                        "decision_note": decision.get("note"),
+                        "jurisdictions": "; ".join(
+                            sorted({d["jurisdiction"] for d in designations})
+                        ),
+                        "lists": "; ".join(sorted({d["list"] for d in designations})),
+                    }
                 )
             )
     return rows
 
 
-def _cells(values: list[Any]) -> list[str]:
-    cells = ["" if v is None else neutralise(str(v)) for v in values]
-    return cells + [""] * (len(CSV_COLUMNS) - len(cells))
+def _cells(values: dict[str, Any]) -> list[str]:
+    return [
+        "" if values.get(column) is None else neutralise(str(values[column]))
+        for column in CSV_COLUMNS
+    ]

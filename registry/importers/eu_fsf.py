@@ -29,6 +29,7 @@ from .base import (
     ParsedList,
     Run,
     alias,
+    circa,
     clip,
     designation_id,
     entity_type,
@@ -36,6 +37,7 @@ from .base import (
     finish_record,
     one_file,
     parse_iso,
+    partial_date,
     record_id,
     single,
 )
@@ -147,6 +149,17 @@ def _identifier(element: ET.Element, source: str) -> Doc | None:
     return identifier(scheme, number, _country(element), note[:1000], source)
 
 
+def _birth_date(element: ET.Element) -> str | None:
+    """<birthdate birthdate="1924-02-21" year="1924" monthOfYear="2" dayOfMonth="21"
+    circa="false" .../>, or only some of its parts."""
+    year = element.get("year") or (element.get("birthdate") or "")[:4]
+    if (element.get("circa") or "").lower() == "true" and year.isdigit():
+        return circa(int(year))
+    if element.get("birthdate"):
+        return parse_iso(element.get("birthdate"))
+    return partial_date(year, element.get("monthOfYear"), element.get("dayOfMonth"))
+
+
 def _row(element: ET.Element) -> dict[str, Any]:
     """The entry as published, flattened: its attributes, then each kind of child with the
     attributes that say something (empty ones and regulation summaries left out)."""
@@ -245,8 +258,14 @@ class EuFsfXml:
         # A group or a company: any of its names may say which ("Front", "Bank" ...).
         kind = "person" if code == "person" else entity_type(" | ".join(n for _, n in aliases))
         addresses = [a for a in (_address(e, source) for e in element.findall("address")) if a]
+        nationalities: list[str] = []
+        birth_dates: list[str] = []
         if kind == "person":
-            country = single(_country(c) for c in element.findall("citizenship"))
+            citizenships = [_country(c) for c in element.findall("citizenship")]
+            nationalities = list(dict.fromkeys(c for c in citizenships if c))
+            country = single(nationalities)
+            births = (_birth_date(b) for b in element.findall("birthdate"))
+            birth_dates = list(dict.fromkeys(d for d in births if d))
         else:
             country = single(a.get("country") for a in addresses)
         identifiers: list[Doc | None] = [identifier("eu-fsf-id", key, source=source)]
@@ -281,5 +300,7 @@ class EuFsfXml:
             "identifiers": identifiers,
             "addresses": addresses,
             "designations": [designation],
+            "birth_dates": birth_dates,
+            "nationalities": nationalities,
             "notes": clip(remarks or None, 20_000),
         }

@@ -28,6 +28,7 @@ from .base import (
     ParsedList,
     Run,
     alias,
+    birth_date,
     clip,
     designation_id,
     entity_type,
@@ -35,6 +36,7 @@ from .base import (
     finish_record,
     one_file,
     parse_dmy,
+    partial_date,
     record_id,
     single,
 )
@@ -72,6 +74,26 @@ def _report_date(line: str) -> str | None:
 
 def _name(row: dict[str, str]) -> str:
     return " ".join(" ".join(row.get(p, "").split()) for p in NAME_PARTS if row.get(p, "").strip())
+
+
+def _dob(text: str) -> str | None:
+    """The D.O.B column: dd/mm/yyyy, with 00 (or nothing) for what the list does not know."""
+    parts = [p.strip() for p in text.strip().split("/")]
+    if len(parts) == 3 and parts[2].isdigit():
+        day, month, year = parts
+        known_month = month if month.strip("0") else None
+        known_day = day if day.strip("0") and known_month else None
+        return partial_date(year, known_month, known_day)
+    return birth_date(text)
+
+
+def _countries(text: str) -> list[str]:
+    """Nationality(/ies): names, several split by commas, semicolons or (1) (2) numbering."""
+    return [
+        code
+        for part in re.split(r"[,;|]|\(\d+\)", text or "")
+        if part.strip() and (code := country_code(part.strip()))
+    ]
 
 
 def _program(ref: str, regime: str) -> str | None:
@@ -186,13 +208,16 @@ class UkFcdoCsv:
                     label = f"UK Sanctions List {column}" + (f"; {note}" if note else "")
                     identifiers.append(identifier(scheme, value, None, label[:1000], source))
         kind = TYPES.get(first["Designation Type"].strip().lower()) or entity_type(name)
+        nationalities: list[str] = []
+        birth_dates: list[str] = []
         if kind == "person":
-            country = single(
-                country_code(n.strip())
-                for _, r in rows
-                for n in re.split(r"[,;|]|\(\d+\)", r.get("Nationality(/ies)", ""))
-                if n.strip()
-            )
+            for _, r in rows:
+                nationalities += _countries(r.get("Nationality(/ies)", ""))
+                dob = _dob(r.get("D.O.B", ""))
+                if dob:
+                    birth_dates.append(dob)
+            nationalities = list(dict.fromkeys(nationalities))
+            country = single(nationalities)
         else:
             country = single(a.get("country") for a in addresses)
         date_text = next((r["Date Designated"] for _, r in rows if r.get("Date Designated")), "")
@@ -235,6 +260,8 @@ class UkFcdoCsv:
             "identifiers": identifiers,
             "addresses": addresses,
             "designations": [designation],
+            "birth_dates": list(dict.fromkeys(birth_dates)),
+            "nationalities": nationalities,
             "notes": clip(" | ".join(n for n in notes if n), 20_000),
         }
 

@@ -3,7 +3,8 @@
 Pure functions over the `explanation` the matcher gives (registry.matching);
 they read alignment entries both as the named objects the API is moving to
 (`query_word`, `listed_word`, `similarity`, `weight`) and as the older
-four-item lists, and prefer a match's own `summary` sentence when it has one.
+four-item lists, and prefer a match's own `summary` sentence when it has one
+(adding where the score stands against the threshold).
 """
 
 from __future__ import annotations
@@ -120,18 +121,18 @@ def _count(n: int, word: str) -> str:
 def why(match: Mapping[str, Any], threshold: float) -> str:
     """One plain sentence: which name matched, how its words line up, what
     lowered the score, and where the score stands against the threshold."""
-    summary = match.get("summary")
-    if isinstance(summary, str) and summary.strip():
-        return summary.strip()
-    expl: Mapping[str, Any] = match.get("explanation") or {}
-    kind = KIND_WORDS.get(str(match.get("name_kind")), "listed name")
-    listed = match.get("matched_name") or ""
     score = float(match.get("score") or 0.0)
     verdict = (
         f"score {score:.2f}, at or above the {threshold:.2f} threshold"
         if score >= threshold
         else f"score {score:.2f}, below the {threshold:.2f} threshold"
     )
+    summary = match.get("summary")
+    if isinstance(summary, str) and summary.strip():
+        return summary.strip().removesuffix(".") + f"; {verdict}."
+    expl: Mapping[str, Any] = match.get("explanation") or {}
+    kind = KIND_WORDS.get(str(match.get("name_kind")), "listed name")
+    listed = match.get("matched_name") or ""
     aligned = pairs(expl)
     parts: list[str] = []
     if expl.get("rule") == "identical_normalized":

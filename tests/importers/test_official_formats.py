@@ -44,6 +44,7 @@ def test_uk_sanctions_list_csv() -> None:
         "MOHAMMAD HASSAN AKHUND",
         "AF",
     )
+    assert (akhund["birth_dates"], akhund["nationalities"]) == (["1958-01-01"], ["AF"])
     ids = {(i["scheme"], i["value"]) for i in akhund["identifiers"]}
     assert ids >= {
         ("uk-sanctions-list-ref", "AFG0006"),
@@ -94,6 +95,8 @@ def test_eu_financial_sanctions_file() -> None:
         ("eu-fsf-id", "1"),
         ("passport", "AD001095"),
     }
+    assert mugabe["birth_dates"] == ["1924-02-21"]
+    assert "nationalities" not in mugabe  # the file gives none
     designation = mugabe["designations"][0]
     assert (designation["reference"], designation["program"]) == ("EU.36.64", "ZWE")
     assert designation["legal_basis"] == "Regulation 2018/223 (OJ L43)"
