@@ -9,8 +9,10 @@ transliteration, look-alike letters, zero-width characters, titles -, UK-list
 names, vessels, names in a dozen scripts, mixed scripts, odd and empty inputs),
 with various types, countries and thresholds. For each query it records the
 normalised form, the tokens, the analysis (kinds, weights, joins, initialisms)
-and every Match with its explanation, and it compares each query with its
-source name and another listed name (`compare_names`). Everything is written
+and every Match with its explanation and summary sentence, and it compares
+each query with its source name and another listed name (`compare_names`,
+and `score_entities` of the index), and the evidence functions on dates of
+birth, nationalities and identifier numbers (`matching.evidence`). Everything is written
 as JSON, which tells 1 from 1.0, in key order.
 
 It does so in four processes: pure Python, compiled, compiled loading the pure
@@ -94,6 +96,9 @@ ODD_QUERIES = [
 TYPES = [None, None, "person", "company", "organization", "vessel", "aircraft", "unknown",
          "LegalEntity"]  # fmt: skip
 COUNTRIES = ["RU", "IR", "CN", "KP", "SY"]
+# Dates of birth as the registry holds them and as queries give them (evidence.py).
+DOBS = ["1962-02-18", "1962-02", "1962", "1962-01-01", "1961/1963", "1944/1948",
+        "1945-01-01/1946-12-31", "1981-03-07", "1981-09", "1965", "2000-12-31"]  # fmt: skip
 
 
 def listed_names(limit: int) -> list[Listed]:
@@ -159,6 +164,7 @@ def _analysis(a: Any) -> list[Any]:
 def emit(args: argparse.Namespace) -> int:
     """Screen in this process (whichever build it imports) and write JSON lines."""
     from registry.matching import BUILD, NameIndex, compare_names, normalize_name
+    from registry.matching import evidence as ev
     from registry.matching.analysis import analyze
     from registry.matching.normalize import tokenize_name
 
@@ -189,7 +195,14 @@ def emit(args: argparse.Namespace) -> int:
             except ValueError as exc:  # (an unknown schema: not here, but kept honest)
                 analysis = [repr(exc)]
             matches = [
-                [m.entity_id, m.matched_name, m.name_kind, m.score, m.explanation]
+                [
+                    m.entity_id,
+                    m.matched_name,
+                    m.name_kind,
+                    m.score,
+                    m.explanation,
+                    ev.summary(m.explanation, m.matched_name, m.name_kind),
+                ]
                 for m in index.screen(
                     query, entity_type=etype, country=country, threshold=threshold, limit=limit
                 )
@@ -200,6 +213,26 @@ def emit(args: argparse.Namespace) -> int:
             for other in others:
                 score = compare_names(query, other.name, etype)
                 pairs.append([other.name, score.score, score.explanation])
+            # The same entities scored directly (as for an identifier match), and the
+            # other evidence: dates of birth, nationalities, identifier keys.
+            direct = [
+                [m.entity_id, m.matched_name, m.score, m.explanation]
+                for m in index.score_entities(
+                    query, [o.entity_id for o in others], entity_type=etype, country=country
+                )
+            ]
+            dob, listed_dobs = rng.choice(DOBS), rng.sample(DOBS, 2)
+            found = [
+                ev.dob_evidence([dob], listed_dobs),
+                ev.nationality_evidence([rng.choice(COUNTRIES)], rng.sample(COUNTRIES, 1)),
+                ev.identifier_evidence([query], [("passport", query.upper())]),
+            ]
+            evidence = [
+                ev.compare_dob(dob, listed_dobs[0]),
+                ev.id_key(query),
+                [e.as_dict() if e is not None else None for e in found],
+                ev.weigh(matches[0][3] if matches else 0.5, [e for e in found if e]),
+            ]
             record = {
                 "k": k,
                 "query": query,
@@ -209,6 +242,8 @@ def emit(args: argparse.Namespace) -> int:
                 "analysis": analysis,
                 "screen": [country, threshold, limit, matches],
                 "pairs": pairs,
+                "direct": direct,
+                "evidence": evidence,
             }
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
     return 0

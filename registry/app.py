@@ -9,14 +9,21 @@ from flask import Flask
 
 from .api import register_api
 from .api.auth import register_auth
-from .api.common import close_db
+from .api.common import RegistryRequest, StrictJSONProvider, close_db
+from .api.headers import register_headers
 from .config import Settings
 from .db import connect, migrate
+from .web import register_web
+
+
+class RegistryFlask(Flask):
+    json_provider_class = StrictJSONProvider
+    request_class = RegistryRequest
 
 
 def create_app(settings: Settings | None = None, **config: Any) -> Flask:
     settings = settings or Settings.from_env()
-    app = Flask(__name__)
+    app = RegistryFlask(__name__)
     app.config.update(
         REGISTRY_SETTINGS=settings,
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
@@ -39,4 +46,6 @@ def create_app(settings: Settings | None = None, **config: Any) -> Flask:
     app.teardown_appcontext(close_db)
     register_auth(app)
     register_api(app)
+    register_web(app, settings)
+    register_headers(app)
     return app

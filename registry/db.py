@@ -4,10 +4,11 @@ Layout, in short:
 - `records` hold what one list (a dataset) says about one subject, as a JSON
   document; `entities` are clusters of records (one real-world subject listed by
   several authorities) with a summary row for filtering.
-- `names`, `identifiers`, `addresses`, `designations` are the records' parts,
-  one row per part and per version: a change closes the old row (`valid_to`)
-  and inserts a new one, so nothing is updated away and any past state can be
-  read back (`valid_to IS NULL` is the current state).
+- `names`, `identifiers`, `addresses`, `designations`, `birth_dates` and
+  `nationalities` are the records' parts, one row per part and per version: a
+  change closes the old row (`valid_to`) and inserts a new one, so nothing is
+  updated away and any past state can be read back (`valid_to IS NULL` is the
+  current state).
 - `history` keeps every version of every record, source and action document
   with who changed it (a key, a load, an import run) and when.
 """
@@ -16,10 +17,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import orjson
 import sqlite_utils
@@ -246,10 +248,9 @@ def utcnow() -> str:
 
 
 def connect(path: str | Path, *, busy_timeout_ms: int = 10_000) -> sqlite_utils.Database:
-    """Open a connection with the pragmas a shared service needs (WAL, busy timeout)."""
+    """Open a connection with the pragmas a shared service needs (WAL, busy timeout).
+    Creates the file when missing, never its folder (see `registry init`)."""
     path = Path(path)
-    if str(path) != ":memory:":
-        path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(str(path), timeout=busy_timeout_ms / 1000, check_same_thread=False)
     db = sqlite_utils.Database(conn)
     db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
@@ -278,13 +279,67 @@ def open_registry(path: str | Path, *, busy_timeout_ms: int = 10_000) -> sqlite_
 
 
 @contextlib.contextmanager
+def view(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """One read snapshot: every SELECT inside sees the database as it stood at the
+    first one, whatever other connections commit meanwhile (WAL readers never wait
+    for writers). Without it each SELECT sees the latest commit, so a detail read
+    in several queries could show an entity's old name beside its new names.
+
+    Inside another view or a write transaction, it joins that one. Writing inside
+    a view is a mistake (a deferred read cannot safely become a write): `immediate`
+    refuses it.
+    """
+    conn = db.conn
+    if conn.in_transaction:
+        yield db
+        return
+    conn.execute("BEGIN DEFERRED")
+    _VIEWS.add(id(conn))
+    try:
+        yield db
+    except BaseException:
+        _VIEWS.discard(id(conn))
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    else:
+        _VIEWS.discard(id(conn))
+        if conn.in_transaction:
+            conn.execute("COMMIT")
+
+
+# Connections (by id) holding a read snapshot from `view`.
+_VIEWS: set[int] = set()
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def in_view(
+    read: Callable[Concatenate[sqlite_utils.Database, _P], _R],
+) -> Callable[Concatenate[sqlite_utils.Database, _P], _R]:
+    """Run a read function (database first) in one snapshot: `view` as a decorator."""
+
+    @functools.wraps(read)
+    def wrapper(db: sqlite_utils.Database, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with view(db):
+            return read(db, *args, **kwargs)
+
+    return wrapper
+
+
+@contextlib.contextmanager
 def immediate(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
     """A write transaction that takes the write lock at BEGIN.
 
     A deferred BEGIN that later upgrades to a write can fail with SQLITE_BUSY
     without waiting when another writer committed in between; BEGIN IMMEDIATE
-    waits for `busy_timeout` instead, so two writers queue up cleanly.
+    waits for `busy_timeout` instead, so two writers queue up cleanly. Whatever
+    a write checks (does the record exist, is it editable, what does it hold now)
+    must be read inside it, or a concurrent write can slip in between.
     """
+    if id(db.conn) in _VIEWS:
+        raise RuntimeError("a write inside a read snapshot (db.view): end the view first")
     if db.conn.in_transaction:
         with db.atomic():
             yield db
@@ -398,6 +453,44 @@ def m006_documents_only_in_history(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m007_attrs_birth_dates_nationalities(db: sqlite_utils.Database) -> None:
+    # Dates of birth and nationalities: versioned part rows like names and
+    # identifiers (screening compares them with a query's). No record document
+    # could hold them before this migration, so there is nothing to fill in.
+    # identifiers_value_at serves identifier lookups as of a past instant (the
+    # partial index identifiers_value only holds current rows).
+    db.executescript(
+        """
+        CREATE TABLE birth_dates (
+            id INTEGER PRIMARY KEY,
+            record_id TEXT NOT NULL,
+            entity_id TEXT NOT NULL,
+            date TEXT NOT NULL,
+            date_start TEXT NOT NULL,
+            date_end TEXT NOT NULL,
+            valid_from TEXT NOT NULL,
+            valid_to TEXT
+        );
+        CREATE INDEX birth_dates_entity ON birth_dates(entity_id, valid_to);
+        CREATE INDEX birth_dates_record ON birth_dates(record_id, valid_to);
+
+        CREATE TABLE nationalities (
+            id INTEGER PRIMARY KEY,
+            record_id TEXT NOT NULL,
+            entity_id TEXT NOT NULL,
+            country TEXT NOT NULL,
+            valid_from TEXT NOT NULL,
+            valid_to TEXT
+        );
+        CREATE INDEX nationalities_entity ON nationalities(entity_id, valid_to);
+        CREATE INDEX nationalities_record ON nationalities(record_id, valid_to);
+
+        CREATE INDEX identifiers_value_at ON identifiers(value_norm, valid_from);
+        """
+    )
+
+
 def current_docs(conn: sqlite3.Connection, record_ids: Iterable[str]) -> dict[str, Any]:
     """The documents records hold now (a deleted record has none)."""
     ids = sorted(set(record_ids))
@@ -415,7 +508,47 @@ def current_docs(conn: sqlite3.Connection, record_ids: Iterable[str]) -> dict[st
 
 
 @migrations()
-def m007_live_data_versions(db: sqlite_utils.Database) -> None:
+def m007_refresh_runs_and_publication(db: sqlite_utils.Database) -> None:
+    # The publication date of the file each import loaded (the roll-back guard compares
+    # against it), refresh attempts per dataset, and what each source URL last served.
+    db.executescript(
+        """
+        ALTER TABLE import_runs ADD COLUMN published TEXT;
+        UPDATE import_runs SET published = (
+            SELECT s.published FROM sources s
+            WHERE s.id = json_extract(import_runs.files, '$[0].source')
+        ) WHERE status = 'finished';
+
+        CREATE TABLE refresh_runs (
+            id TEXT PRIMARY KEY,
+            dataset TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            finished_at TEXT NOT NULL,
+            status TEXT NOT NULL,
+            reason TEXT,
+            import_run TEXT,
+            files TEXT NOT NULL,
+            actor TEXT
+        );
+        CREATE INDEX refresh_runs_dataset ON refresh_runs(dataset, started_at);
+
+        CREATE TABLE refresh_sources (
+            dataset TEXT NOT NULL,
+            url TEXT NOT NULL,
+            etag TEXT,
+            last_modified TEXT,
+            sha256 TEXT,
+            size INTEGER,
+            import_run TEXT,
+            checked_at TEXT NOT NULL,
+            PRIMARY KEY (dataset, url)
+        ) WITHOUT ROWID;
+        """
+    )
+
+
+@migrations()
+def m008_live_data_versions(db: sqlite_utils.Database) -> None:
     # The data version's log (see registry/versions.py): which entities each write
     # changed and when, so that a screening index (or any other derived copy)
     # catches up by patching what changed, and past instants map to versions.

@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlite_utils
 
-from .db import immediate, utcnow
+from .db import immediate, in_view, utcnow
 from .names import name_key
 from .problems import InputError, Problem, not_found
 from .queries import Page, Where, page_rows
@@ -92,6 +92,7 @@ def withdraw_decision(db: sqlite_utils.Database, decision_id: str, *, actor: str
         )
 
 
+@in_view
 def get_decision(db: sqlite_utils.Database, decision_id: str) -> dict[str, Any] | None:
     rows = _row(
         db.conn.execute(f"SELECT {_COLUMNS}, query_key FROM decisions WHERE id = ?", (decision_id,))
@@ -109,6 +110,7 @@ def get_decision(db: sqlite_utils.Database, decision_id: str) -> dict[str, Any] 
     return decision
 
 
+@in_view
 def list_decisions(db: sqlite_utils.Database, args: Mapping[str, Any]) -> Page:
     where = Where()
     if not args.get("include_ended"):
@@ -128,6 +130,7 @@ def list_decisions(db: sqlite_utils.Database, args: Mapping[str, Any]) -> Page:
     return Page(rows, total, next_cursor)
 
 
+@in_view
 def decisions_for(
     db: sqlite_utils.Database, pairs: Iterable[tuple[str, str]], as_of: str | None = None
 ) -> dict[tuple[str, str], dict[str, Any]]:
@@ -156,4 +159,28 @@ def decisions_for(
         ):
             for pair in by_key.get((row.pop("query_key"), row["entity_id"]), []):
                 out[pair] = row
+    return out
+
+
+def false_positive_entities(
+    db: sqlite_utils.Database, names: Iterable[str], as_of: str | None = None
+) -> dict[str, set[str]]:
+    """For each screened name's key (see `query_key`), the entities decided to be
+    false positives for it (now or at `as_of`)."""
+    keys = sorted({query_key(name) for name in names})
+    if as_of is None:
+        clause, params = "d.valid_to IS NULL", []
+    else:
+        clause = "d.created_at <= ? AND (d.valid_to IS NULL OR d.valid_to > ?)"
+        params = [as_of, as_of]
+    out: dict[str, set[str]] = {}
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        for key, entity_id in db.conn.execute(
+            f"SELECT query_key, entity_id FROM decisions d WHERE {clause} "
+            f"AND verdict = 'false_positive' AND query_key IN ({marks})",
+            [*params, *chunk],
+        ):
+            out.setdefault(key, set()).add(entity_id)
     return out

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import sqlite_utils
@@ -18,9 +19,11 @@ from marshmallow import ValidationError
 
 from schemas import EntitySchema
 
+from . import queries
 from .db import current_docs, immediate, utcnow
 from .loader import FixtureDoc, apply_fixtures, problems_from_messages
 from .problems import InputError, Problem, not_found
+from .records import canonical_entity, dumps
 from .store import Writer
 
 MANUAL_DATASET = "manual"
@@ -104,42 +107,137 @@ def create_entity(db: sqlite_utils.Database, entity: dict[str, Any], *, actor: s
     return entity_id
 
 
+@dataclass(frozen=True)
+class Precondition:
+    """HTTP conditions on a write (RFC 9110): If-Match with the entity tags a
+    client read (or "*": it must exist), If-None-Match "*" (it must not)."""
+
+    if_match: frozenset[str] | None = None  # None: no If-Match header
+    if_none_match_any: bool = False
+
+    @property
+    def given(self) -> bool:
+        return self.if_match is not None or self.if_none_match_any
+
+    def check_entity(self, db: sqlite_utils.Database, entity_id: str) -> None:
+        """Check against the entity as it stands (read only when there is a condition)."""
+        if self.given:
+            self.check(queries.get_entity(db, entity_id))
+
+    def check(self, current: Mapping[str, Any] | None) -> None:
+        tag = queries.entity_etag(current) if current is not None else None
+        if self.if_match is not None and not (
+            tag is not None and ("*" in self.if_match or tag in self.if_match)
+        ):
+            now = f'its ETag is now "{tag}"' if tag else "it does not exist"
+            raise _precondition_failed(
+                "If-Match",
+                f"The entity changed since you read it ({now}): read it again and "
+                "re-apply your change.",
+            )
+        if self.if_none_match_any and current is not None:
+            raise _precondition_failed("If-None-Match", "The entity exists already.")
+
+
+NO_PRECONDITION = Precondition()
+
+
+def _precondition_failed(header: str, message: str) -> InputError:
+    return InputError(
+        [Problem(message, field=header, location="header")],
+        status=412,
+        title="Precondition Failed",
+    )
+
+
 def replace_entity(
-    db: sqlite_utils.Database, entity_id: str, entity: dict[str, Any], *, actor: str
+    db: sqlite_utils.Database,
+    entity_id: str,
+    entity: dict[str, Any],
+    *,
+    actor: str,
+    precondition: Precondition = NO_PRECONDITION,
 ) -> bool:
-    """Replace (or create) the entity's own record; True when it was created."""
+    """Replace (or create) the entity's own record; True when it was created.
+    Everything it checks is read inside the write transaction."""
     if entity.get("id") not in (None, entity_id):
         raise InputError([Problem("Must match the id in the path.", field="id", location="json")])
-    record = _record(db, entity_id)
-    if record is not None:
-        _check_editable(db, record)
-    dataset = record["dataset"] if record else MANUAL_DATASET
-    _write(db, dataset, {**entity, "id": entity_id}, actor=actor)
+    with immediate(db):
+        current = queries.get_entity(db, entity_id)
+        precondition.check(current)
+        record = _record(db, entity_id)
+        if record is not None:
+            _check_editable(db, record)
+        dataset = record["dataset"] if record else MANUAL_DATASET
+        doc = {**entity, "id": entity_id}
+        if current is not None and record is not None:
+            doc = _as_stored(doc, current, record["doc"])
+        _write(db, dataset, doc, actor=actor)
     return record is None or bool(record["deleted_at"])
 
 
+def _as_stored(
+    doc: dict[str, Any], current: Mapping[str, Any], stored: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Sending back what a GET showed changes nothing. A field sent as the entity
+    shows it keeps the record's own value (the entity's type, country and notes may
+    come from its other, merged records), and a list holding the same items as the
+    record keeps the record's order (a GET lists designations by date)."""
+    out = dict(doc)
+    for key in ("type", "country", "notes"):
+        if key in out and out[key] == current.get(key) and out[key] != stored.get(key):
+            if stored.get(key) is None:
+                out.pop(key)
+            else:
+                out[key] = stored[key]
+    sent = canonical_entity(out)
+    for part in ("names", "identifiers", "addresses", "designations"):
+        kept = stored.get(part) or []
+        if sorted(map(dumps, sent.get(part) or [])) == sorted(map(dumps, kept)):
+            out[part] = kept
+    return out
+
+
 def patch_entity(
-    db: sqlite_utils.Database, entity_id: str, patch: Mapping[str, Any], *, actor: str
+    db: sqlite_utils.Database,
+    entity_id: str,
+    patch: Mapping[str, Any],
+    *,
+    actor: str,
+    precondition: Precondition = NO_PRECONDITION,
 ) -> None:
-    record = _record(db, entity_id)
-    if record is None or record["deleted_at"]:
-        raise _not_found(entity_id)
-    _check_editable(db, record)
-    stored = dict(record["doc"])
-    # The stored names include the primary name; it follows `name`, not the list.
-    stored["names"] = [n for n in stored.get("names", []) if n.get("kind") != "primary"]
-    merged = {**stored, **patch, "id": entity_id}
-    try:
-        entity = EntitySchema().load(merged)
-    except ValidationError as exc:
-        problems = problems_from_messages({"entities": {0: exc.messages}}, {"entities": [merged]})
-        raise InputError(
-            [Problem(p.message, field=p.field, location="json") for p in problems]
-        ) from None
-    _write(db, record["dataset"], entity, actor=actor)
+    """Change some fields. The record is read inside the write transaction, so two
+    concurrent patches both land (the second applies to what the first wrote)."""
+    with immediate(db):
+        record = _record(db, entity_id)
+        if record is None or record["deleted_at"]:
+            precondition.check(None)
+            raise _not_found(entity_id)
+        precondition.check_entity(db, entity_id)
+        _check_editable(db, record)
+        stored = dict(record["doc"])
+        # The stored names include the primary name; it follows `name`, not the list.
+        stored["names"] = [n for n in stored.get("names", []) if n.get("kind") != "primary"]
+        merged = {**stored, **patch, "id": entity_id}
+        try:
+            entity = EntitySchema().load(merged)
+        except ValidationError as exc:
+            problems = problems_from_messages(
+                {"entities": {0: exc.messages}}, {"entities": [merged]}
+            )
+            raise InputError(
+                [Problem(p.message, field=p.field, location="json") for p in problems]
+            ) from None
+        _write(db, record["dataset"], entity, actor=actor)
 
 
-def delete_entity(db: sqlite_utils.Database, entity_id: str, *, actor: str) -> None:
+def delete_entity(
+    db: sqlite_utils.Database,
+    entity_id: str,
+    *,
+    actor: str,
+    precondition: Precondition = NO_PRECONDITION,
+) -> None:
     """Take the entity out of the current registry; every version stays in history."""
     with immediate(db):
         rows = db.conn.execute(
@@ -147,7 +245,9 @@ def delete_entity(db: sqlite_utils.Database, entity_id: str, *, actor: str) -> N
             (entity_id,),
         ).fetchall()
         if not rows:
+            precondition.check(None)
             raise _not_found(entity_id)
+        precondition.check_entity(db, entity_id)
         for record_id, dataset in rows:
             _check_editable(db, {"id": record_id, "dataset": dataset})
         writer = Writer(db, now=utcnow(), actor=actor)

@@ -25,6 +25,8 @@ CSV_COLUMNS = (
     "aliases",
     "identifiers",
     "addresses",
+    "birth_dates",
+    "nationalities",
     "jurisdictions",
     "authorities",
     "lists",
@@ -61,6 +63,8 @@ def csv_row(entity: Mapping[str, Any]) -> list[str]:
         "aliases": _join(n["name"] for n in entity.get("names", []) if n["kind"] != "primary"),
         "identifiers": _join(f"{i['scheme']}:{i['value']}" for i in entity.get("identifiers", [])),
         "addresses": _join(a["full"] for a in entity.get("addresses", [])),
+        "birth_dates": _join(b["date"] for b in entity.get("birth_dates", [])),
+        "nationalities": _join(n["country"] for n in entity.get("nationalities", [])),
         "jurisdictions": _join(d["jurisdiction"] for d in designations),
         "authorities": _join(d["authority"] for d in designations),
         "lists": _join(d["list"] for d in designations),
@@ -121,6 +125,21 @@ def _add(properties: dict[str, list[str]], key: str, value: Any) -> None:
         values.append(str(value))
 
 
+def ftm_dates(value: str) -> list[str]:
+    """FollowTheMoney dates for a date of birth: the date itself, or for a range
+    ("1950/1954") each year it spans, as alternatives (its two ends when it spans
+    more than ten years)."""
+    if "/" not in value:
+        return [value]
+    start, _, end = value.partition("/")
+    first, last = int(start[:4]), int(end[:4])
+    if first == last:
+        return [start[:4]]
+    if last - first > 10:
+        return [start, end]
+    return [str(year) for year in range(first, last + 1)]
+
+
 def ftm_entities(entity: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The entity as FollowTheMoney entities: the subject and one Sanction per listing."""
     props: dict[str, list[str]] = {}
@@ -130,6 +149,11 @@ def ftm_entities(entity: Mapping[str, Any]) -> list[dict[str, Any]]:
     for address in entity.get("addresses", []):
         _add(props, "address", address["full"])
         _add(props, "country", (address.get("country") or "").lower())
+    for birth in entity.get("birth_dates", []):
+        for date in ftm_dates(birth["date"]):
+            _add(props, "birthDate", date)
+    for nationality in entity.get("nationalities", []):
+        _add(props, "nationality", nationality["country"].lower())
     for ident in entity.get("identifiers", []):
         _add(
             props, IDENTIFIER_PROPERTIES.get(ident["scheme"], "registrationNumber"), ident["value"]

@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlite_utils
 
+from .db import in_view
 from .queries import Page, Where, page_rows
 from .records import diff_docs
 
@@ -45,6 +46,7 @@ def entry(db: sqlite_utils.Database, row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+@in_view
 def entity_history(db: sqlite_utils.Database, entity_id: str, args: Mapping[str, Any]) -> Page:
     """Every change to the entity's records (hand edits, loads, imports), oldest first."""
     rows, total, next_cursor = page_rows(

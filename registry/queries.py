@@ -10,16 +10,19 @@ import base64
 import datetime as dt
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import sqlite_utils
 
-from schemas.fields import parse_partial_date
+from schemas.fields import parse_birth_date, parse_partial_date
 
+from . import strict_json
+from .db import in_view, view
 from .names import fold, identifier_key
 from .problems import InputError, Problem
+from .records import doc_hash
 
 
 @dataclass(frozen=True)
@@ -32,19 +35,25 @@ class Page:
         return {"items": self.items, "total": self.total, "next_cursor": self.next_cursor}
 
 
-def encode_cursor(last_key: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps([last_key]).encode()).decode().rstrip("=")
+def encode_cursor(last_key: Sequence[str | int]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(list(last_key)).encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None) -> str | None:
+def decode_cursor(cursor: str | None, arity: int = 1) -> list[str | int] | None:
+    """The page key a cursor holds (`arity` values), or None for the first page.
+    Read with the strict JSON reader: a forged cursor is a 400, never a 500."""
     if not cursor:
         return None
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        value = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if isinstance(value, list) and len(value) == 1 and isinstance(value[0], str):
-            return value[0]
-    except (ValueError, UnicodeDecodeError):
+        value = strict_json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if (
+            isinstance(value, list)
+            and len(value) == arity
+            and all(isinstance(v, str | int) and not isinstance(v, bool) for v in value)
+        ):
+            return value
+    except ValueError:  # bad base64, not JSON (strict_json.JSONBodyError is one too)
         pass
     raise InputError([Problem("Not a cursor this API returned.", field="cursor", location="query")])
 
@@ -173,31 +182,50 @@ def page_rows(
     limit: int,
     cursor: str | None,
     descending: bool = False,
+    tiebreak: str | None = None,
 ) -> tuple[list[dict[str, Any]], int, str | None]:
     """One page of rows in `key` order (keyset pagination: stable under writes).
     `select` must name the key `_key`; the cursor is the last key of the page,
-    and the rows come back without it."""
+    and the rows come back without it. When `key` alone is not unique (two
+    entities may share a designation id), `tiebreak` names a unique column to
+    order by after it: a page boundary between equal keys would drop rows."""
     params = where.params
-    total = db.conn.execute(f"SELECT COUNT(*) FROM {table} WHERE {where.sql}", params).fetchone()[0]
-    after = decode_cursor(cursor)
-    direction, compare = ("DESC", "<") if descending else ("ASC", ">")
-    page_where = where.sql + (f" AND {key} {compare} ?" if after is not None else "")
-    page_params = params + ([after] if after is not None else [])
-    cur = db.conn.execute(
-        f"SELECT {select} FROM {table} WHERE {page_where} ORDER BY {key} {direction} LIMIT ?",
-        [*page_params, limit + 1],
-    )
-    cols = [c[0] for c in cur.description]
-    rows = [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
-    next_cursor = encode_cursor(rows[limit - 1]["_key"]) if len(rows) > limit else None
+    with view(db):
+        total = db.conn.execute(
+            f"SELECT COUNT(*) FROM {table} WHERE {where.sql}", params
+        ).fetchone()[0]
+        keys = [key] if tiebreak is None else [key, tiebreak]
+        after = decode_cursor(cursor, len(keys))
+        direction, compare = ("DESC", "<") if descending else ("ASC", ">")
+        page_where = where.sql
+        if after is not None:
+            marks = ", ".join("?" * len(keys))
+            page_where += f" AND ({', '.join(keys)}) {compare} ({marks})"
+        page_params = params + (after or [])
+        order = ", ".join(f"{k} {direction}" for k in keys)
+        extra = "" if tiebreak is None else f", {tiebreak} AS _tiebreak"
+        cur = db.conn.execute(
+            f"SELECT {select}{extra} FROM {table} WHERE {page_where} ORDER BY {order} LIMIT ?",
+            [*page_params, limit + 1],
+        )
+        cols = [c[0] for c in cur.description]
+        rows = [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = encode_cursor(
+            [last["_key"]] if tiebreak is None else [last["_key"], last["_tiebreak"]]
+        )
     for row in rows:
         del row["_key"]
+        row.pop("_tiebreak", None)
     return rows[:limit], total, next_cursor
 
 
 # -- entities ---------------------------------------------------------------------
 
 
+@in_view
 def list_entities(
     db: sqlite_utils.Database, args: Mapping[str, Any], as_of: str | None = None
 ) -> Page:
@@ -328,6 +356,7 @@ def _records(db: sqlite_utils.Database, entity_id: str, as_of: str | None) -> li
     return rows
 
 
+@in_view
 def get_entity(
     db: sqlite_utils.Database, entity_id: str, as_of: str | None = None
 ) -> dict[str, Any] | None:
@@ -357,6 +386,12 @@ def get_entity(
         "record_id AS record",
         entity_id,
         as_of,
+    )
+    entity["birth_dates"] = _parts(db, "birth_dates", "date, record_id AS record", entity_id, as_of)
+    for item in entity["birth_dates"]:
+        item["precision"] = parse_birth_date(item["date"])[1]
+    entity["nationalities"] = _parts(
+        db, "nationalities", "country, record_id AS record", entity_id, as_of
     )
     designations = _parts(
         db,
@@ -389,6 +424,12 @@ def get_entity(
     entity["sources"] = source_briefs(db, cited)
     entity["as_of"] = as_of
     return entity
+
+
+def entity_etag(entity: Mapping[str, Any]) -> str:
+    """A strong entity tag (RFC 9110) of an entity detail: any change to what it
+    shows (its records, their parts, the sources and actions they cite) changes it."""
+    return doc_hash(entity)[:32]
 
 
 def _rows(cursor: Any) -> list[dict[str, Any]]:
@@ -431,6 +472,7 @@ def source_briefs(db: sqlite_utils.Database, ids: Iterable[str]) -> list[dict[st
 # -- designations -----------------------------------------------------------------
 
 
+@in_view
 def list_designations(db: sqlite_utils.Database, args: Mapping[str, Any]) -> Page:
     where = _designation_filters(args)
     where.conditions.insert(0, "d.valid_to IS NULL")
@@ -449,6 +491,7 @@ def list_designations(db: sqlite_utils.Database, args: Mapping[str, Any]) -> Pag
         "(SELECT type FROM entities WHERE id = d.entity_id) AS entity_type",
         table="designations d",
         key="d.id",
+        tiebreak="d.row_id",
         where=where,
         limit=args["limit"],
         cursor=args.get("cursor"),
@@ -490,6 +533,7 @@ def _action_out(db: sqlite_utils.Database, row: Mapping[str, Any]) -> dict[str, 
     return doc
 
 
+@in_view
 def list_actions(db: sqlite_utils.Database, args: Mapping[str, Any]) -> Page:
     where = Where()
     where.when(args.get("jurisdiction"), "jurisdiction = ?")
@@ -508,6 +552,7 @@ def list_actions(db: sqlite_utils.Database, args: Mapping[str, Any]) -> Page:
     return Page([_action_out(db, r) for r in rows], total, next_cursor)
 
 
+@in_view
 def get_action(db: sqlite_utils.Database, action_id: str) -> dict[str, Any] | None:
     cur = db.conn.execute(
         "SELECT id, doc, created_at, updated_at FROM actions WHERE id = ?", (action_id,)
@@ -524,6 +569,7 @@ _SOURCE_COLUMNS = (
 )
 
 
+@in_view
 def list_sources(db: sqlite_utils.Database, args: Mapping[str, Any]) -> Page:
     where = Where()
     where.when(args.get("kind"), "kind = ?")
@@ -541,6 +587,7 @@ def list_sources(db: sqlite_utils.Database, args: Mapping[str, Any]) -> Page:
     return Page(rows, total, next_cursor)
 
 
+@in_view
 def get_source(db: sqlite_utils.Database, source_id: str) -> dict[str, Any] | None:
     rows = _rows(
         db.conn.execute(f"SELECT {_SOURCE_COLUMNS}, text FROM sources WHERE id = ?", (source_id,))
@@ -569,6 +616,7 @@ def _cited_by(db: sqlite_utils.Database, source_id: str) -> dict[str, int]:
 # -- stats ------------------------------------------------------------------------
 
 
+@in_view
 def stats(db: sqlite_utils.Database) -> dict[str, Any]:
     conn = db.conn
 

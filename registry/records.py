@@ -59,6 +59,9 @@ def canonical_entity(doc: Mapping[str, Any]) -> dict[str, Any]:
             {**_strip(d), "evidence": [_strip(e) for e in d["evidence"]]}
             for d in out["designations"]
         ]
+    for part in ("birth_dates", "nationalities"):
+        if part in out:
+            out[part] = list(dict.fromkeys(out[part]))  # each once, in the order given
     names: list[dict[str, Any]] = []
     seen: set[tuple[str, str]] = set()
     for item in [{"name": out["name"], "kind": "primary"}, *out.get("names", [])]:

@@ -18,9 +18,11 @@ reference.
 
 Catching up reads the data version log (`registry.versions`). A write through
 this process's API catches up before its answer leaves (`catch_up`, from an
-after-request hook), so the writer's next screening sees it; a write by another
-process (a CLI import) is noticed by a version check that readers make at most
-every `CHECK_INTERVAL` seconds, and applied by a background thread. A version
+after-request hook), so the writer's next screening sees it. A write by another
+process (a CLI import) is noticed by the version check every screening makes
+(one read of the version in its snapshot): up to `TOP_MAX` changed entities are
+patched in before it answers, so the answer agrees with the snapshot it reads
+entities from; more are applied by a background thread. A version
 that changed more than `BULK_IDS` entities (an import of a whole new list), or
 a middle layer past `MID_MAX` entities, makes a background thread rebuild the
 base while the old view goes on serving (`behind` says the view lacks a large
@@ -63,7 +65,14 @@ import sqlite_utils
 
 from .db import connect, utcnow
 from .matching import Match, NameIndex, clear_caches
-from .versions import Changes, changes_since, current_version, read_snapshot, version_at
+from .versions import (
+    Changes,
+    changes_since,
+    current_version,
+    pending,
+    read_snapshot,
+    version_at,
+)
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +82,6 @@ BULK_IDS = 2_000
 TOP_MAX = 32
 # Entities in the middle layer beyond which the base is rebuilt.
 MID_MAX = 5_000
-# Readers compare the data version with their view's at most this often (seconds).
-CHECK_INTERVAL = 0.1
 # Past indexes waiting to be built; more is a 503.
 PAST_QUEUE = 2
 
@@ -290,6 +297,36 @@ class IndexView:
             found.sort(key=lambda m: (-m.score, m.entity_id))
         return found[:limit]
 
+    def score_entities(
+        self,
+        name: str,
+        entity_ids: Collection[str],
+        *,
+        entity_type: str | None,
+        country: str | None,
+        threshold: float,
+        allowed: Allowed,
+    ) -> list[Match]:
+        """`NameIndex.score_entities` over the layers: each entity scored in the
+        highest layer that has it. Best first."""
+        top_ids = self.top.ids if self.top is not None else None
+        found: list[Match] = []
+        for k, (layer, within) in enumerate(zip(self.layers, allowed, strict=True)):
+            scored = layer.built.index.score_entities(
+                name,
+                entity_ids,
+                entity_type=entity_type,
+                country=country,
+                threshold=threshold,
+                allowed_ids=within,
+            )
+            if k == 0 and top_ids:
+                scored = [m for m in scored if m.entity_id not in top_ids]
+            found += scored
+        if self.mid is not None or self.top is not None:
+            found.sort(key=lambda m: (-m.score, m.entity_id))
+        return found
+
 
 def _default_builder(
     db: sqlite_utils.Database, as_of: str | None, entity_ids: Collection[str] | None
@@ -395,7 +432,6 @@ class IndexCache:
         self._base_from = -1  # version the base being built reads (-1: none)
         self._builder: threading.Thread | None = None
         self._applier: threading.Thread | None = None
-        self._last_check = 0.0
         self._last_build: dict[str, Any] | None = None
         self._full_build_seconds = 0.0
         self._failure: str | None = None
@@ -412,8 +448,7 @@ class IndexCache:
         if as_of is None:
             if current is None:
                 return self._wait_for_first()
-            self._check_version(db, current)
-            return current
+            return self._up_to(db, current)
         version, at = version_at(db, as_of)
         if current is not None and version == current.version and not current.behind:
             return current  # nothing changed since that instant
@@ -428,19 +463,30 @@ class IndexCache:
                 raise IndexUnavailable(self.not_ready_detail(), self.retry_after())
             return self._view
 
-    def poll(self, db: sqlite_utils.Database) -> None:
-        """Catch up in the background if another process changed the registry
-        (checked at most every CHECK_INTERVAL seconds)."""
-        current = self._view
-        if current is not None:
-            self._check_version(db, current)
+    def _up_to(self, db: sqlite_utils.Database, current: IndexView) -> IndexView:
+        """The view for a reader whose snapshot `db` may hold writes the view lacks
+        (another process's): a few changed entities are patched in now (a few
+        milliseconds: the answer then agrees with the reader's snapshot), more are
+        left to the background (the reader gets the view as it is)."""
+        version = current_version(db)
+        if version <= current.version:
+            return current
+        count, bulk = pending(db, current.version, max_ids=BULK_IDS)
+        if bulk or count > TOP_MAX:
+            self._schedule_catch_up()
+            return current
+        return self.catch_up() or current
 
-    def _check_version(self, db: sqlite_utils.Database, current: IndexView) -> None:
-        now = time.monotonic()
-        if now - self._last_check < CHECK_INTERVAL:
-            return
-        self._last_check = now
-        if current_version(db) != current.version:
+    def poll(self, db: sqlite_utils.Database) -> None:
+        """Catch up in the background if another process changed the registry."""
+        current = self._view
+        if current is not None and current_version(db) != current.version:
+            self._schedule_catch_up()
+
+    def changed(self) -> None:
+        """The registry changed outside a request of this app (a refresh thread, say):
+        catch up in the background."""
+        if self._view is not None:
             self._schedule_catch_up()
 
     def _wait_for_first(self) -> IndexView:

@@ -6,11 +6,19 @@ path, patched after writes) and keeps a few past ones (an `as_of` instant).
 Registry filters (jurisdiction, authority, programme) narrow the entities a name
 may match; recorded decisions are shown on matches and false positives can be
 hidden.
+
+A query may also carry a date of birth, a nationality and an identifier number
+(`matching.evidence` says what each does to a score). They stay out of the
+index: the entities sharing the identifier are found by an indexed lookup of
+its value, and the dates of birth and nationalities of all the candidates of a
+batch are read in one query per 500 entities.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import re
 import time
 from collections.abc import Collection, Container, Iterable, Mapping, Sequence
 from contextlib import nullcontext
@@ -19,8 +27,24 @@ from typing import Any
 
 import sqlite_utils
 
-from .decisions import decisions_for
-from .matching import DEFAULT_THRESHOLD, NameIndex
+from schemas.fields import name_problem, parse_partial_date, text_problem
+
+from .decisions import decisions_for, false_positive_entities, query_key
+from .importers.countries import CODES, country_code
+from .matching import DEFAULT_THRESHOLD, Match, NameIndex
+from .matching.evidence import (
+    IDENTIFIER_MATCH_BONUS,
+    LIST_REFERENCE_SCHEMES,
+    MAX_RAISE_WITHOUT_IDENTIFIER,
+    Evidence,
+    dob_evidence,
+    id_key,
+    identifier_evidence,
+    nationality_evidence,
+    summary,
+    weigh,
+)
+from .names import identifier_key
 from .problems import Problem
 from .queries import designation_briefs, valid
 from .records import with_related_countries
@@ -39,6 +63,11 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 ENTITY_TYPES = ("person", "company", "organisation", "vessel", "aircraft", "unknown")
+#: The fields of a query (JSON object keys, CSV columns, `registry screen` columns).
+QUERY_FIELDS = ("id", "name", "type", "country", "dob", "nationality", "id_number")
+# Candidates the index returns when evidence may reorder them (limit's maximum).
+EVIDENCE_CANDIDATES = 100
+MIN_ID_NUMBER = 4  # letters and digits an id_number needs to mean something
 
 
 @dataclass(frozen=True)
@@ -64,6 +93,20 @@ class ScreenQuery:
     id: str | None = None
     type: str | None = None
     country: str | None = None
+    dob: str | None = None  # YYYY, YYYY-MM or YYYY-MM-DD
+    nationality: str | None = None  # ISO 3166-1 alpha-2
+    id_number: str | None = None  # as given; compared by evidence.id_key
+
+    def echo(self) -> dict[str, Any]:
+        """The query as the answer repeats it (the nationality as its code)."""
+        return {
+            "name": self.name,
+            "type": self.type,
+            "country": self.country,
+            "dob": self.dob,
+            "nationality": self.nationality,
+            "id_number": self.id_number,
+        }
 
 
 def build_index(
@@ -182,8 +225,8 @@ def check_query(raw: Any) -> tuple[ScreenQuery | None, list[Problem]]:
         problems.append(Problem("Give a name with at least one letter or digit.", field="name"))
     elif len(name) > 500:
         problems.append(Problem("Names are at most 500 characters.", field="name"))
-    elif not any(ch.isalnum() for ch in name):
-        problems.append(Problem("Give a name with at least one letter or digit.", field="name"))
+    elif name_problem(name):
+        problems.append(Problem(str(name_problem(name)), field="name"))
     query_id = raw.get("id")
     if query_id is not None and not isinstance(query_id, str | int):
         problems.append(Problem("An id is a string or a number.", field="id"))
@@ -192,9 +235,12 @@ def check_query(raw: Any) -> tuple[ScreenQuery | None, list[Problem]]:
         problems.append(Problem(f"Use one of {', '.join(ENTITY_TYPES)}.", field="type"))
     country = raw.get("country") or None
     if country is not None and not (
-        isinstance(country, str) and len(country) == 2 and country.isalpha()
+        isinstance(country, str) and re.fullmatch("[A-Za-z]{2}", country)
     ):
         problems.append(Problem("Use a two-letter country code.", field="country"))
+    dob = _check_dob(raw.get("dob"), problems)
+    nationality = _check_nationality(raw.get("nationality"), problems)
+    id_number = _check_id_number(raw.get("id_number"), problems)
     if problems:
         return None, problems
     return ScreenQuery(
@@ -202,7 +248,78 @@ def check_query(raw: Any) -> tuple[ScreenQuery | None, list[Problem]]:
         id=None if query_id is None else str(query_id),
         type=entity_type,
         country=country.upper() if country else None,
+        dob=dob,
+        nationality=nationality,
+        id_number=id_number,
     ), []
+
+
+def _text_value(value: Any, field: str, what: str, problems: list[Problem]) -> str | None:
+    """A string field: None when absent or blank; a problem when not a string."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        problems.append(Problem(f"Give the {what} as a string.", field=field))
+        return None
+    problem = text_problem(value, multiline=False)
+    if problem:
+        problems.append(Problem(problem, field=field))
+        return None
+    return value.strip() or None
+
+
+def _check_dob(value: Any, problems: list[Problem]) -> str | None:
+    text = _text_value(value, "dob", "date of birth", problems)
+    if text is None:
+        return None
+    try:
+        parse_partial_date(text)
+    except ValueError:
+        problems.append(
+            Problem("Not a date of birth: use YYYY-MM-DD, YYYY-MM or YYYY.", field="dob")
+        )
+        return None
+    if not 1850 <= int(text[:4]) <= dt.date.today().year:
+        problems.append(
+            Problem(f"A year of birth is between 1850 and {dt.date.today().year}.", field="dob")
+        )
+        return None
+    return text
+
+
+def _check_nationality(value: Any, problems: list[Problem]) -> str | None:
+    text = _text_value(value, "nationality", "nationality", problems)
+    if text is None:
+        return None
+    code = text.upper() if len(text) == 2 and text.isalpha() else country_code(text[:100])
+    if code not in CODES:
+        problems.append(
+            Problem(
+                "Not a country: use a two-letter ISO 3166-1 code (RU) or a country's "
+                "English name (Russia).",
+                field="nationality",
+            )
+        )
+        return None
+    return code
+
+
+def _check_id_number(value: Any, problems: list[Problem]) -> str | None:
+    text = _text_value(value, "id_number", "identifier number", problems)
+    if text is None:
+        return None
+    if len(text) > 100:
+        problems.append(Problem("An id_number is at most 100 characters.", field="id_number"))
+        return None
+    if len(id_key(text)) < MIN_ID_NUMBER:
+        problems.append(
+            Problem(
+                f"An id_number needs at least {MIN_ID_NUMBER} letters or digits.",
+                field="id_number",
+            )
+        )
+        return None
+    return text
 
 
 def _entity_briefs(
@@ -236,23 +353,45 @@ def _entity_briefs(
     return out
 
 
+@dataclass
+class _Found:
+    """A valid query of a batch and what the index found for it."""
+
+    position: int
+    query: ScreenQuery
+    matches: list[Match]
+    holders: Mapping[str, list[tuple[str, str]]]  # entity -> its (scheme, value) of the id
+    false_positives: set[str]
+
+
 def screen(
     db: sqlite_utils.Database, cache: IndexCache, queries: Sequence[Any], options: ScreenOptions
 ) -> list[dict[str, Any]]:
     """Screen each query (a dict, checked row by row); results in input order."""
     view = cache.view(db, options.as_of)  # one view for every name of the request
     allowed = view.restrict(_allowed(db, view, options))
+    checked = [check_query(raw) for raw in queries]
+    valid_queries = [query for query, _ in checked if query is not None]
+    hidden = (
+        false_positive_entities(db, (q.name for q in valid_queries), options.as_of)
+        if options.hide_false_positives
+        else {}
+    )
+    holders = _identifier_holders(
+        db, (q.id_number for q in valid_queries if q.id_number), options.as_of
+    )
     results: list[dict[str, Any]] = []
-    for position, raw in enumerate(queries):
-        query, problems = check_query(raw)
+    found: list[_Found] = []
+    for position, (query, problems) in enumerate(checked):
         if query is None:
-            raw_id = raw.get("id") if isinstance(raw, Mapping) else None
+            raw = queries[position]
             results.append(
                 {
                     "index": position,
-                    "id": raw_id,
+                    "id": raw.get("id") if isinstance(raw, Mapping) else None,
                     "query": raw,
                     "matches": [],
+                    "hidden_false_positives": 0,
                     "error": {
                         "message": "This row cannot be screened.",
                         "errors": [p.as_dict() for p in problems],
@@ -260,41 +399,171 @@ def screen(
                 }
             )
             continue
+        false_positives = hidden.get(query_key(query.name), set()) if hidden else set()
+        # A date of birth or a nationality may lift a name below the floor, or
+        # lower one above others: ask for more, from lower down.
+        attributes = bool(query.dob or query.nationality)
+        lift = MAX_RAISE_WITHOUT_IDENTIFIER if attributes else 0.0
         matches = view.screen(
             query.name,
             entity_type=query.type,
             country=query.country,
-            threshold=options.floor,
-            limit=options.limit,
+            threshold=max(0.0, options.floor - lift),
+            limit=(EVIDENCE_CANDIDATES if attributes else options.limit) + len(false_positives),
             allowed=allowed,
         )
-        results.append(
-            {
-                "index": position,
-                "id": query.id,
-                "query": {"name": query.name, "type": query.type, "country": query.country},
-                "matches": [
-                    {
-                        "entity_id": m.entity_id,
-                        "matched_name": m.matched_name,
-                        "name_kind": m.name_kind,
-                        "score": round(m.score, 4),
-                        "match": m.score >= options.threshold,
-                        "explanation": m.explanation,
-                    }
-                    for m in matches
-                ],
-                "error": None,
-            }
-        )
+        held: dict[str, list[tuple[str, str]]] = {}
+        if query.id_number:
+            for key in _id_keys(query.id_number):
+                for entity_id, values in holders.get(key, {}).items():
+                    held.setdefault(entity_id, []).extend(values)
+            others = held.keys() - {m.entity_id for m in matches}
+            if others:
+                # Entities sharing the identifier, whatever the index found by name.
+                matches += view.score_entities(
+                    query.name,
+                    others,
+                    entity_type=query.type,
+                    country=query.country,
+                    threshold=max(0.0, options.floor - IDENTIFIER_MATCH_BONUS - lift),
+                    allowed=allowed,
+                )
+        found.append(_Found(position, query, matches, held, false_positives))
+        results.append({})  # filled below, in input order
+    facts = _entity_facts(
+        db,
+        {m.entity_id for f in found if f.query.dob or f.query.nationality for m in f.matches},
+        options.as_of,
+    )
+    for item in found:
+        results[item.position] = _result(item, facts, options)
     _attach(db, results, options)
     return results
+
+
+def _result(item: _Found, facts: Mapping[str, _Facts], options: ScreenOptions) -> dict[str, Any]:
+    """The answer for one query: evidence weighed, matches ranked and cut, false
+    positives hidden (and counted)."""
+    query = item.query
+    ranked: list[tuple[float, Match, list[Evidence]]] = []
+    for match in item.matches:
+        evidence: list[Evidence] = []
+        held = item.holders.get(match.entity_id)
+        if query.id_number and held:
+            found = identifier_evidence([query.id_number], held)
+            if found is not None:
+                evidence.append(found)
+        entity = facts.get(match.entity_id)
+        if query.dob and entity is not None:
+            found = dob_evidence([query.dob], entity.birth_dates)
+            if found is not None:
+                evidence.append(found)
+        if query.nationality and entity is not None:
+            found = nationality_evidence(
+                [query.nationality],
+                entity.nationalities,
+                country_conflict_counted="country" in match.explanation,
+            )
+            if found is not None:
+                evidence.append(found)
+        score = weigh(match.score, evidence) if evidence else match.score
+        if score >= options.floor:
+            ranked.append((score, match, evidence))
+    # Best first; at equal scores (1.0 is the most a score can be) the better
+    # evidence first, then by id.
+    ranked.sort(key=lambda r: (-r[0], -sum((e.effect for e in r[2]), 0.0), r[1].entity_id))
+    hidden = sum(1 for _, m, _ in ranked[: options.limit] if m.entity_id in item.false_positives)
+    kept = [r for r in ranked if r[1].entity_id not in item.false_positives][: options.limit]
+    matches = []
+    for score, match, evidence in kept:
+        explanation = {
+            **match.explanation,
+            "name_score": round(match.score, 4),
+            "evidence": [e.as_dict() for e in evidence],
+        }
+        matches.append(
+            {
+                "entity_id": match.entity_id,
+                "matched_name": match.matched_name,
+                "name_kind": match.name_kind,
+                "score": round(score, 4),
+                "match": score >= options.threshold,
+                "summary": summary(explanation, match.matched_name, match.name_kind),
+                "explanation": explanation,
+            }
+        )
+    return {
+        "index": item.position,
+        "id": query.id,
+        "query": query.echo(),
+        "matches": matches,
+        "hidden_false_positives": hidden,
+        "error": None,
+    }
+
+
+def _id_keys(value: str) -> set[str]:
+    """The stored forms (identifiers.value_norm) an id_number may have: its key,
+    and its plain upper-case letters and digits ("IMO9187629" kept as such)."""
+    return {id_key(value), identifier_key(value)} - {""}
+
+
+def _identifier_holders(
+    db: sqlite_utils.Database, values: Iterable[str], as_of: str | None
+) -> dict[str, dict[str, list[tuple[str, str]]]]:
+    """value key -> entity -> its (scheme, value) pairs with that key: the
+    entities that carry one of the identifier numbers (list references aside)."""
+    keys = sorted({key for value in values for key in _id_keys(value)})
+    out: dict[str, dict[str, list[tuple[str, str]]]] = {}
+    if not keys:
+        return out
+    clause, clause_params = valid("i", as_of)
+    skip = sorted(LIST_REFERENCE_SCHEMES)
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        for key, entity_id, scheme, value in db.conn.execute(
+            f"SELECT i.value_norm, i.entity_id, i.scheme, i.value FROM identifiers i "
+            f"WHERE i.value_norm IN ({','.join('?' * len(chunk))}) AND {clause} "
+            f"AND i.scheme NOT IN ({','.join('?' * len(skip))})",
+            [*chunk, *clause_params, *skip],
+        ):
+            out.setdefault(key, {}).setdefault(entity_id, []).append((scheme, value))
+    return out
+
+
+@dataclass
+class _Facts:
+    birth_dates: list[str]
+    nationalities: list[str]
+
+
+def _entity_facts(
+    db: sqlite_utils.Database, entity_ids: Iterable[str], as_of: str | None
+) -> dict[str, _Facts]:
+    """Dates of birth and nationalities of the entities, one query per 500 of them."""
+    wanted = sorted(set(entity_ids))
+    out: dict[str, _Facts] = {}
+    b_valid, b_params = valid("b", as_of)
+    n_valid, n_params = valid("n", as_of)
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        for entity_id, kind, value in db.conn.execute(
+            f"SELECT b.entity_id, 'dob', b.date FROM birth_dates b "
+            f"WHERE b.entity_id IN ({marks}) AND {b_valid} "
+            f"UNION ALL SELECT n.entity_id, 'nationality', n.country FROM nationalities n "
+            f"WHERE n.entity_id IN ({marks}) AND {n_valid}",
+            [*chunk, *b_params, *chunk, *n_params],
+        ):
+            facts = out.setdefault(entity_id, _Facts([], []))
+            (facts.birth_dates if kind == "dob" else facts.nationalities).append(value)
+    return out
 
 
 def _attach(
     db: sqlite_utils.Database, results: list[dict[str, Any]], options: ScreenOptions
 ) -> None:
-    """Entity summaries and decisions on every match; hide decided false positives."""
+    """Entity summaries and decisions on every match."""
     pairs = [
         (r["query"]["name"], m["entity_id"])
         for r in results
@@ -306,18 +575,8 @@ def _attach(
     for result in results:
         if result["error"] is not None:
             continue
-        kept = []
         for match in result["matches"]:
             entity = briefs.get(match["entity_id"], {})
-            decision = decided.get((result["query"]["name"], match["entity_id"]))
-            if (
-                options.hide_false_positives
-                and decision
-                and decision["verdict"] == "false_positive"
-            ):
-                continue
             match["name"] = entity.get("name")
             match["entity"] = entity
-            match["decision"] = decision
-            kept.append(match)
-        result["matches"] = kept
+            match["decision"] = decided.get((result["query"]["name"], match["entity_id"]))

@@ -37,7 +37,7 @@ from .records import (
 )
 from .versions import record_version
 
-PART_TABLES = ("names", "identifiers", "addresses", "designations")
+PART_TABLES = ("names", "identifiers", "addresses", "designations", "birth_dates", "nationalities")
 CHUNK = 500
 
 
@@ -124,6 +124,8 @@ class _Batch:
     addresses: list[tuple[Any, ...]] = field(default_factory=list)
     designations: list[tuple[Any, ...]] = field(default_factory=list)
     designation_sources: list[tuple[int, str]] = field(default_factory=list)
+    birth_dates: list[tuple[Any, ...]] = field(default_factory=list)
+    nationalities: list[tuple[Any, ...]] = field(default_factory=list)
 
 
 class _Merger:
@@ -545,6 +547,20 @@ class Writer:
                     now,
                 )
             )
+        for date in doc.get("birth_dates", []):
+            first, _, last = date.partition("/")
+            batch.birth_dates.append(
+                (
+                    record_id,
+                    entity_id,
+                    date,
+                    date_bounds(first)[0],
+                    date_bounds(last or first)[1],
+                    now,
+                )
+            )
+        for country in doc.get("nationalities", []):
+            batch.nationalities.append((record_id, entity_id, country, now))
         for d in doc.get("designations", []):
             start, end = date_bounds(d["listed_date"]) if d.get("listed_date") else (None, None)
             batch.designations.append(
@@ -618,6 +634,16 @@ class Writer:
             'INSERT INTO addresses (record_id, entity_id, "full", street, city, region, '
             "postal_code, country, source_id, valid_from) VALUES (?,?,?,?,?,?,?,?,?,?)",
             batch.addresses,
+        )
+        conn.executemany(
+            "INSERT INTO birth_dates (record_id, entity_id, date, date_start, date_end, "
+            "valid_from) VALUES (?,?,?,?,?,?)",
+            batch.birth_dates,
+        )
+        conn.executemany(
+            "INSERT INTO nationalities (record_id, entity_id, country, valid_from) "
+            "VALUES (?,?,?,?)",
+            batch.nationalities,
         )
         if batch.designations:
             # Row ids chosen here (we hold the write lock) so their sources can be linked.

@@ -96,6 +96,18 @@ def changes_since(db: sqlite_utils.Database, since: int, *, max_ids: int) -> Cha
     return Changes(version, frozenset(ids), last_bulk)
 
 
+def pending(db: sqlite_utils.Database, since: int, *, max_ids: int) -> tuple[int, bool]:
+    """How many entities the writes after version `since` changed, and whether one
+    of them changed more than `max_ids` (or too many to list): `changes_since`
+    without reading the ids."""
+    row = db.conn.execute(
+        "SELECT COALESCE(SUM(entities), 0), COALESCE(MAX(listed = 0 OR entities > ?), 0) "
+        "FROM data_versions WHERE version > ?",
+        (max_ids, since),
+    ).fetchone()
+    return int(row[0]), bool(row[1])
+
+
 def version_at(db: sqlite_utils.Database, instant: str) -> tuple[int, str | None]:
     """The data version in force at `instant` and the instant it was written
     (0 and None before the first write)."""

@@ -14,13 +14,14 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from .fields import PartialDate
+from .fields import BirthDate, Name, PartialDate, Pattern, Text, WholeNumber
 
 ENTITY_TYPES = ("person", "company", "organisation", "vessel", "aircraft", "unknown")
 NAME_KINDS = ("primary", "aka", "fka", "variation", "other_script", "weak_aka")
 SOURCE_KINDS = ("news_article", "official_publication", "official_list", "dataset", "other")
 
-ID_PATTERN = r"^[a-z0-9][a-z0-9._:-]{0,127}$"
+# \A and \Z, never ^ and $: "$" also matches before a final newline.
+ID_PATTERN = r"\A[a-z0-9][a-z0-9._:-]{0,127}\Z"
 ID_MESSAGE = (
     "Use 1-128 lower-case letters, digits, '.', '_', ':' or '-', starting with a letter or digit."
 )
@@ -29,17 +30,42 @@ MAX_ITEMS = 2_000
 
 
 def _id(**kwargs: Any) -> fields.String:
-    return fields.String(validate=validate.Regexp(ID_PATTERN, error=ID_MESSAGE), **kwargs)
+    return fields.String(validate=Pattern(ID_PATTERN, error=ID_MESSAGE), **kwargs)
 
 
 def _text(max_length: int = 1_000, **kwargs: Any) -> fields.String:
-    return fields.String(validate=validate.Length(min=1, max=max_length), **kwargs)
+    return Text(validate=validate.Length(min=1, max=max_length), **kwargs)
+
+
+def _name(**kwargs: Any) -> fields.String:
+    return Name(validate=validate.Length(min=1, max=500), **kwargs)
 
 
 def _code(**kwargs: Any) -> fields.String:
     """ISO 3166-1 alpha-2 country or a two-letter jurisdiction (US, GB, EU, UN)."""
     return fields.String(
-        validate=validate.Regexp(r"^[A-Z]{2}$", error="Use a two-letter upper-case code."),
+        validate=Pattern(r"[A-Z]{2}", error="Use a two-letter upper-case code."),
+        **kwargs,
+    )
+
+
+def _birth_dates(**kwargs: Any) -> fields.List:
+    return fields.List(
+        BirthDate(),
+        validate=validate.Length(max=MAX_ITEMS),
+        metadata={
+            "description": "Dates of birth as the lists give them: YYYY-MM-DD, YYYY-MM, YYYY, "
+            "or a range A/B of those ('1951 to 1953'; 'circa 1952' is 1950/1954)."
+        },
+        **kwargs,
+    )
+
+
+def _nationalities(**kwargs: Any) -> fields.List:
+    return fields.List(
+        _code(),
+        validate=validate.Length(max=MAX_ITEMS),
+        metadata={"description": "Nationalities and citizenships: ISO 3166-1 alpha-2 codes."},
         **kwargs,
     )
 
@@ -78,15 +104,15 @@ class EvidenceSchema(Schema):
 
 
 class NameSchema(Schema):
-    name = _text(500, required=True)
+    name = _name(required=True)
     kind = fields.String(validate=validate.OneOf(NAME_KINDS), load_default="aka")
     script = fields.String(
-        validate=validate.Regexp(r"^[A-Z][a-z]{3}$", error="Use an ISO 15924 code, e.g. Latn."),
+        validate=Pattern(r"[A-Z][a-z]{3}", error="Use an ISO 15924 code, e.g. Latn."),
         allow_none=True,
         metadata={"description": "ISO 15924 script; detected from the name when omitted."},
     )
     lang = fields.String(
-        validate=validate.Regexp(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$", error="Use a BCP 47 tag."),
+        validate=Pattern(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*", error="Use a BCP 47 tag."),
         allow_none=True,
     )
     source = _id(allow_none=True, metadata={"description": "Id of the source giving this name."})
@@ -149,12 +175,14 @@ class EntitySchema(Schema):
 
     id = _id(required=True, metadata={"description": "Stable id; loads upsert by it."})
     type = fields.String(validate=validate.OneOf(ENTITY_TYPES), required=True)
-    name = _text(500, required=True, metadata={"description": "Primary name."})
+    name = _name(required=True, metadata={"description": "Primary name."})
     country = _code(allow_none=True)
     names = _list(NameSchema, load_default=list)
     identifiers = _list(IdentifierSchema, load_default=list)
     addresses = _list(AddressSchema, load_default=list)
     designations = _list(DesignationSchema, load_default=list)
+    birth_dates = _birth_dates(load_default=list)
+    nationalities = _nationalities(load_default=list)
     notes = _text(MAX_TEXT, allow_none=True)
 
     @validates_schema
@@ -173,12 +201,14 @@ class EntityPatchSchema(Schema):
     """PATCH body: any top-level field of an entity; lists replace the whole list."""
 
     type = fields.String(validate=validate.OneOf(ENTITY_TYPES))
-    name = _text(500)
+    name = _name()
     country = _code(allow_none=True)
     names = _list(NameSchema)
     identifiers = _list(IdentifierSchema)
     addresses = _list(AddressSchema)
     designations = _list(DesignationSchema)
+    birth_dates = _birth_dates()
+    nationalities = _nationalities()
     notes = _text(MAX_TEXT, allow_none=True)
 
 
@@ -194,9 +224,9 @@ class ActionSchema(Schema):
     title = _text(500, required=True)
     description = _text(MAX_TEXT, allow_none=True)
     program = _text(300, allow_none=True)
-    target_count = fields.Integer(
+    target_count = WholeNumber(
         allow_none=True,
-        validate=validate.Range(min=0),
+        validate=validate.Range(min=0, max=1_000_000_000),
         metadata={"description": "Number of targets the source reports, named or not."},
     )
     targets = _text(
@@ -223,7 +253,7 @@ class SourceSchema(Schema):
     publisher = _text(500, allow_none=True)
     url = fields.Url(allow_none=True, schemes={"http", "https"})
     language = fields.String(
-        validate=validate.Regexp(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$", error="Use a BCP 47 tag."),
+        validate=Pattern(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*", error="Use a BCP 47 tag."),
         allow_none=True,
     )
     published = PartialDate(
@@ -240,7 +270,7 @@ class SourceSchema(Schema):
             "description": "File holding the text, relative to the fixture file (file loads only)."
         },
     )
-    text = fields.String(
+    text = Text(
         allow_none=True,
         load_only=True,
         validate=validate.Length(max=5_000_000),
@@ -248,7 +278,7 @@ class SourceSchema(Schema):
     )
     checksum = fields.String(
         allow_none=True,
-        validate=validate.Regexp(r"^sha256:[0-9a-f]{64}$", error="Use sha256:<64 hex digits>."),
+        validate=Pattern(r"sha256:[0-9a-f]{64}", error="Use sha256:<64 hex digits>."),
     )
     notes = _text(MAX_TEXT, allow_none=True)
 
@@ -256,7 +286,7 @@ class SourceSchema(Schema):
 class FixtureSchema(Schema):
     """A fixture file or `POST /bulk` body."""
 
-    version = fields.Integer(
+    version = WholeNumber(
         load_default=1, validate=validate.Equal(1, error="Only version 1 exists.")
     )
     dataset = _id(

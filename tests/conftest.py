@@ -120,14 +120,14 @@ def live_server(app: Flask) -> Iterator[str]:
 class ServedRegistry:
     """A `registry serve` process on a free port; `output` once it has stopped."""
 
-    def __init__(self, db_path: Path, *args: str) -> None:
+    def __init__(self, db_path: Path, *args: str, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.output = ""
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "registry", "serve", "--port", str(self.port), *args],
             cwd=ROOT,
-            env={**os.environ, "REGISTRY_DB": str(db_path)},
+            env={**os.environ, "REGISTRY_DB": str(db_path), **(env or {})},
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -154,8 +154,10 @@ class ServedRegistry:
 
 
 @contextlib.contextmanager
-def served(db_path: Path, *args: str) -> Iterator[ServedRegistry]:
-    server = ServedRegistry(db_path, *args)
+def served(
+    db_path: Path, *args: str, env: dict[str, str] | None = None
+) -> Iterator[ServedRegistry]:
+    server = ServedRegistry(db_path, *args, env=env)
     try:
         server.wait_ready()
         yield server

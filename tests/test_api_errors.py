@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import threading
+import time
 from collections.abc import Collection
 from pathlib import Path
 
@@ -44,6 +47,14 @@ def error_cases(
     """(what, response, expected status, field expected in errors or None)."""
     client.post("/entities", json={**NEW_ENTITY, "id": "to-delete"})
     client.delete("/entities/to-delete")
+    uk_list = (Path(__file__).parent / "samples" / "UK-Sanctions-List.csv").read_bytes()
+    uk_older = uk_list.replace(b"Report Date: 13-Feb-2026", b"Report Date: 12-Feb-2026")
+
+    def import_uk(data: bytes) -> TestResponse:
+        form = {"format": "uk-fcdo-csv", "files": (io.BytesIO(data), "UK-Sanctions-List.csv")}
+        return client.post("/imports", data=form, content_type="multipart/form-data")
+
+    import_uk(uk_list)
     return [
         ("bad date", client.get("/entities?listed_from=2024-13-45"), 400, "listed_from"),
         ("negative limit", client.get("/entities?limit=-3"), 400, "limit"),
@@ -80,6 +91,24 @@ def error_cases(
             client.get("/screen", query_string={"name": "x" * 501}),
             400,
             "name",
+        ),
+        (
+            "screened date of birth",
+            client.get("/screen", query_string={"name": "Kim", "dob": "1962-02-30"}),
+            400,
+            "dob",
+        ),
+        (
+            "screened nationality",
+            client.get("/screen", query_string={"name": "Kim", "nationality": "Narnia"}),
+            400,
+            "nationality",
+        ),
+        (
+            "screened id number",
+            client.get("/screen", query_string={"name": "Kim", "id_number": "A-1"}),
+            400,
+            "id_number",
         ),
         (
             "bad nested field",
@@ -157,8 +186,76 @@ def error_cases(
             "Authorization",
         ),
         ("read key writes", reader.post("/entities", json=NEW_ENTITY), 403, "Authorization"),
+        ("import of an older publication", import_uk(uk_older), 409, "allow_older"),
         ("write key manages keys", client.get("/keys"), 403, "Authorization"),
+        # Hostile input (issue 10; tests/test_hostile_input.py has each in full).
+        (
+            "lone surrogate",
+            _raw(client, "/screen", '{"queries": [{"name": "\\ud800"}]}'),
+            400,
+            "queries[0].name",
+        ),
+        (
+            "surrogate cursor",
+            client.get("/entities?cursor=" + _b64(SURROGATE_CURSOR)),
+            400,
+            "cursor",
+        ),
+        ("JSON 5,000 deep", _raw(client, "/entities", "[" * 5000 + "]" * 5000), 400, "body"),
+        (
+            "4,301-digit integer",
+            _raw(client, "/screen", '{"limit": ' + "9" * 4301 + "}"),
+            400,
+            "limit",
+        ),
+        (
+            "duplicate keys",
+            _raw(client, "/screen", '{"queries": [], "queries": []}'),
+            400,
+            "queries",
+        ),
+        (
+            "fractional integer",
+            client.post("/screen", json={"queries": [], "limit": 2.5}),
+            400,
+            "limit",
+        ),
+        (
+            "invisible name",
+            client.post("/entities", json={**NEW_ENTITY, "name": "\u200b"}),
+            400,
+            "name",
+        ),
+        ("trailing newline", client.get("/entities?jurisdiction=GB%0A"), 400, "jurisdiction"),
+        ("far as_of", client.get("/entities?as_of=9999-12-31T23:59:59-01:00"), 400, "as_of"),
+        (
+            "CSV cell too long",
+            client.post("/screen", data="name\n" + "a" * 131_073, content_type="text/csv"),
+            400,
+            "body",
+        ),
+        (
+            "stale If-Match",
+            client.patch(
+                "/entities/finder-technology-ltd",
+                json={"notes": "x"},
+                headers={"If-Match": '"stale"'},
+            ),
+            412,
+            "If-Match",
+        ),
     ]
+
+
+SURROGATE_CURSOR = '["\\ud800"]'
+
+
+def _raw(client: FlaskClient, path: str, text: str) -> TestResponse:
+    return client.post(path, data=text.encode(), content_type="application/json")
+
+
+def _b64(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
 def test_every_error_path_answers_problem_json(
@@ -175,6 +272,9 @@ def test_every_error_path_answers_problem_json(
     cases.append(("database busy", busy_write(loaded_db_path, keys["write"])[0], 503, None))
     cases.append(("server error", crashing_request(loaded_db_path), 500, None))
     cases.append(("index being built", index_not_ready(loaded_db_path), 503, None))
+    time.sleep(0.02)  # the UK list imported above is older than a 10 ms REGISTRY_MAX_LIST_AGE
+    stale = make_app(loaded_db_path, max_list_age=0.01).test_client().get("/readyz")
+    cases.append(("stale lists", stale, 503, "datasets"))
     for what, response, status, field in cases:
         assert response.status_code == status, (what, response.get_data(as_text=True))  # type: ignore[attr-defined]
         assert response.content_type == "application/problem+json", what  # type: ignore[attr-defined]
@@ -182,6 +282,10 @@ def test_every_error_path_answers_problem_json(
         assert body["status"] == status, what
         assert body["title"] and body["detail"] and body["type"] == "about:blank", what
         assert body["instance"].startswith("/"), what
+        # The headers every answer carries (registry/api/headers.py); errors are not stored.
+        assert response.headers["X-Content-Type-Options"] == "nosniff", what  # type: ignore[attr-defined]
+        assert "default-src 'self'" in response.headers["Content-Security-Policy"], what  # type: ignore[attr-defined]
+        assert response.headers["Cache-Control"] == "no-store", what  # type: ignore[attr-defined]
         if field is not None:
             fields = [e.get("field") for e in body["errors"]]
             assert field in fields, (what, body["errors"])

@@ -154,6 +154,7 @@ def test_decisions_show_on_matches_and_can_hide_false_positives(client: FlaskCli
     assert match["decision"]["note"] == "Other Sigma"
     hidden = client.get("/screen", query_string={"name": name, "hide_false_positives": "true"})
     assert hidden.get_json()["matches"] == []
+    assert hidden.get_json()["hidden_false_positives"] == 1  # and says so
     other = client.get("/screen", query_string={"name": "Dennex Enterprises"}).get_json()
     assert other["matches"][0]["decision"] is None
 

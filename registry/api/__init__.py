@@ -59,7 +59,7 @@ class RegistryApi(Api):
 
 
 def register_api(app: Flask) -> RegistryApi:
-    from . import decisions, entities, exports, imports, keys, listings, meta, screen
+    from . import datasets, decisions, entities, exports, imports, keys, listings, meta, screen
 
     api = RegistryApi(app, spec_kwargs={"extra_plugins": [SecurityPlugin()]})
     api.spec.components.security_scheme(
@@ -79,6 +79,7 @@ def register_api(app: Flask) -> RegistryApi:
         meta.blp,
         screen.blp,
         imports.blp,
+        datasets.blp,
         keys.blp,
         decisions.blp,
     ):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import Flask, g, request
 
-from ..keys import touch_key, verify_key
+from ..keys import ApiKey, touch_key, verify_key
 from ..problems import InputError, Problem
 from .common import get_db, settings
 
@@ -20,12 +20,18 @@ BLUEPRINT_SCOPES = {"keys": "admin"}
 # POST for its body, but a read: screening a list changes nothing.
 READ_ENDPOINTS = {"screen.screen_many"}
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="registry"'}
+INVALID_KEY = "This key is not valid or has been revoked."
+# The web pages (registry.web) sign in with a key kept in their session cookie
+# and check it themselves.
+COOKIE_AUTH_BLUEPRINT = "web"
 
 
 def scope_needed() -> str | None:
     endpoint = request.endpoint
     if endpoint is None or endpoint in PUBLIC_ENDPOINTS:
         return None  # routing errors (404, 405) and public views
+    if COOKIE_AUTH_BLUEPRINT in request.blueprints:
+        return None
     if request.blueprint in BLUEPRINT_SCOPES:
         return BLUEPRINT_SCOPES[request.blueprint]
     if request.method in SAFE_METHODS or endpoint in READ_ENDPOINTS:
@@ -52,26 +58,33 @@ def authenticate() -> None:
             raise _unauthorized("Use 'Authorization: Bearer <key>'.")
         key = verify_key(get_db(), token)
         if key is None:
-            raise _unauthorized("This key is not valid or has been revoked.")
+            raise _unauthorized(INVALID_KEY)
         g.api_key = key
         g.actor = key.actor
-        touch_key(get_db(), key, settings().busy_timeout_ms)
+        if not g.get("front_door"):  # the door's look before the body writes nothing
+            touch_key(get_db(), key, settings().busy_timeout_ms)
     if needed is None:
         return
     if key is None:
         raise _unauthorized("This needs an API key: 'Authorization: Bearer <key>'.")
     if not key.allows(needed):
-        raise InputError(
-            [
-                Problem(
-                    f"This needs a key with the {needed} scope; this key has {key.scope}.",
-                    field="Authorization",
-                    location="header",
-                )
-            ],
-            status=403,
-            title="Forbidden",
-        )
+        raise forbidden(needed, key)
+
+
+def forbidden(
+    needed: str, key: ApiKey, *, field: str = "Authorization", location: str = "header"
+) -> InputError:
+    return InputError(
+        [
+            Problem(
+                f"This needs a key with the {needed} scope; this key has {key.scope}.",
+                field=field,
+                location=location,
+            )
+        ],
+        status=403,
+        title="Forbidden",
+    )
 
 
 def register_auth(app: Flask) -> None:

@@ -6,14 +6,33 @@ from typing import Any
 
 import flask_smorest
 import sqlite_utils
-from flask import current_app, g
+from flask import Request, current_app, g
+from flask.json.provider import DefaultJSONProvider
 from marshmallow import RAISE, ValidationError, missing
-from webargs.flaskparser import FlaskParser
+from webargs.flaskparser import FlaskParser, is_json_request
+from werkzeug.datastructures import CombinedMultiDict
 
+from .. import strict_json
 from ..config import Settings
 from ..db import connect
+from ..problems import InputError
 
 _NO_BODY = object()
+
+
+class StrictJSONProvider(DefaultJSONProvider):
+    """Every JSON body the app reads goes through the strict reader (registry.strict_json):
+    duplicate keys, lone surrogates, deep nesting, huge integers and NaN are refused."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        return strict_json.loads(s)
+
+
+class RegistryRequest(Request):
+    def on_json_loading_failed(self, e: ValueError | None) -> Any:
+        if isinstance(e, strict_json.JSONBodyError):
+            raise InputError(e.problems)
+        return super().on_json_loading_failed(e)
 
 
 class _Parser(FlaskParser):
@@ -25,6 +44,21 @@ class _Parser(FlaskParser):
         "query": RAISE,
         "querystring": RAISE,
     }
+
+    __location_map__ = {  # noqa: RUF012 - webargs' own class attribute
+        **FlaskParser.__location_map__,
+        "multipart": "load_multipart",
+    }
+
+    def load_multipart(self, req: Any, schema: Any) -> Any:
+        """Form fields and files of one multipart/form-data body, read as one."""
+        return self._makeproxy(CombinedMultiDict([req.form, req.files]), schema)
+
+    def _raw_load_json(self, req: Any) -> Any:
+        # The app's own strict reader, not webargs' json.loads.
+        if not is_json_request(req):
+            return missing
+        return req.get_json(force=True)
 
     def load_json(self, req: Any, schema: Any) -> Any:
         data = super().load_json(req, schema)
@@ -39,6 +73,12 @@ class _Parser(FlaskParser):
 
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = _Parser()
+    # OpenAPI 3 has no "formData" parameters: a body of form fields and files is
+    # one multipart/form-data requestBody.
+    DEFAULT_LOCATION_CONTENT_TYPE_MAPPING = {  # noqa: RUF012 - flask-smorest's own
+        **flask_smorest.Blueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
+        "multipart": "multipart/form-data",
+    }
 
 
 def problem(description: str) -> dict[str, Any]:

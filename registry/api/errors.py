@@ -31,14 +31,14 @@ _DETAILS = {
 }
 
 
-def problem_response(
+def problem_document(
     status: int,
     *,
     title: str | None = None,
     detail: str | None = None,
     problems: list[Problem] | None = None,
-    headers: dict[str, str] | None = None,
-) -> Response:
+) -> dict[str, Any]:
+    """The problem details of an error (the web pages show the same)."""
     body: dict[str, Any] = {
         "type": "about:blank",
         "title": title or _title(status),
@@ -48,6 +48,18 @@ def problem_response(
     }
     if problems:
         body["errors"] = [p.as_dict() for p in problems]
+    return body
+
+
+def problem_response(
+    status: int,
+    *,
+    title: str | None = None,
+    detail: str | None = None,
+    problems: list[Problem] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    body = problem_document(status, title=title, detail=detail, problems=problems)
     response = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
     for key, value in (headers or {}).items():
         response.headers[key] = value
@@ -72,7 +84,8 @@ def problems_from_webargs(messages: Any) -> list[Problem]:
     return problems
 
 
-def handle_http_exception(error: HTTPException) -> Response:
+def http_error_document(error: HTTPException) -> tuple[dict[str, Any], dict[str, str]]:
+    """The problem details and headers of an HTTP error raised by Werkzeug or webargs."""
     status = error.code or 500
     data = getattr(error, "data", None) or {}
     problems = None
@@ -85,7 +98,19 @@ def handle_http_exception(error: HTTPException) -> Response:
     headers = dict(data.get("headers") or {})
     if status == 405 and hasattr(error, "valid_methods") and error.valid_methods:
         headers["Allow"] = ", ".join(error.valid_methods)
-    return problem_response(status, detail=detail, problems=problems, headers=headers)
+    return problem_document(status, detail=detail, problems=problems), headers
+
+
+def handle_http_exception(error: HTTPException) -> Response:
+    body, headers = http_error_document(error)
+    return _response(body, headers)
+
+
+def _response(body: dict[str, Any], headers: dict[str, str]) -> Response:
+    response = Response(json.dumps(body), status=body["status"], mimetype=PROBLEM_JSON)
+    for key, value in headers.items():
+        response.headers[key] = value
+    return response
 
 
 def _clean_description(error: HTTPException, status: int) -> str:
@@ -97,18 +122,16 @@ def _clean_description(error: HTTPException, status: int) -> str:
     return description
 
 
-def handle_input_error(error: InputError) -> Response:
+def input_error_document(error: InputError) -> dict[str, Any]:
     if error.status == 400 or not error.problems:
         detail = "The input is not valid; see errors for each field at fault."
     else:
         detail = " ".join(p.message for p in error.problems[:3])
-    return problem_response(
-        error.status,
-        title=error.title,
-        detail=detail,
-        problems=error.problems,
-        headers=error.headers,
-    )
+    return problem_document(error.status, title=error.title, detail=detail, problems=error.problems)
+
+
+def handle_input_error(error: InputError) -> Response:
+    return _response(input_error_document(error), error.headers)
 
 
 def handle_database_busy(error: sqlite3.OperationalError) -> Response:

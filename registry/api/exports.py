@@ -2,41 +2,62 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from flask import Response, stream_with_context
+from flask import Response
 
 from schemas.api import ExportArgs
 
 from .. import exports, queries
-from .common import Blueprint, get_db
+from ..db import connect, view
+from .common import Blueprint, settings
 
 blp = Blueprint("exports", __name__, description="Exports of the registry")
 PAGE = 500
 
 
-def _entities(args: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """Every matching entity in detail. The first page is read before anything is
-    sent, so bad filters answer 400 instead of breaking a started stream."""
-    db = get_db()
-    as_of = args.pop("as_of", None)
-    page = queries.list_entities(db, {**args, "limit": PAGE, "cursor": None}, as_of)
+def _entities(args: dict[str, Any]) -> tuple[Iterator[dict[str, Any]], Callable[[], None]]:
+    """Every matching entity in detail, all read from one snapshot of the registry
+    (one read transaction from the first page to the last, on the stream's own
+    connection), and the function that ends it. The first page is read before
+    anything is sent, so bad filters answer 400 instead of breaking a started stream."""
+    config = settings()
+    resources = contextlib.ExitStack()
+    db = connect(config.db_path, busy_timeout_ms=config.busy_timeout_ms)
+    resources.callback(db.close)
+    try:
+        resources.enter_context(view(db))
+        as_of = args.pop("as_of", None)
+        first = queries.list_entities(db, {**args, "limit": PAGE, "cursor": None}, as_of)
+    except BaseException:
+        resources.close()
+        raise
 
     def generate(page: queries.Page) -> Iterator[dict[str, Any]]:
-        db = get_db()  # the stream's own connection: the view's closes when it returns
-        while True:
-            for item in page.items:
-                detail = queries.get_entity(db, item["id"], as_of)
-                if detail is not None:
-                    yield detail
-            if page.next_cursor is None:
-                return
-            page = queries.list_entities(
-                db, {**args, "limit": PAGE, "cursor": page.next_cursor}, as_of
-            )
+        try:
+            while True:
+                for item in page.items:
+                    detail = queries.get_entity(db, item["id"], as_of)
+                    if detail is not None:
+                        yield detail
+                if page.next_cursor is None:
+                    return
+                page = queries.list_entities(
+                    db, {**args, "limit": PAGE, "cursor": page.next_cursor}, as_of
+                )
+        finally:
+            resources.close()
 
-    return generate(page)
+    return generate(first), resources.close
+
+
+def _stream(lines: Iterator[str], end: Callable[[], None], mimetype: str, **kw: Any) -> Response:
+    response = Response(lines, mimetype=mimetype, **kw)
+    # A stream never started (the client left first) still ends its snapshot.
+    response.call_on_close(end)
+    return response
 
 
 @blp.route("/entities.csv")
@@ -44,10 +65,11 @@ def _entities(args: dict[str, Any]) -> Iterator[dict[str, Any]]:
 @blp.response(200, content_type="text/csv", description="One row per entity.")
 def export_csv(args: dict[str, Any]) -> Response:
     """Entities as CSV; cells a spreadsheet would run as formulas are neutralised."""
-    lines = exports.csv_lines(_entities(args))
-    return Response(
-        stream_with_context(lines),
-        mimetype="text/csv",
+    entities, end = _entities(args)
+    return _stream(
+        exports.csv_lines(entities),
+        end,
+        "text/csv",
         headers={"Content-Disposition": 'attachment; filename="entities.csv"'},
     )
 
@@ -61,6 +83,5 @@ def export_csv(args: dict[str, Any]) -> Response:
 )
 def export_ftm(args: dict[str, Any]) -> Response:
     """Entities and their sanctions as FollowTheMoney entities (JSON lines)."""
-    return Response(
-        stream_with_context(exports.ftm_lines(_entities(args))), mimetype="application/x-ndjson"
-    )
+    entities, end = _entities(args)
+    return _stream(exports.ftm_lines(entities), end, "application/x-ndjson")

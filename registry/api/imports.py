@@ -12,16 +12,16 @@ from werkzeug.utils import secure_filename
 from schemas.api import (
     ImportChangeArgs,
     ImportChangePageSchema,
-    ImportFilesSchema,
-    ImportFormSchema,
     ImportListArgs,
     ImportRunPageSchema,
     ImportRunSchema,
+    ImportUploadSchema,
 )
 
 from .. import imports
+from ..db import view
 from ..problems import InputError, not_found
-from .common import Blueprint, actor, get_db, settings
+from .common import Blueprint, actor, get_db, problem, settings
 
 blp = Blueprint(
     "imports",
@@ -42,14 +42,21 @@ def _missing(run_id: str) -> InputError:
 
 
 @blp.route("", methods=["POST"])
-@blp.arguments(ImportFormSchema, location="form")
-@blp.arguments(ImportFilesSchema, location="files")
+@blp.arguments(ImportUploadSchema, location="multipart")
 @blp.response(201, ImportRunSchema)
-def create_import(form: dict[str, Any], upload: dict[str, Any]) -> tuple[dict[str, Any], int]:
-    """Import list files (multipart: format, strict, files); all or nothing, recorded."""
+@blp.alt_response(
+    409,
+    **problem(
+        "Refused: an older publication than the one loaded, or a run that would delist more "
+        "than 10% of the dataset; errors say what would have happened. Nothing was written."
+    ),
+)
+def create_import(form: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    """Import list files (multipart: format, strict, allow_older, allow_mass_delisting,
+    files); all or nothing, recorded."""
     with tempfile.TemporaryDirectory(prefix="registry-import-") as tmp:
         paths, names = [], []
-        for index, storage in enumerate(upload["files"]):
+        for index, storage in enumerate(form["files"]):
             name = secure_filename(storage.filename or "") or f"file-{index}"
             path = Path(tmp) / f"{index:02d}" / name
             path.parent.mkdir()
@@ -57,7 +64,16 @@ def create_import(form: dict[str, Any], upload: dict[str, Any]) -> tuple[dict[st
             paths.append(path)
             names.append(name)
         result = imports.run_import(
-            get_db(), form["format"], paths, actor=actor(), strict=form["strict"], file_names=names
+            get_db(),
+            form["format"],
+            paths,
+            actor=actor(),
+            strict=form["strict"],
+            file_names=names,
+            guards=imports.Guards(
+                allow_older=form["allow_older"],
+                allow_mass_delisting=form["allow_mass_delisting"],
+            ),
         )
     run = imports.get_run(get_db(), result.run_id)
     return run or {}, 201
@@ -88,6 +104,7 @@ def get_import(run_id: str) -> dict[str, Any]:
 @blp.alt_response(404, description="No such run.")
 def list_changes(args: dict[str, Any], run_id: str) -> dict[str, Any]:
     """Records the run added, changed or delisted, with what changed."""
-    if imports.get_run(get_db(), run_id) is None:
-        raise _missing(run_id)
-    return imports.list_changes(get_db(), run_id, args).as_dict()
+    with view(get_db()):
+        if imports.get_run(get_db(), run_id) is None:
+            raise _missing(run_id)
+        return imports.list_changes(get_db(), run_id, args).as_dict()

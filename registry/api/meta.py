@@ -7,11 +7,11 @@ from typing import Any
 from schemas import FixtureSchema
 from schemas.api import DryRunArgs, HealthSchema, LoadReportSchema, ReadySchema, StatsSchema
 
-from .. import matching, queries
+from .. import freshness, matching, queries
 from ..db import generation
 from ..loader import apply_fixtures, prepare_fixture
-from ..screen_index import IndexUnavailable
-from .common import Blueprint, actor, get_db, problem
+from ..problems import InputError, Problem
+from .common import Blueprint, actor, get_db, problem, settings
 from .screen import index_cache
 
 blp = Blueprint("meta", __name__, description="Service health, statistics and bulk loads")
@@ -32,16 +32,37 @@ def healthz() -> dict[str, Any]:
     }
 
 
+def fresh_data_problems() -> list[Problem]:
+    """/readyz's freshness condition: with REGISTRY_MAX_LIST_AGE set, every list must have
+    been confirmed current with its publisher within that age (see GET /datasets)."""
+    from .datasets import active_catalogue
+
+    lines = freshness.readiness_problems(get_db(), settings(), active_catalogue())
+    return [Problem(line, field="datasets") for line in lines]
+
+
 @blp.route("/readyz")
 @blp.response(200, ReadySchema)
-@blp.alt_response(503, **problem("The screening index is not built yet (Retry-After)."))
+@blp.alt_response(
+    503,
+    **problem(
+        "Not ready: the screening index is being built (with Retry-After), or a list is "
+        "stale (errors name each)."
+    ),
+)
 def readyz() -> dict[str, Any]:
-    """Ready to screen: 503 until the first screening index is built, then 200."""
+    """Ready to screen: 503 until the first screening index is built (with Retry-After);
+    with REGISTRY_MAX_LIST_AGE set, 503 while a list is stale."""
     cache = index_cache()
     cache.start()
     state = cache.state()
+    problems = fresh_data_problems()
+    headers = {}
     if not state["ready"]:
-        raise IndexUnavailable(cache.not_ready_detail(), cache.retry_after())
+        problems.insert(0, Problem(cache.not_ready_detail(), field="index"))
+        headers["Retry-After"] = str(cache.retry_after())
+    if problems:
+        raise InputError(problems, status=503, title="Service Unavailable", headers=headers)
     cache.poll(get_db())
     return {"status": "ready", "index": state}
 

@@ -18,10 +18,12 @@ from schemas.api import (
     ScreenOptionsArgs,
 )
 
+from ..db import view
 from ..exports import neutralise
+from ..freshness import VersionCache
 from ..matching import DEFAULT_THRESHOLD
 from ..problems import InputError, Problem
-from ..screening import IndexCache, ScreenOptions, screen
+from ..screening import QUERY_FIELDS, IndexCache, ScreenOptions, screen
 from .common import Blueprint, get_db, settings
 from .errors import problems_from_webargs
 
@@ -38,6 +40,9 @@ CSV_COLUMNS = (
     "query_name",
     "query_type",
     "query_country",
+    "query_dob",
+    "query_nationality",
+    "query_id_number",
     "error",
     "rank",
     "entity_id",
@@ -46,10 +51,12 @@ CSV_COLUMNS = (
     "name_kind",
     "score",
     "match",
+    "explanation",
     "decision",
     "decision_note",
     "jurisdictions",
     "lists",
+    "hidden_false_positives",
 )
 
 
@@ -102,7 +109,15 @@ def apply_writes(response: Response) -> Response:
     return response
 
 
-def _options(args: dict[str, Any]) -> ScreenOptions:
+def _dataset_versions(as_of: str | None) -> list[dict[str, Any]]:
+    """Which version of each dataset the answer rests on (cached per data generation)."""
+    cache: VersionCache = current_app.extensions.setdefault(
+        "registry_dataset_versions", VersionCache()
+    )
+    return cache.get(get_db(), as_of)
+
+
+def screen_options(args: dict[str, Any]) -> ScreenOptions:
     return ScreenOptions(
         threshold=args.get("threshold", DEFAULT_THRESHOLD),
         min_score=args.get("min_score"),
@@ -121,9 +136,16 @@ def _options(args: dict[str, Any]) -> ScreenOptions:
 @blp.response(200, ScreenOneSchema)
 def screen_one(args: dict[str, Any]) -> dict[str, Any]:
     """Screen one name; matches best first, each with its explanation."""
-    options = _options(args)
-    query = {"name": args["name"], "type": args.get("type"), "country": args.get("country")}
-    (result,) = screen(get_db(), index_cache(), [query], options)
+    return screen_name(args)
+
+
+def screen_name(args: dict[str, Any]) -> dict[str, Any]:
+    """One name and the options of ScreenGetArgs (loaded); the web page uses it too."""
+    options = screen_options(args)
+    query = {field: args.get(field) for field in QUERY_FIELDS if field != "id"}
+    with view(get_db()):  # filters, entity summaries and decisions from one snapshot
+        (result,) = screen(get_db(), index_cache(), [query], options)
+        versions = _dataset_versions(options.as_of)
     if result["error"] is not None:
         raise InputError(
             [
@@ -136,6 +158,8 @@ def screen_one(args: dict[str, Any]) -> dict[str, Any]:
         "threshold": options.threshold,
         "as_of": options.as_of,
         "matches": result["matches"],
+        "hidden_false_positives": result["hidden_false_positives"],
+        "datasets": versions,
     }
 
 
@@ -144,8 +168,9 @@ def screen_one(args: dict[str, Any]) -> dict[str, Any]:
     requestBody={
         "required": True,
         "description": "JSON {queries: [...], options}; or CSV (text/csv) with a header holding "
-        "name and optionally id, type, country, the options then in the query "
-        "string. Ask Accept: text/csv for a CSV answer, one row per match.",
+        "name and optionally id, type, country, dob, nationality, id_number, the options "
+        "then in the query string. Ask Accept: text/csv for a CSV answer, one row per match "
+        "with its one-sentence explanation.",
         "content": {
             "application/json": {"schema": {"$ref": "#/components/schemas/ScreenBatch"}},
             "text/csv": {"schema": {"type": "string"}},
@@ -160,7 +185,8 @@ def screen_many(**_: Any) -> Any:
         options = _load(ScreenOptionsArgs(), request.args.to_dict(), "query")
         queries = _read_csv(limit)
     else:
-        body = request.get_json(silent=True)
+        # The strict reader: a body that is not acceptable JSON names its fault.
+        body = request.get_json() if request.is_json else None
         if not isinstance(body, dict):
             raise InputError(
                 [
@@ -183,15 +209,18 @@ def screen_many(**_: Any) -> Any:
                     )
                 ]
             )
-    opts = _options(options)
-    results = screen(get_db(), index_cache(), queries, opts)
+    opts = screen_options(options)
+    with view(get_db()):
+        results = screen(get_db(), index_cache(), queries, opts)
+        versions = _dataset_versions(opts.as_of)
     if request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv":
-        return Response(_csv_answer(results), mimetype="text/csv")
+        return Response(csv_answer(results), mimetype="text/csv")
     return {
         "threshold": opts.threshold,
         "as_of": opts.as_of,
         "count": len(results),
         "results": results,
+        "datasets": versions,
     }
 
 
@@ -206,17 +235,34 @@ def _load(schema: Any, data: dict[str, Any], location: str) -> dict[str, Any]:
 
 
 def _read_csv(limit: int) -> list[dict[str, Any]]:
+    return rows_from_csv(request.get_data(cache=False), limit)
+
+
+def rows_from_csv(data: bytes, limit: int) -> list[dict[str, Any]]:
+    """The names of a CSV file (a request body or a file uploaded on the web page)."""
     try:
-        text = request.get_data(cache=False).decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputError([Problem("Send CSV as UTF-8.", field="body", location="csv")]) from None
-    reader = csv.DictReader(io.StringIO(text))
+    # newline="": a bare CR ends a line too (old Mac files), as the csv module expects.
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        return _csv_rows_in(reader, limit)
+    except csv.Error as exc:
+        # A cell past the csv module's field limit (131,072 characters), a stray quote...
+        raise InputError(
+            [Problem(f"Line {reader.line_num}: {exc}.", field="body", location="csv")]
+        ) from None
+
+
+def _csv_rows_in(reader: csv.DictReader[str], limit: int) -> list[dict[str, Any]]:
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     if "name" not in header:
         raise InputError(
             [
                 Problem(
-                    "The CSV header needs a 'name' column (and optionally id, type, country).",
+                    "The CSV header needs a 'name' column (and optionally id, type, country, "
+                    "dob, nationality, id_number).",
                     field="name",
                     location="csv",
                 )
@@ -229,17 +275,11 @@ def _read_csv(limit: int) -> list[dict[str, Any]]:
             raise InputError(
                 [Problem(f"Send at most {limit} rows per request.", field="rows", location="csv")]
             )
-        rows.append(
-            {
-                k: (v or "").strip() or None
-                for k, v in row.items()
-                if k in ("id", "name", "type", "country")
-            }
-        )
+        rows.append({k: (v or "").strip() or None for k, v in row.items() if k in QUERY_FIELDS})
     return rows
 
 
-def _csv_answer(results: list[dict[str, Any]]) -> str:
+def csv_answer(results: list[dict[str, Any]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
@@ -252,45 +292,53 @@ def _csv_rows(results: list[dict[str, Any]]) -> list[list[str]]:
     rows = []
     for result in results:
         query = result["query"] if isinstance(result["query"], dict) else {}
-        head = [
-            result["index"],
-            result["id"],
-            query.get("name"),
-            query.get("type"),
-            query.get("country"),
-        ]
+        head = {
+            "query_index": result["index"],
+            "query_id": result["id"],
+            **{f"query_{field}": query.get(field) for field in QUERY_FIELDS if field != "id"},
+            "hidden_false_positives": None
+            if result["error"]
+            else result.get("hidden_false_positives", 0),
+        }
         if result["error"]:
-            errors = "; ".join(e["message"] for e in result["error"]["errors"])
-            rows.append(_cells([*head, errors]))
+            errors = "; ".join(
+                f"{e['field']}: {e['message']}" if e.get("field") else e["message"]
+                for e in result["error"]["errors"]
+            )
+            rows.append(_cells({**head, "error": errors}))
             continue
         if not result["matches"]:
-            rows.append(_cells([*head, ""]))
+            rows.append(_cells(head))
         for rank, match in enumerate(result["matches"], 1):
             entity = match.get("entity") or {}
             designations = entity.get("designations", [])
             decision = match.get("decision") or {}
             rows.append(
                 _cells(
-                    [
-                        *head,
-                        "",
-                        rank,
-                        match["entity_id"],
-                        match.get("name"),
-                        match["matched_name"],
-                        match["name_kind"],
-                        f"{match['score']:.4f}",
-                        str(match["match"]).lower(),
-                        decision.get("verdict"),
-                        decision.get("note"),
-                        "; ".join(sorted({d["jurisdiction"] for d in designations})),
-                        "; ".join(sorted({d["list"] for d in designations})),
-                    ]
+                    {
+                        **head,
+                        "rank": rank,
+                        "entity_id": match["entity_id"],
+                        "entity_name": match.get("name"),
+                        "matched_name": match["matched_name"],
+                        "name_kind": match["name_kind"],
+                        "score": f"{match['score']:.4f}",
+                        "match": str(match["match"]).lower(),
+                        "explanation": match.get("summary"),
+                        "decision": decision.get("verdict"),
+                        "decision_note": decision.get("note"),
+                        "jurisdictions": "; ".join(
+                            sorted({d["jurisdiction"] for d in designations})
+                        ),
+                        "lists": "; ".join(sorted({d["list"] for d in designations})),
+                    }
                 )
             )
     return rows
 
 
-def _cells(values: list[Any]) -> list[str]:
-    cells = ["" if v is None else neutralise(str(v)) for v in values]
-    return cells + [""] * (len(CSV_COLUMNS) - len(cells))
+def _cells(values: dict[str, Any]) -> list[str]:
+    return [
+        "" if values.get(column) is None else neutralise(str(values[column]))
+        for column in CSV_COLUMNS
+    ]

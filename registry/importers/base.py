@@ -268,6 +268,117 @@ def parse_us_short(month: str, day: str, year: str) -> str | None:
     return iso_date(y, month, day)
 
 
+# --- dates of birth --------------------------------------------------------------------------
+
+# "circa 1952" is read as 1950/1954: a list that says circa does not know the year.
+CIRCA_YEARS = 2
+_MONTH_NAMES = {
+    **_MONTHS,
+    **{
+        name: i
+        for i, name in enumerate(
+            (
+                "january",
+                "february",
+                "march",
+                "april",
+                "may",
+                "june",
+                "july",
+                "august",
+                "september",
+                "october",
+                "november",
+                "december",
+            ),
+            1,
+        )
+    },
+    "sept": 9,
+}
+_ISO_PARTIAL = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")
+_DAY_MONTH_YEAR = re.compile(r"([0-9]{1,2}) ([A-Za-z]{3,9})\.? ([0-9]{4})")
+_MONTH_YEAR = re.compile(r"([A-Za-z]{3,9})\.? ([0-9]{4})")
+_YEARS = re.compile(r"([0-9]{4}) ?- ?([0-9]{4})")
+_RANGE = re.compile(r"(.+?) (?:to|-) (.+)")
+_CIRCA = re.compile(r"(?:circa|approximately|approx\.|about|ca\.|c\.) ?(.+)", re.IGNORECASE)
+
+
+def partial_date(
+    year: str | int, month: str | int | None = None, day: str | int | None = None
+) -> str | None:
+    """YYYY, YYYY-MM or YYYY-MM-DD from what a list gives, None if not a date (a month
+    without a valid day gives the month, a year without a valid month the year)."""
+    try:
+        y = int(year)
+    except (TypeError, ValueError):
+        return None
+    if not 1000 <= y <= 2999:
+        return None
+    try:
+        m = int(month) if month not in (None, "") else None
+    except (TypeError, ValueError):
+        m = None
+    if m is None or not 1 <= m <= 12:
+        return f"{y:04d}"
+    if day not in (None, ""):
+        full = iso_date(y, m, day)
+        if full:
+            return full
+    return f"{y:04d}-{m:02d}"
+
+
+def _one_date(text: str) -> str | None:
+    """One partial date: 1962-03-05, 1962-03, 1962, 05 Mar 1962, Mar 1962, March 1962."""
+    if match := _ISO_PARTIAL.fullmatch(text):
+        date = partial_date(*match.groups())
+        precision = len([g for g in match.groups() if g])
+        return date if date and date.count("-") + 1 == precision else None
+    if match := _DAY_MONTH_YEAR.fullmatch(text):
+        month = _MONTH_NAMES.get(match[2].lower())
+        return iso_date(match[3], month, match[1]) if month else None
+    if match := _MONTH_YEAR.fullmatch(text):
+        month = _MONTH_NAMES.get(match[1].lower())
+        return partial_date(match[2], month) if month else None
+    return None
+
+
+def _span(start: str, end: str) -> str | None:
+    if start == end:
+        return start
+    return f"{start}/{end}" if start[:4] <= end[:4] and start < end else None
+
+
+def circa(year: int, last: int | None = None) -> str:
+    """The range a list means by "circa YEAR" (or "circa YEAR-LAST")."""
+    return f"{year - CIRCA_YEARS}/{(last or year) + CIRCA_YEARS}"
+
+
+def birth_date(text: str | None) -> str | None:
+    """A date of birth as a list writes it -> the registry's form (see
+    schemas.fields.parse_birth_date): "10 Dec 1948" -> 1948-12-10, "Aug 1946" ->
+    1946-08, "1951 to 1953" -> 1951/1953, "circa 1951" -> 1949/1953. None when it
+    is none of these (the evidence row keeps the words)."""
+    text = " ".join((text or "").split()).strip(" .;,")
+    if not text:
+        return None
+    if match := _CIRCA.fullmatch(text):
+        inner = match[1].strip(" .")
+        if years := _YEARS.fullmatch(inner):
+            return circa(int(years[1]), int(years[2])) if years[1] <= years[2] else None
+        date = birth_date(inner)
+        if date is None:
+            return None
+        first, _, last = date.partition("/")
+        return circa(int(first[:4]), int((last or first)[:4]))
+    if years := _YEARS.fullmatch(text):
+        return _span(years[1], years[2])
+    if match := _RANGE.fullmatch(text):
+        start, end = _one_date(match[1].strip(" .")), _one_date(match[2].strip(" ."))
+        return _span(start, end) if start and end else None
+    return _one_date(text)
+
+
 # --- names -----------------------------------------------------------------------------------
 
 # Languages that a script alone tells; Cyrillic and Arabic are written in several.
@@ -429,6 +540,9 @@ def finish_record(doc: Doc, stats: Counter[str]) -> Doc:
         addresses.append(item)
     doc["addresses"] = addresses
 
+    for part in ("birth_dates", "nationalities"):
+        if doc.get(part):
+            doc[part] = list(dict.fromkeys(doc[part]))
     doc = clean(doc)
     stats["records"] += 1
     stats["names"] += 1 + len(doc.get("names", ()))
@@ -436,6 +550,8 @@ def finish_record(doc: Doc, stats: Counter[str]) -> Doc:
     stats["identifiers"] += len(doc.get("identifiers", ()))
     stats["addresses"] += len(doc.get("addresses", ()))
     stats["designations"] += len(doc.get("designations", ()))
+    stats["birth_dates"] += len(doc.get("birth_dates", ()))
+    stats["nationalities"] += len(doc.get("nationalities", ()))
     return doc
 
 

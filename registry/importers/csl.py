@@ -18,6 +18,7 @@ from .base import (
     ParsedList,
     Run,
     alias,
+    birth_date,
     clip,
     date_from_name,
     designation_id,
@@ -250,6 +251,16 @@ class CslCsv:
                 "identifiers": ids,
                 "addresses": addresses,
                 "designations": designations,
+                "birth_dates": [
+                    d for d in map(birth_date, _split(row["dates_of_birth"])) if d is not None
+                ],
+                "nationalities": [
+                    c
+                    for c in map(
+                        country_code, _split(row["nationalities"] + ";" + row["citizenships"])
+                    )
+                    if c is not None
+                ],
                 "notes": " | ".join(
                     t for t in (row["title"] and f"Title: {row['title']}", row["remarks"]) if t
                 )[:20_000]

@@ -1,6 +1,7 @@
 """eu-json: the EU consolidated financial sanctions list (with the UN list merged in), as
 aggregated into {metadata, entities: [{name, type, aliases, birthdates, identifiers,
-source, source_id}]}.
+source, source_id}]}. Dates of birth are kept as the file gives them: its many 1
+January dates stand for a year whose day is unknown, and screening reads them so.
 
 An entity on both lists gets an EU designation (Council of the EU) and a UN one (UN
 Security Council). Entities only on the OFAC non-SDN list are out of scope (the ofac-csv
@@ -20,6 +21,7 @@ from .base import (
     ParsedList,
     Run,
     alias,
+    birth_date,
     designation_id,
     entity_type,
     expand_paths,
@@ -158,6 +160,14 @@ class EuJson:
                 "names": [alias(str(a), "aka", source["id"]) for a in entity.get("aliases") or ()],
                 "identifiers": identifiers,
                 "designations": designations,
+                # ISO dates or "12 Feb 1961" (some entries also hold numbers and booleans)
+                "birth_dates": [
+                    d
+                    for d in (
+                        birth_date(b) for b in entity.get("birthdates") or [] if isinstance(b, str)
+                    )
+                    if d is not None
+                ],
             }
             records.append(finish_record(doc, run.stats))
         return ParsedList(self.format, DATASET, [source], records, generated)

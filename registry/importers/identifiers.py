@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .base import Doc
+from .base import Doc, birth_date
 from .countries import country_code
 
 # OFAC's identifier labels (SDN.CSV remarks, the CSL `ids` column, OFAC-derived
@@ -85,6 +85,26 @@ OFAC_ID_LABELS: dict[str, str] = {
     "Residency Number": "residence-permit",
     "Aircraft Manufacturer's Serial Number (MSN)": "aircraft-msn",
     "Aircraft Tail Number": "aircraft-tail-number",
+    # (found unparsed in the 2024 SDN remarks)
+    "Aircraft Construction Number (also called L/N or S/N or F/N)": "aircraft-msn",
+    "Business Number": "registration-number",
+    "Enterprise Number": "registration-number",
+    "Branch Unit Number": "registration-number",
+    "UK Company Number": "registration-number",
+    "Registered Charity No.": "registration-number",
+    "Dubai Chamber of Commerce Membership No.": "registration-number",
+    "United Social Credit Code Certificate (USCCC)": "cn-uscc",
+    "National Foreign ID Number": "national-id",
+    "Numero de Identidad": "national-id",
+    "Citizen's Card Number": "national-id",
+    "C.U.I.": "national-id",
+    "I.F.E.": "national-id",
+    "LE Number": "national-id",
+    "Cartilla de Servicio Militar Nacional": "national-id",
+    "Refugee ID Card": "national-id",
+    "Travel Document Number": "passport",
+    "C.U.I.T.": "tax-id",
+    "US FEIN": "tax-id",
 }
 # Labels ending in a free part ("Digital Currency Address - XBT").
 OFAC_ID_PREFIXES: dict[str, str] = {"Digital Currency Address - ": "crypto-wallet"}
@@ -175,6 +195,7 @@ class Remarks:
     identifiers: list[Doc]
     nationalities: list[str]  # ISO codes from "nationality X" / "citizen X"
     linked_to: list[str]
+    birth_dates: list[str]  # from "DOB 10 Dec 1948", "DOB circa 1951", "DOB 1951 to 1953"
 
 
 _SPLIT = re.compile(r";\s+")
@@ -200,10 +221,10 @@ def parse_remarks(text: str | None, *, source: str | None = None) -> Remarks:
     In the legacy SDN.CSV, OFAC keeps *weak* a.k.a.s in the remarks (the strong
     ones are in ALT.CSV), so remarks a.k.a.s are weak_aka; f.k.a.s stay fka.
     Items are "; "-separated; "alt. " before an item marks another value of the
-    same kind. Items that are not identifiers (DOB, POB, gender, websites,
-    sanctions notes) are left alone: they stay in the record's notes and row.
+    same kind. Other items (POB, gender, websites, sanctions notes) are left
+    alone: they stay in the record's notes and row.
     """
-    result = Remarks([], [], [], [])
+    result = Remarks([], [], [], [], [])
     if not text:
         return result
     for raw in _SPLIT.split(text.strip()):
@@ -217,10 +238,15 @@ def parse_remarks(text: str | None, *, source: str | None = None) -> Remarks:
             if match:
                 result.aliases.append((_ALIAS_KIND[match[1]], match[2].strip()))
             continue
+        if item.startswith("DOB "):
+            date = birth_date(item[4:])
+            if date and date not in result.birth_dates:
+                result.birth_dates.append(date)
+            continue
         if item.startswith(("nationality ", "citizen ")):
             match = _NATIONALITY.match(item)
             code = country_code(match[1]) if match else None
-            if code:
+            if code and code not in result.nationalities:
                 result.nationalities.append(code)
             continue
         if item.startswith("Linked To:"):

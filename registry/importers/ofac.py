@@ -312,6 +312,8 @@ def _record(
         "identifiers": ids,
         "addresses": addresses,
         "designations": _designations(rid, programs, info, evidence),
+        "birth_dates": remarks.birth_dates,
+        "nationalities": remarks.nationalities,
         "notes": notes,
     }
 

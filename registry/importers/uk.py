@@ -32,6 +32,7 @@ from .base import (
     expand_paths,
     finish_record,
     parse_dmy,
+    partial_date,
     record_id,
     single,
 )
@@ -94,6 +95,14 @@ PROGRAMS = {
     "YEM": "Yemen",
 }
 TYPES = {"individual": "person", "ship": "vessel"}
+# subject_identifiers.csv identifier_type -> the shared scheme (see identifiers.py)
+ID_TYPES = {
+    "passport": "passport",
+    "passports": "passport",
+    "national": "national-id",
+    "business_registration_numbers": "registration-number",
+    "imo": "imo",
+}
 NAME_KINDS = {"primary": "variation", "primary_variation": "variation", "alias": "aka"}
 STRENGTH = {"good_quality_aka": "aka", "low_quality_aka": "weak_aka"}
 
@@ -239,9 +248,8 @@ class UkCsv:
             field = r["identifier_type"].strip()
             info = " ".join((r.get("additional_info") or "").split())
             note = f"UK Sanctions List field {field}" + (f"; {info}" if info else "")
-            identifiers.append(
-                identifier(field.removesuffix("s"), r["raw_value"], None, note[:1000], ids_source)
-            )
+            scheme = ID_TYPES.get(field, field.removesuffix("s"))
+            identifiers.append(identifier(scheme, r["raw_value"], None, note[:1000], ids_source))
 
         country_rows = [r for _, r in joined["countries"].get(ref, ())]
         kind = TYPES.get(row["subject_type"].strip().lower()) or entity_type(name)
@@ -268,9 +276,16 @@ class UkCsv:
         evidence_row["countries"] = " | ".join(
             _unique(f"{r['country_type']}:{r['iso'] or r['raw_value']}" for r in country_rows)
         )
+        dob_rows = [r for _, r in joined["dobs"].get(ref, ())]
         dobs = _unique(
-            "-".join(p for p in (r["year"], r["month"], r["day"]) if p)
-            for _, r in joined["dobs"].get(ref, ())
+            "-".join(p for p in (r["year"], r["month"], r["day"]) if p) for r in dob_rows
+        )
+        # The year, month and day the file gives (its parse_issues say which are missing).
+        birth_dates = _unique(
+            partial_date(r["year"], r.get("month"), r.get("day")) or "" for r in dob_rows
+        )
+        nationalities = _unique(
+            r["iso"].strip() for r in country_rows if r["country_type"] == "nationality"
         )
         if dobs:
             evidence_row["dobs"] = " | ".join(dobs)
@@ -299,6 +314,8 @@ class UkCsv:
             "names": names,
             "identifiers": identifiers,
             "designations": [designation],
+            "birth_dates": birth_dates,
+            "nationalities": [c for c in nationalities if len(c) == 2 and c.isupper()],
         }
 
 

@@ -3,7 +3,8 @@
     <CONSOLIDATED_LIST dateGenerated="...">
       <INDIVIDUALS><INDIVIDUAL> DATAID, FIRST_NAME..FOURTH_NAME, UN_LIST_TYPE,
         REFERENCE_NUMBER, LISTED_ON, NAME_ORIGINAL_SCRIPT, COMMENTS1, NATIONALITY/VALUE,
-        INDIVIDUAL_ALIAS (QUALITY, ALIAS_NAME), INDIVIDUAL_ADDRESS, INDIVIDUAL_DOCUMENT ...
+        INDIVIDUAL_ALIAS (QUALITY, ALIAS_NAME), INDIVIDUAL_ADDRESS, INDIVIDUAL_DOCUMENT,
+        INDIVIDUAL_DATE_OF_BIRTH ...
       <ENTITIES><ENTITY> ... ENTITY_ALIAS, ENTITY_ADDRESS ...
 
 Parsed with expat through xml.etree's TreeBuilder, one record element at a time, so
@@ -24,6 +25,8 @@ from .base import (
     ParsedList,
     Run,
     alias,
+    birth_date,
+    circa,
     clip,
     designation_id,
     entity_type,
@@ -139,6 +142,21 @@ def _entity_default(element: ET.Element) -> str:
     return "organisation" if program in ("Al-Qaida", "Taliban") else "company"
 
 
+def _birth_date(element: ET.Element) -> str | None:
+    """<INDIVIDUAL_DATE_OF_BIRTH>: EXACT with DATE or YEAR, APPROXIMATELY with YEAR,
+    BETWEEN FROM_YEAR and TO_YEAR, or a NOTE alone ("Nov. 1973")."""
+    kind = _text(element.find("TYPE_OF_DATE")).upper()
+    date, year = _text(element.find("DATE")), _text(element.find("YEAR"))
+    if kind == "BETWEEN":
+        start, end = _text(element.find("FROM_YEAR")), _text(element.find("TO_YEAR"))
+        return birth_date(f"{start} to {end}") if start and end else None
+    if kind == "APPROXIMATELY" and year.isdigit():
+        return circa(int(year))
+    if date or year:
+        return birth_date(date or year)
+    return birth_date(_text(element.find("NOTE")))
+
+
 def _document(element: ET.Element, source: str) -> Doc | None:
     number = _text(element.find("NUMBER"))
     if not number:
@@ -224,10 +242,16 @@ class UnXml:
         addresses = [_address(a, sid) for a in element.iter(f"{element.tag}_ADDRESS")]
         identifiers = [identifier("un-ref", ref, source=sid)]
         identifiers += [_document(d, sid) for d in element.iter("INDIVIDUAL_DOCUMENT")]
+        nationalities: list[str] = []
+        birth_dates: list[str] = []
         if person:
             nationality = element.find("NATIONALITY")
             values = nationality.findall("VALUE") if nationality is not None else []
             country = single(country_code(_text(v)) for v in values)
+            nationalities = [c for v in values if (c := country_code(_text(v)))]
+            birth_dates = [
+                d for e in element.iter("INDIVIDUAL_DATE_OF_BIRTH") if (d := _birth_date(e))
+            ]
         else:
             country = single(a["country"] for a in addresses if a)
         listed_on = _text(element.find("LISTED_ON"))
@@ -257,4 +281,6 @@ class UnXml:
             "identifiers": identifiers,
             "addresses": addresses,
             "designations": [designation],
+            "birth_dates": birth_dates,
+            "nationalities": nationalities,
         }

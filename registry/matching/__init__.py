@@ -23,7 +23,7 @@ from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 
 # In dependency order (each imports only those before it).
-_MODULES = ("normalize", "legal_forms", "similarity", "analysis", "scorer", "index")
+_MODULES = ("normalize", "legal_forms", "similarity", "analysis", "scorer", "index", "evidence")
 _HERE = Path(__file__).resolve().parent
 _NOT_COMPILED = "pure Python (not compiled)"
 

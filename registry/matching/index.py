@@ -48,6 +48,10 @@ aircraft (unknown matches anything; company and organisation are compatible).
 When the query's country is not among an entity's known countries the score is
 lowered by `COUNTRY_MISMATCH_PENALTY` and the explanation says so.
 
+Direct scoring: `score_entities` scores the names of given entities against a
+query without retrieval, by the same rules: for entities found another way
+(screening finds those sharing the query's identifier number in the database).
+
 Updates: `add` can be called at any time; `remove(entity_id)` takes the
 entity's names out of every posting list and key (linear in the lengths of the
 lists involved, microseconds to a millisecond), so an update is `remove` then
@@ -812,19 +816,64 @@ class NameIndex:
                     kth = heapq.nlargest(limit, (v[0] for v in best.values()))[-1]
         ids = self._entity_ids
         ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], ids[kv[0]]))[:limit]
-        out = []
-        for ent, (score, eid, detail) in ranked:
-            entry = self._entries[eid]
-            expl = detail.explanation()
-            if qcountry and self._country_conflict(ent, qcountry):
-                expl["country"] = {
-                    "query": qcountry,
-                    "entity": sorted(self._entity_countries[ent]),
-                    "penalty": COUNTRY_MISMATCH_PENALTY,
-                    "reason": "query country is not among the entity's countries",
-                }
-            out.append(Match(self._entity_ids[ent], entry.name, entry.name_kind, score, expl))
-        return out
+        return [
+            self._match(ent, score, eid, detail, qcountry) for ent, (score, eid, detail) in ranked
+        ]
+
+    def _match(
+        self, ent: int, score: float, eid: int, detail: ScoreDetail, qcountry: str | None
+    ) -> Match:
+        entry = self._entries[eid]
+        expl = detail.explanation()
+        if qcountry and self._country_conflict(ent, qcountry):
+            expl["country"] = {
+                "query": qcountry,
+                "entity": sorted(self._entity_countries[ent]),
+                "penalty": COUNTRY_MISMATCH_PENALTY,
+                "reason": "query country is not among the entity's countries",
+            }
+        return Match(self._entity_ids[ent], entry.name, entry.name_kind, score, expl)
+
+    def score_entities(
+        self,
+        name: str,
+        entity_ids: Iterable[str],
+        *,
+        entity_type: str | None = None,
+        country: str | None = None,
+        threshold: float = 0.0,
+        allowed_ids: Container[str] | None = None,
+    ) -> list[Match]:
+        """The best name of each of `entity_ids` against `name`, scored directly
+        (no retrieval): for entities found another way, such as by an identifier.
+        The rules of `screen` apply (types, country hint, `threshold`, allowed
+        ids); unknown entities are left out. Best first."""
+        qschema = canonical_schema(entity_type)
+        allowed_schemas = _COMPATIBLE[qschema]
+        qcountry = country.upper() if country else None
+        queries = [analyze(alt, qschema) for alt in alternatives(name)]
+        best: dict[int, tuple[float, int, ScoreDetail]] = {}
+        for entity_id in set(entity_ids):
+            ent = self._entity_of.get(entity_id)
+            if ent is None or self._entity_schema[ent] not in allowed_schemas:
+                continue
+            if allowed_ids is not None and entity_id not in allowed_ids:
+                continue
+            for eid in self._entity_entries[ent]:  # in the order added: ties keep the first
+                for qa in queries:
+                    detail = score_detail_from(qa, self._entries[eid].analyzed, -1.0)
+                    assert detail is not None
+                    score = detail.score
+                    if qcountry and self._country_conflict(ent, qcountry):
+                        score = max(0.0, score - COUNTRY_MISMATCH_PENALTY)
+                    prev = best.get(ent)
+                    if score >= threshold and (prev is None or score > prev[0]):
+                        best[ent] = (score, eid, detail)
+        ids = self._entity_ids
+        ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], ids[kv[0]]))
+        return [
+            self._match(ent, score, eid, detail, qcountry) for ent, (score, eid, detail) in ranked
+        ]
 
     def _country_conflict(self, ent: int, country: str) -> bool:
         countries = self._entity_countries[ent]

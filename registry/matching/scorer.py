@@ -364,11 +364,11 @@ class ScoreDetail:
             "query_normalized": q.normalized,
             "candidate_normalized": c.normalized,
             "alignment": [
-                [
-                    " ".join(q.tokens[i].text for i in e.q),
-                    " ".join(c.tokens[j].text for j in e.c),
-                    round(e.sim, 4),
-                    round(
+                {
+                    "query_word": " ".join(q.tokens[i].text for i in e.q),
+                    "listed_word": " ".join(c.tokens[j].text for j in e.c),
+                    "similarity": round(e.sim, 4),
+                    "weight": round(
                         (
                             sum((q.tokens[i].weight for i in e.q), 0.0)
                             + sum((c.tokens[j].weight for j in e.c), 0.0)
@@ -376,10 +376,10 @@ class ScoreDetail:
                         / 2,
                         4,
                     ),
-                ]
+                    "method": e.how,
+                }
                 for e in order
             ],
-            "alignment_methods": [e.how for e in order],
             "unmatched_query": [t.text for k, t in enumerate(q.tokens) if not self.matched_q[k]],
             "unmatched_candidate": [
                 t.text for k, t in enumerate(c.tokens) if not self.matched_c[k]

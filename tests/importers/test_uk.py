@@ -27,7 +27,7 @@ def test_real_file() -> None:
     assert ids >= {
         ("uk-sanctions-list-ref", "RUS2110"),
         ("ofsi-group-id", "16455"),
-        ("business_registration_number", "HK0017526777"),
+        ("registration-number", "HK0017526777"),
     }
     designation = finder["designations"][0]
     assert designation["listed_date"] == "2024-02-22"

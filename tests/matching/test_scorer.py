@@ -139,7 +139,10 @@ def test_explanation_is_json_and_complete() -> None:
     assert expl["query_normalized"] == "vladimir v putin"  # "SURNAME, Given" read in order
     assert expl["candidate_normalized"] == "vladimir vladimirovich putin"
     assert expl["rule"] == "alignment"
-    pairs = {(a, b) for a, b, _sim, _w in expl["alignment"]}
+    # Each aligned pair is a named object a reviewer can read.
+    for entry in expl["alignment"]:
+        assert set(entry) == {"query_word", "listed_word", "similarity", "weight", "method"}
+    pairs = {(a["query_word"], a["listed_word"]) for a in expl["alignment"]}
     assert ("putin", "putin") in pairs and ("vladimir", "vladimir") in pairs
     assert ("v", "vladimirovich") in pairs
     assert {"query_coverage", "candidate_coverage", "base"} <= expl["features"].keys()
