@@ -353,11 +353,12 @@ class _Settler:
     when no request is in flight (waiting at most `patience` for one), this
     collects (the little that is not frozen: the index made since the last
     time, and the requests' garbage) and freezes at once. Each pause is short,
-    and nothing but the index (and the service's long-lived objects) is frozen.
+    and nothing but the index (and the service's long-lived objects) is frozen,
+    bar the objects of requests in flight when there was no quiet moment.
     """
 
     def __init__(
-        self, idle: Callable[[], bool], every: float = 0.25, patience: float = 1.0
+        self, idle: Callable[[], bool], every: float = 0.25, patience: float = 0.05
     ) -> None:
         self._idle = idle
         self._every = every

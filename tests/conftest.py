@@ -66,6 +66,29 @@ def app(loaded_db_path: Path) -> Flask:
     return make_app(loaded_db_path)
 
 
+def index_current(app: Flask, timeout: float = 300) -> None:
+    """Wait until the app's screening index is built and holds every write made so far
+    (for a test that wrote through another connection, such as a large import: the
+    service builds in the background and answers 503 or from the index it has meanwhile)."""
+    from registry.api.screen import index_cache
+    from registry.versions import current_version
+
+    cache = index_cache(app)
+    cache.wait_ready(timeout)
+    db = open_registry(app.config["REGISTRY_SETTINGS"].db_path)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            state = cache.state()
+            if state["data_version"] == current_version(db) and not state["behind"]:
+                return
+            assert time.monotonic() < deadline, state
+            cache.changed()
+            time.sleep(0.05)
+    finally:
+        db.close()
+
+
 def client_with_key(app: Flask, key: str | None) -> FlaskClient:
     client = app.test_client()
     if key:

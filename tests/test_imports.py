@@ -17,7 +17,7 @@ from registry.imports import run_import
 from registry.loader import load_paths
 from registry.problems import InputError
 
-from .conftest import FIXTURES, SHARED_DATA
+from .conftest import FIXTURES, SHARED_DATA, index_current
 
 pytestmark = pytest.mark.skipif(
     not SHARED_DATA.exists(), reason=f"the shared list files are not at {SHARED_DATA}"
@@ -89,6 +89,7 @@ def test_changes_endpoint_shows_additions_changes_and_delistings(
     # The delisted entity is kept, with its history, and no longer screened by default.
     entity = client.get(f"/entities/{mugabe['entity_id']}").get_json()
     assert entity["status"] == "delisted"
+    index_current(client.application)  # (the service's index, built in the background)
     assert client.get("/screen?name=Robert+Gabriel+Mugabe").get_json()["matches"] == []
     assert client.get("/screen?name=Robert+Gabriel+Mugabe&include_delisted=true").get_json()[
         "matches"
@@ -123,7 +124,9 @@ def test_one_entity_from_several_lists_with_the_reason(
     assert juhang_records["eu-fsf:171452"]["rule"] == "identifier"  # the USCC
     assert "91440300MA5GN73B4F" in juhang_records["eu-fsf:171452"]["detail"]
     assert {d["jurisdiction"] for d in juhang["designations"]} == {"GB", "US", "EU"}
-    # Screening spans every list, with the registry filters.
+    # Screening spans every list, with the registry filters (once the service's index
+    # has the imports, built in the background).
+    index_current(client.application)
     us_only = client.get("/screen?name=Juhang+Aviation+Technology&jurisdiction=US").get_json()
     assert us_only["matches"][0]["entity_id"] == juhang["id"]
     uk_person = client.get("/screen?name=Igor+Gennadievich+Kudryashkin&type=person").get_json()
