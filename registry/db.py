@@ -580,3 +580,13 @@ def m008_live_data_versions(db: sqlite_utils.Database) -> None:
         [(last - len(writes) + k, at, count) for k, (at, count) in enumerate(writes, 1)],
     )
     db.execute("UPDATE meta SET value = ? WHERE key = 'generation'", (str(last),))
+
+
+@migrations()
+def m009_live_records_dataset_updated(db: sqlite_utils.Database) -> None:
+    # Each dataset's newest record by an index seek (freshness.dataset_versions, read by
+    # the first screening after every write).
+    db.execute(
+        "CREATE INDEX records_dataset_updated ON records(dataset, updated_at) "
+        "WHERE deleted_at IS NULL"
+    )

@@ -451,6 +451,8 @@ class IndexCache:
                 return self._wait_for_first()
             return self._up_to(db, current)
         version, at = version_at(db, as_of)
+        if current is not None and version >= current.version:
+            current = self._up_to(db, current)  # (the instant may be after its last write)
         if current is not None and version == current.version and not current.behind:
             return current  # nothing changed since that instant
         return self._past_view(version, at, as_of)
