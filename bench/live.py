@@ -401,7 +401,7 @@ def main() -> None:
             import_result["seconds"] = ended - t0
             import_result["line"] = done.stdout.strip().splitlines()[-1] if done.stdout else ""
             if done.returncode != 0:
-                stats.error(f"import failed: {done.stderr[-500:]}")
+                stats.error(f"import failed: {done.stderr[-3000:]}")
                 return
             # In the index once its data version has passed the import's, not behind.
             version = requests.get(f"{base}/healthz", timeout=5).json()["generation"]
