@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -183,8 +184,12 @@ def run_import(
             )
             _insert_run(db, result, actor)
         # Fresh statistics for the query planner after a large write (cheap when
-        # nothing needs analysing).
-        db.conn.execute("PRAGMA optimize")
+        # nothing needs analysing). Best effort: the import has committed, and with
+        # another writer busy (a service taking writes) SQLite refuses it at once.
+        try:
+            db.conn.execute("PRAGMA optimize")
+        except sqlite3.OperationalError as exc:
+            log.info("PRAGMA optimize skipped after import %s: %s", run_id, exc)
     except ImportRefused as exc:
         reason = " ".join(exc.reasons)
         _record_failure(db, run_id, format, parsed.dataset, names, started, actor, reason)

@@ -362,3 +362,38 @@ def test_a_replaced_index_is_freed(loaded_db_path: Path, monkeypatch: pytest.Mon
     finally:
         cache.close()
         db.close()
+
+
+def test_an_import_stands_when_another_writer_keeps_the_planner_statistics_waiting(
+    loaded_db_path: Path,
+) -> None:
+    """After an import commits, refreshing the planner's statistics needs the write lock
+    again; with a service writing meanwhile SQLite may refuse at once. The import has
+    happened all the same (it used to be reported failed, then crash on its run id)."""
+    from registry.db import connect
+    from registry.imports import run_import
+
+    db = connect(loaded_db_path, busy_timeout_ms=50)
+    other = open_registry(loaded_db_path)
+
+    def hold_the_lock(statement: str) -> None:
+        if statement.startswith("PRAGMA optimize"):
+            other.conn.execute("BEGIN IMMEDIATE")
+
+    db.conn.set_trace_callback(hold_the_lock)
+    try:
+        sample = Path(__file__).parent / "samples" / "UK-Sanctions-List.csv"
+        result = run_import(db, "uk-fcdo-csv", [sample])
+    finally:
+        db.conn.set_trace_callback(None)
+        if other.conn.in_transaction:
+            other.conn.execute("ROLLBACK")
+        other.close()
+        db.close()
+    assert result.counts.added == 2
+    check = open_registry(loaded_db_path)
+    try:
+        runs = check.conn.execute("SELECT status FROM import_runs").fetchall()
+        assert runs == [("finished",)]
+    finally:
+        check.close()
