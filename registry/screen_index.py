@@ -43,6 +43,14 @@ caches are emptied and free pages handed back to the system. What a full
 rebuild still costs is fragmentation: the new index's objects fill holes in the
 memory of the old one, which then cannot all go back; hence the layers, which
 keep writes and small imports from ever needing one.
+
+For later work: a layer is just a `NameIndex` built by `Builder` for some
+entities, and answers are merged by score. Anything an index derives from its
+whole vocabulary (the rarity of a word, say) must therefore come from the base
+and be handed to the layers' builds, or the same name would score differently
+in a small layer. A saved snapshot of the base tagged with its data version
+(`Layer.version`) can stand in for the full build: a process that loads one
+catches up exactly as this one does, from `versions.changes_since`.
 """
 
 from __future__ import annotations
