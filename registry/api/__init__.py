@@ -10,10 +10,13 @@ from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 
 from schemas.api import ProblemSchema, ScreenBatchSchema, ScreenQueryItemSchema
+from schemas.yente import EntityResponseSchema
 
 from .errors import PROBLEM_JSON, register_error_handlers
 
 SAFE_METHODS = {"get", "head", "options"}
+# POSTs for their bodies, but reads (see api.auth.READ_ENDPOINTS).
+READ_POSTS = {"/screen", "/match/{dataset}", "/reconcile"}
 PUBLIC_PATHS = {"/healthz"}
 
 
@@ -28,7 +31,7 @@ class SecurityPlugin(BasePlugin):
             if path in PUBLIC_PATHS:
                 operation["security"] = []
                 continue
-            read = method in SAFE_METHODS or (path == "/screen" and method == "post")
+            read = method in SAFE_METHODS or (path in READ_POSTS and method == "post")
             if read and not (path or "").startswith("/keys"):
                 # Open unless REGISTRY_REQUIRE_KEY_FOR_READS is set.
                 operation["security"] = [{}, {"bearerAuth": []}]
@@ -59,7 +62,7 @@ class RegistryApi(Api):
 
 
 def register_api(app: Flask) -> RegistryApi:
-    from . import decisions, entities, exports, imports, keys, listings, meta, screen
+    from . import decisions, entities, exports, imports, keys, listings, match, meta, screen
 
     api = RegistryApi(app, spec_kwargs={"extra_plugins": [SecurityPlugin()]})
     api.spec.components.security_scheme(
@@ -81,8 +84,10 @@ def register_api(app: Flask) -> RegistryApi:
         imports.blp,
         keys.blp,
         decisions.blp,
+        match.blp,
     ):
         api.register_blueprint(blueprint)
     api.spec.components.schema("ScreenQueryItem", schema=ScreenQueryItemSchema)
     api.spec.components.schema("ScreenBatch", schema=ScreenBatchSchema)
+    api.spec.components.schema("EntityResponse", schema=EntityResponseSchema)
     return api

@@ -34,7 +34,7 @@ SECURITY_HEADERS: dict[str, str] = {
 }
 
 # Answers under these paths hold secrets or the names a customer screened.
-PRIVATE_PREFIXES = ("/keys", "/screen")
+PRIVATE_PREFIXES = ("/keys", "/screen", "/match", "/reconcile")
 NO_STORE = "no-store"
 REVALIDATE = "private, no-cache"
 
