@@ -10,7 +10,7 @@ from schemas.api import DryRunArgs, HealthSchema, LoadReportSchema, StatsSchema
 from .. import matching, queries
 from ..db import generation
 from ..loader import apply_fixtures, prepare_fixture
-from .common import Blueprint, actor, get_db, problem
+from .common import Blueprint, actor, get_db, problem, settings
 
 blp = Blueprint("meta", __name__, description="Service health, statistics and bulk loads")
 
@@ -24,6 +24,10 @@ def healthz() -> dict[str, Any]:
         "database": "ok",
         "generation": generation(get_db()),
         "matcher": matching.BUILD,
+        "limits": {
+            "max_screen_batch": settings().max_screen_batch,
+            "max_body_bytes": settings().max_body_bytes,
+        },
     }
 
 
