@@ -165,11 +165,11 @@ def upload() -> Response:
     limit = settings().max_screen_batch
     try:
         # The same readers as POST /screen with text/csv or an XLSX body.
-        table = read_xlsx(data, limit) if is_xlsx(data, filename) else read_csv(data, limit)
+        names = read_xlsx(data, limit) if is_xlsx(data, filename) else read_csv(data, limit)
     except InputError as error:
         # The file's own problems (its header, its encoding) are the file field's.
         return _page(batch_errors=FieldErrors(problem_of(error), {"*": "file"}), status=400)
-    rows = table.queries
+    rows = names.queries
     if not rows:
         return _batch_error(
             Problem("The file has a header but no names.", field="file", location="csv"),
@@ -177,10 +177,10 @@ def upload() -> Response:
         )
     opts = screen_options(options)
     results = screen(get_db(), index_cache(), rows, opts)
-    annotate_cells(results, table)
+    annotate_cells(results, names)
     stem = secure_filename(PurePath(filename).stem) or "names"
     answer_name = f"{stem}-screened.csv"
-    token = answers().put(browser_id(), answer_name, csv_answer(results, table if keep else None))
+    token = answers().put(browser_id(), answer_name, csv_answer(results, names if keep else None))
     table: list[dict[str, Any]] = []
     for result in results:
         if result["error"] or not result["matches"]:
