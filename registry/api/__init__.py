@@ -10,6 +10,7 @@ from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 
 from schemas.api import ProblemSchema, ScreenBatchSchema, ScreenQueryItemSchema
+from schemas.reconcile import ReconcileResultSchema
 from schemas.yente import EntityResponseSchema
 
 from .errors import PROBLEM_JSON, register_error_handlers
@@ -62,7 +63,18 @@ class RegistryApi(Api):
 
 
 def register_api(app: Flask) -> RegistryApi:
-    from . import decisions, entities, exports, imports, keys, listings, match, meta, screen
+    from . import (
+        decisions,
+        entities,
+        exports,
+        imports,
+        keys,
+        listings,
+        match,
+        meta,
+        reconcile,
+        screen,
+    )
 
     api = RegistryApi(app, spec_kwargs={"extra_plugins": [SecurityPlugin()]})
     api.spec.components.security_scheme(
@@ -85,9 +97,11 @@ def register_api(app: Flask) -> RegistryApi:
         keys.blp,
         decisions.blp,
         match.blp,
+        reconcile.blp,
     ):
         api.register_blueprint(blueprint)
     api.spec.components.schema("ScreenQueryItem", schema=ScreenQueryItemSchema)
     api.spec.components.schema("ScreenBatch", schema=ScreenBatchSchema)
     api.spec.components.schema("EntityResponse", schema=EntityResponseSchema)
+    api.spec.components.schema("ReconcileResult", schema=ReconcileResultSchema)
     return api

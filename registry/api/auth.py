@@ -18,7 +18,7 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 PUBLIC_ENDPOINTS = {"meta.healthz", "api-docs.openapi_json"}
 BLUEPRINT_SCOPES = {"keys": "admin"}
 # POST for its body, but a read: screening a list changes nothing.
-READ_ENDPOINTS = {"screen.screen_many", "yente.match", "reconcile.queries"}
+READ_ENDPOINTS = {"screen.screen_many", "yente.match", "reconcile.queries_post"}
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="registry"'}
 INVALID_KEY = "This key is not valid or has been revoked."
 # The web pages (registry.web) sign in with a key kept in their session cookie

@@ -29,8 +29,9 @@ from ..matching.evidence import (
     NATIONALITY_CONFLICT_PENALTY,
     NATIONALITY_MATCH_BONUS,
 )
-from ..screening import IndexCache, ScreenOptions, screen
+from ..screening import IndexCache, ScreenOptions
 from . import ftm
+from .matching import screen_examples
 
 ALGORITHM = "registry-v1"
 #: yente's algorithm names, answered by this registry's one matcher so that a
@@ -329,26 +330,11 @@ def match(
             within=_scope(db, params),
             exclude=_excluded(db, params.exclude_entity_ids),
         )
-        flat: list[tuple[str, dict[str, Any]]] = [
-            (key, query) for key, example in examples.items() for query in example.queries()
-        ]
-        results = screen(db, cache, [q for _, q in flat], options)
-        merged: dict[str, dict[str, dict[str, Any]]] = {key: {} for key in examples}
-        for (key, _), result in zip(flat, results, strict=True):
-            if result["error"] is not None:
-                problems = "; ".join(
-                    f"{e.get('field')}: {e['message']}" if e.get("field") else e["message"]
-                    for e in result["error"]["errors"]
-                )
-                raise MatchError(400, f"Cannot parse example entity {key!r}: {problems}")
-            best = merged[key]
-            for m in result["matches"]:
-                held = best.get(m["entity_id"])
-                if held is None or _rank(m) < _rank(held):
-                    best[m["entity_id"]] = {**m, "query_name": result["query"]["name"]}
-        ranked = {
-            key: sorted(found.values(), key=_rank)[: params.limit] for key, found in merged.items()
-        }
+        try:
+            found = screen_examples(db, cache, examples, options)
+        except ftm.ExampleError as exc:
+            raise MatchError(400, f"Cannot parse example entity {exc}") from None
+        ranked = {key: matches[: params.limit] for key, matches in found.items()}
         details = {
             entity_id: registry_queries.get_entity(db, entity_id)
             for found in ranked.values()
@@ -356,11 +342,11 @@ def match(
         }
     responses = {}
     for key, example in examples.items():
-        found = [m for m in ranked[key] if details.get(m["entity_id"]) is not None]
+        shown = [m for m in ranked[key] if details.get(m["entity_id"]) is not None]
         responses[key] = {
             "status": 200,
-            "results": [_scored(details[m["entity_id"]], m) for m in found],  # type: ignore[arg-type]
-            "total": {"value": sum(1 for m in found if m["match"]), "relation": "eq"},
+            "results": [_scored(details[m["entity_id"]], m) for m in shown],  # type: ignore[arg-type]
+            "total": {"value": sum(1 for m in shown if m["match"]), "relation": "eq"},
             "query": {
                 "id": _example_id(body, key),
                 "schema": example.schema,
@@ -374,12 +360,6 @@ def _example_id(body: Mapping[str, Any], key: str) -> str | None:
     raw = body["queries"].get(key)
     value = raw.get("id") if isinstance(raw, Mapping) else None
     return value if isinstance(value, str) else None
-
-
-def _rank(match: Mapping[str, Any]) -> tuple[float, float, str]:
-    """Best first: the score, then the better evidence, then the id (as /screen)."""
-    effect = sum(e["effect"] for e in match["explanation"].get("evidence") or [])
-    return (-match["score"], -effect, match["entity_id"])
 
 
 def _scored(detail: Mapping[str, Any], m: Mapping[str, Any]) -> dict[str, Any]:
