@@ -306,3 +306,26 @@ def test_screen_csv_streams_a_file(
     assert refused.value.errors[0].field == "name"
     assert not (tmp_path / "bad-screened.csv").exists()
     assert not (tmp_path / "bad-screened.csv.part").exists()
+
+
+def test_the_readme_example_runs(registry_db: tuple[Path, str]) -> None:
+    """The README's client example, as written, against a real server."""
+    import contextlib
+    import io
+    import re
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    found = re.search(r"```python\n(from registry\.client import .*?)```", readme, re.S)
+    assert found is not None
+    code = found.group(1)
+    with served(registry_db[0]) as running:
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            exec(compile(code.replace("http://localhost:8000", running.base), "README", "exec"), {})
+    lines = printed.getvalue().splitlines()
+    assert lines[0].startswith("0 Finder Technology -> finder-technology-ltd")
+    assert lines[1].startswith(
+        "1 Juhang Aviation -> juhang-aviation-technology-shenzhen-co-limited"
+    )
+    assert "2 of 12002 names flagged" in lines
+    assert any(line.startswith("404 Not Found [('id',") for line in lines)

@@ -300,3 +300,24 @@ def test_examples_are_read_as_yente_reads_them() -> None:
         ftm.parse_example("Person", {"birthDate": ["1962"]})
     with pytest.raises(ftm.ExampleError):
         ftm.parse_example("Sanction", {"name": ["x"]})
+
+
+def test_screen_takes_lists_of_values(sdn_server: ServedRegistry) -> None:
+    """POST /screen queries may give several dates of birth (or nationalities,
+    identifiers): the best agreement of any counts, as /match does with a list."""
+    answer = requests.post(
+        f"{sdn_server.base}/screen",
+        json={
+            "queries": [
+                {"name": "Kim Yong Chol", "dob": ["1930", "1962-02-18"], "nationality": ["KP"]},
+                {"name": "Kim Yong Chol", "dob": ["1962-02-18", "1962-13"]},
+            ]
+        },
+        timeout=30,
+    ).json()
+    first, second = answer["results"]
+    assert first["query"]["dob"] == ["1930", "1962-02-18"]
+    top = first["matches"][0]
+    assert top["entity_id"] == "us-ofac-sdn:17614" and top["score"] == 1.0
+    assert [e["query"] for e in top["explanation"]["evidence"]][:1] == ["1962-02-18"]
+    assert second["error"]["errors"][0]["field"] == "dob[1]"
