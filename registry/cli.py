@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sqlite3
 import sys
 import time
 from collections.abc import Iterator
@@ -22,13 +23,47 @@ from .problems import InputError
 
 
 @contextlib.contextmanager
-def _registry(db_path: str | None) -> Iterator[sqlite_utils.Database]:
+def _registry(
+    db_path: str | None, *, create: bool = False, make_folder: bool = False
+) -> Iterator[sqlite_utils.Database]:
+    """The registry the command works on. Commands that read need an existing one; those
+    that fill it (`create`) start a new one in an existing folder; only `init` and `serve
+    --load` (`make_folder`) create the folder too."""
     settings = _settings(db_path)
-    db = open_registry(settings.db_path, busy_timeout_ms=settings.busy_timeout_ms)
+    path = _require_registry(settings.db_path, create=create, make_folder=make_folder)
+    try:
+        db = open_registry(path, busy_timeout_ms=settings.busy_timeout_ms)
+    except sqlite3.DatabaseError as exc:
+        raise click.ClickException(
+            f"{path} is not a registry: SQLite cannot open it as a database ({exc})."
+        ) from None
     try:
         yield db
     finally:
         db.close()
+
+
+def _require_registry(path: Path, *, create: bool, make_folder: bool = False) -> Path:
+    if path.is_file():
+        return path
+    if path.exists():
+        raise click.ClickException(f"{path} is not a registry file (a folder?).")
+    where = f" --db {path}" if str(path) != str(Settings().db_path) else ""
+    if not create:
+        raise click.ClickException(
+            f"No registry at {path}. Create one with `registry init{where}` and fill it "
+            "(registry load / import / refresh), or point --db (or REGISTRY_DB) at your "
+            "registry."
+        )
+    if not path.parent.is_dir():
+        if not make_folder:
+            raise click.ClickException(
+                f"No folder {path.parent} for the registry {path}: check the path, or create "
+                f"the registry with `registry init{where}`."
+            )
+        path.parent.mkdir(parents=True, exist_ok=True)
+    click.echo(f"Creating a new registry at {path}", err=True)
+    return path
 
 
 def _settings(db: str | None) -> Settings:
@@ -76,8 +111,10 @@ def _print_report(report: LoadReport) -> None:
     )
 
 
-def _load(db_path: str | None, paths: tuple[str, ...], dry_run: bool) -> LoadReport:
-    with _registry(db_path) as db:
+def _load(
+    db_path: str | None, paths: tuple[str, ...], dry_run: bool, make_folder: bool = False
+) -> LoadReport:
+    with _registry(db_path, create=True, make_folder=make_folder) as db:
         try:
             return load_paths(db, paths, actor="load", dry_run=dry_run)
         except InputError as exc:
@@ -96,8 +133,23 @@ def load(paths: tuple[str, ...], dry_run: bool, db_path: str | None) -> None:
     _print_report(_load(db_path, paths, dry_run))
 
 
+@main.command()
+@db_option
+def init(db_path: str | None) -> None:
+    """Create an empty registry (and its folder); a registry there already is left as is."""
+    settings = _settings(db_path)
+    if settings.db_path.is_file():
+        with _registry(db_path) as db:
+            entities = db.conn.execute("SELECT COUNT(*) FROM entities").fetchone()[0]
+        click.echo(f"{settings.db_path} is a registry already ({entities:,} entities).")
+        return
+    with _registry(db_path, create=True, make_folder=True):
+        pass
+    click.echo(f"Created an empty registry at {settings.db_path}")
+
+
 @main.command(name="screen")
-@click.argument("names_csv", type=click.File("r", encoding="utf-8-sig"))
+@click.argument("names_csv", type=click.File("rb"))
 @click.option(
     "--threshold",
     type=click.FloatRange(0, 1),
@@ -126,6 +178,7 @@ def screen_cmd(names_csv: Any, db_path: str | None, **options: Any) -> None:
     explanation; progress on stderr.
     """
     import csv
+    import io
 
     from marshmallow import ValidationError
 
@@ -140,7 +193,24 @@ def screen_cmd(names_csv: Any, db_path: str | None, **options: Any) -> None:
         )
     except ValidationError as exc:
         raise click.UsageError(str(exc.messages)) from None
-    reader = csv.DictReader(names_csv)
+    with _registry(db_path) as db:
+        entities = db.conn.execute(
+            "SELECT COUNT(*) FROM entities WHERE status != 'deleted'"
+        ).fetchone()[0]
+    if not entities:
+        raise click.ClickException(
+            f"The registry at {_settings(db_path).db_path} holds no entities: every name would "
+            "come back as no match. Fill it first (registry load / import / refresh)."
+        )
+    raw = names_csv.read()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise click.ClickException(
+            f"{names_csv.name}: Send CSV as UTF-8: byte {exc.start} is not UTF-8 text (in a "
+            'spreadsheet, save as "CSV UTF-8").'
+        ) from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     reader.fieldnames = [f.strip().lower() for f in reader.fieldnames or []]
     if "name" not in reader.fieldnames:
         raise click.UsageError("The CSV header needs a 'name' column.")
@@ -253,17 +323,36 @@ class _Progress:
     help="The layout of the files.",
 )
 @click.option("--strict", is_flag=True, help="A malformed row fails the import.")
+@click.option(
+    "--allow-older",
+    is_flag=True,
+    help="Import a publication older than the one loaded (rolls the list back).",
+)
+@click.option(
+    "--allow-mass-delisting",
+    is_flag=True,
+    help="Let the run delist more than 10% of the dataset's listed entries.",
+)
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @db_option
-def import_(format_: str, strict: bool, paths: tuple[str, ...], db_path: str | None) -> None:
+def import_(
+    format_: str,
+    strict: bool,
+    allow_older: bool,
+    allow_mass_delisting: bool,
+    paths: tuple[str, ...],
+    db_path: str | None,
+) -> None:
     """Import official list files as one snapshot of their list, all or nothing.
 
     The last line reads added=N changed=N removed=N unchanged=N; removed entries
-    are delistings, kept in the registry with their history.
+    are delistings, kept in the registry with their history. An older publication
+    than the one loaded, or a run that would delist more than 10% of the list, is
+    refused (nothing written) unless --allow-older / --allow-mass-delisting.
     """
-    from .imports import run_import
+    from .imports import Guards, ImportRefused, run_import
 
-    with _registry(db_path) as db:
+    with _registry(db_path, create=True) as db:
         try:
             result = run_import(
                 db,
@@ -272,7 +361,12 @@ def import_(format_: str, strict: bool, paths: tuple[str, ...], db_path: str | N
                 actor="cli",
                 strict=strict,
                 progress=_Progress(),
+                guards=Guards(allow_older=allow_older, allow_mass_delisting=allow_mass_delisting),
             )
+        except ImportRefused as exc:
+            for reason in exc.reasons:
+                click.echo(f"Refused: {reason}", err=True)
+            sys.exit(1)
         except InputError as exc:
             click.echo("Nothing was written:", err=True)
             for problem in exc.problems:
@@ -308,28 +402,80 @@ def _seconds(start: str, end: str) -> float:
     "load_paths_",
     multiple=True,
     type=click.Path(exists=True),
-    help="Fixture files or folders to load first (idempotent). Repeatable.",
+    help="Fixture files or folders to load first (idempotent; creates the registry). Repeatable.",
+)
+@click.option(
+    "--refresh-every",
+    default=None,
+    metavar="DURATION",
+    help="Refresh the official lists in the background: at start-up, then this long after "
+    "each run ends (e.g. 6h, 30m).",
+)
+@click.option(
+    "--sources",
+    "sources_file",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Catalogue of list sources (JSON, as `registry sources` prints) [env REGISTRY_SOURCES].",
 )
 @db_option
 def serve(
-    host: str, port: int, threads: int, load_paths_: tuple[str, ...], db_path: str | None
+    host: str,
+    port: int,
+    threads: int,
+    load_paths_: tuple[str, ...],
+    refresh_every: str | None,
+    sources_file: str | None,
+    db_path: str | None,
 ) -> None:
     """Serve the HTTP API with a production WSGI server (waitress, hardened: see
     registry/server.py)."""
+    import dataclasses
+
     from .api.gate import make_gate
     from .api.screen import index_cache
     from .app import create_app
+    from .config import parse_duration
     from .server import DoorSettings
     from .server import serve as serve_app
 
     settings = _settings(db_path)
+    if sources_file:
+        settings = dataclasses.replace(settings, sources_file=Path(sources_file))
+    every = None
+    if refresh_every:
+        try:
+            every = parse_duration(refresh_every)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--refresh-every") from None
+    if settings.sources_file:
+        _catalogue(settings.sources_file)  # a bad file stops the start, not a later refresh
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     if load_paths_:
-        _print_report(_load(db_path, load_paths_, dry_run=False))
+        _print_report(_load(db_path, load_paths_, dry_run=False, make_folder=True))
+    else:
+        _require_registry(settings.db_path, create=False)
     app = create_app(settings)
-    index_cache(app).warm(settings.db_path, settings.busy_timeout_ms)
+    cache = index_cache(app)
+    cache.warm(settings.db_path, settings.busy_timeout_ms)
+    if every:
+        from .refresh import Scheduler
+        from .sources import catalogue
+
+        def rebuild(outcomes: list[Any]) -> None:
+            if any(o.status == "updated" for o in outcomes):
+                cache.warm(settings.db_path, settings.busy_timeout_ms)
+
+        Scheduler(
+            settings.db_path,
+            lambda: catalogue(settings.sources_file),
+            every,
+            busy_timeout_ms=settings.busy_timeout_ms,
+            after=rebuild,
+        ).start()
+        click.echo(f"Refreshing the official lists every {refresh_every}", err=True)
     click.echo(
         f"Serving {settings.db_path} on http://{host}:{port} (pages at /, API docs at /docs, "
         "OpenAPI at /openapi.json)",
@@ -344,6 +490,155 @@ def serve(
     serve_app(
         app, gate=make_gate(app), door=door, host=host, port=port, threads=threads, ident="registry"
     )
+
+
+def _catalogue(sources_file: str | Path | None) -> list[Any]:
+    from .sources import catalogue
+
+    try:
+        return catalogue(sources_file)
+    except InputError as exc:
+        raise click.ClickException(
+            "The sources file cannot be used:\n" + "\n".join(f"  {p}" for p in exc.problems)
+        ) from None
+
+
+@main.command()
+@click.option(
+    "--sources",
+    "sources_file",
+    type=click.Path(exists=True, dir_okay=False),
+    envvar="REGISTRY_SOURCES",
+    default=None,
+    help="Print this catalogue (checked) instead of the built-in one.",
+)
+def sources(sources_file: str | None) -> None:
+    """Print the catalogue of list sources as JSON: dataset, format, the publisher's URLs
+    and what a sane file looks like. `registry refresh --sources FILE` takes this shape."""
+    import json
+
+    from .sources import catalogue_json
+
+    click.echo(json.dumps(catalogue_json(_catalogue(sources_file)), indent=2))
+
+
+class _DownloadBar:
+    """A download's progress on stderr: a live bar on a terminal, a line every few
+    seconds in a log."""
+
+    def __init__(self, dataset: str, name: str) -> None:
+        self.label = f"{dataset}: {name}"
+        self.tty = sys.stderr.isatty()
+        self.last = 0.0
+        self.done = False
+
+    def __call__(self, size: int, total: int | None) -> None:
+        now = time.monotonic()
+        finished = total is not None and size >= total
+        if self.done or (not finished and now - self.last < (0.2 if self.tty else 5.0)):
+            return
+        self.last = now
+        if total:
+            filled = int(30 * size / total)
+            bar = f"[{'#' * filled}{'.' * (30 - filled)}] {100 * size // total:3d}% "
+            text = f"{self.label} {bar}{size / 1e6:,.1f}/{total / 1e6:,.1f} MB"
+        else:
+            text = f"{self.label} {size / 1e6:,.1f} MB"
+        if finished:
+            self.done = True
+        if self.tty:
+            click.echo(f"\r{text}", err=True, nl=finished)
+        else:
+            click.echo(text, err=True)
+
+
+@main.command(name="refresh")
+@click.argument("datasets", nargs=-1)
+@click.option(
+    "--sources",
+    "sources_file",
+    type=click.Path(exists=True, dir_okay=False),
+    envvar="REGISTRY_SOURCES",
+    default=None,
+    help="Catalogue of list sources (JSON, as `registry sources` prints) [env "
+    "REGISTRY_SOURCES; default: the publishers].",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    default=30.0,
+    show_default=True,
+    help="Seconds to connect, and between two reads.",
+)
+@click.option(
+    "--deadline",
+    type=click.FloatRange(min=0.1),
+    default=900.0,
+    show_default=True,
+    help="Seconds for one whole file.",
+)
+@click.option("--retries", type=click.IntRange(0, 10), default=3, show_default=True)
+@click.option(
+    "--backoff",
+    type=click.FloatRange(min=0),
+    default=2.0,
+    show_default=True,
+    help="Seconds before the first retry; doubles each time (Retry-After wins).",
+)
+@db_option
+def refresh_cmd(
+    datasets: tuple[str, ...],
+    sources_file: str | None,
+    timeout: float,
+    deadline: float,
+    retries: int,
+    backoff: float,
+    db_path: str | None,
+) -> None:
+    """Download the official lists from their publishers and import those that changed.
+
+    DATASET names lists of the catalogue (default: every list with a URL). A list whose
+    download or import fails keeps the data it had; the run records why. The last line
+    reads updated=N unchanged=N failed=N; the exit status is 1 when any failed.
+    """
+    from .download import Policy
+    from .refresh import RefreshBusy, refresh, summary
+
+    catalogue = _catalogue(sources_file)
+    by_name = {d.name: d for d in catalogue}
+    unknown = [name for name in datasets if name not in by_name]
+    if unknown:
+        raise click.UsageError(
+            f"Unknown dataset(s) {', '.join(unknown)}; the catalogue holds {', '.join(by_name)}."
+        )
+    chosen = [by_name[n] for n in datasets] if datasets else [d for d in catalogue if d.urls]
+    for dataset in chosen:
+        if not dataset.urls:
+            carrier = dataset.included_in
+            raise click.UsageError(
+                f"{dataset.name} has no file of its own"
+                + (f": refresh {carrier}, which carries it." if carrier else ".")
+            )
+    settings = _settings(db_path)
+    with _registry(db_path, create=True):
+        pass
+    try:
+        outcomes = refresh(
+            settings.db_path,
+            chosen,
+            policy=Policy(timeout=timeout, deadline=deadline, retries=retries, backoff=backoff),
+            actor="cli",
+            busy_timeout_ms=settings.busy_timeout_ms,
+            file_progress=_DownloadBar,
+            import_progress=lambda _: _Progress(),
+            report=lambda outcome: click.echo(outcome.describe(), err=True),
+            notice=lambda message: click.echo(message, err=True),
+        )
+    except RefreshBusy as exc:
+        raise click.ClickException(f"{exc}; try again when it has finished.") from None
+    click.echo(summary(outcomes))
+    if any(o.status == "failed" for o in outcomes):
+        sys.exit(1)
 
 
 if __name__ == "__main__":

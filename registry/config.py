@@ -3,8 +3,33 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$", re.IGNORECASE)
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in "90", "90s", "30m", "6h", "2d" or "1w"; ValueError otherwise."""
+    match = _DURATION.match(text or "")
+    if not match:
+        raise ValueError(f"{text!r} is not a duration: use e.g. 90s, 30m, 6h, 2d")
+    seconds = float(match.group(1)) * _UNITS[match.group(2).lower()]
+    if seconds <= 0:
+        raise ValueError(f"{text!r}: a duration must be more than zero")
+    return seconds
+
+
+def _duration(name: str) -> float | None:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return None
+    try:
+        return parse_duration(raw)
+    except ValueError as exc:
+        raise SystemExit(f"{name}: {exc}") from None
 
 
 def _int(name: str, default: int) -> int:
@@ -47,6 +72,13 @@ class Settings:
     # Reads need an API key too (writes always do).
     require_key_for_reads: bool = False
     log_level: str = "INFO"
+    # The catalogue of list sources (JSON, the shape `registry sources` prints); None: the
+    # built-in one (registry/sources.py).
+    sources_file: Path | None = None
+    # Lists whose last successful refresh or import is older than this are stale, and
+    # /readyz answers 503 while one is. None: stale after DEFAULT_MAX_LIST_AGE, and
+    # /readyz does not look at freshness.
+    max_list_age: float | None = None
     # The front door (registry serve): seconds a client has to send its request
     # headers, seconds an idle keep-alive connection stays open, open connections.
     header_timeout_s: int = 10
@@ -67,7 +99,16 @@ class Settings:
                 "REGISTRY_REQUIRE_KEY_FOR_READS", cls.require_key_for_reads
             ),
             log_level=os.environ.get("REGISTRY_LOG_LEVEL", cls.log_level).upper(),
+            sources_file=Path(os.environ["REGISTRY_SOURCES"])
+            if os.environ.get("REGISTRY_SOURCES")
+            else None,
+            max_list_age=_duration("REGISTRY_MAX_LIST_AGE"),
             header_timeout_s=_int("REGISTRY_HEADER_TIMEOUT_S", cls.header_timeout_s),
             idle_timeout_s=_int("REGISTRY_IDLE_TIMEOUT_S", cls.idle_timeout_s),
             max_connections=_int("REGISTRY_MAX_CONNECTIONS", cls.max_connections),
         )
+
+
+# How old a list may be before GET /datasets calls it stale, when REGISTRY_MAX_LIST_AGE
+# is not set: the publishers change their lists most working days.
+DEFAULT_MAX_LIST_AGE = 48 * 3600.0

@@ -248,10 +248,9 @@ def utcnow() -> str:
 
 
 def connect(path: str | Path, *, busy_timeout_ms: int = 10_000) -> sqlite_utils.Database:
-    """Open a connection with the pragmas a shared service needs (WAL, busy timeout)."""
+    """Open a connection with the pragmas a shared service needs (WAL, busy timeout).
+    Creates the file when missing, never its folder (see `registry init`)."""
     path = Path(path)
-    if str(path) != ":memory:":
-        path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(str(path), timeout=busy_timeout_ms / 1000, check_same_thread=False)
     db = sqlite_utils.Database(conn)
     db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
@@ -506,3 +505,43 @@ def current_docs(conn: sqlite3.Connection, record_ids: Iterable[str]) -> dict[st
         ):
             found[record_id] = orjson.loads(doc)
     return found
+
+
+@migrations()
+def m007_refresh_runs_and_publication(db: sqlite_utils.Database) -> None:
+    # The publication date of the file each import loaded (the roll-back guard compares
+    # against it), refresh attempts per dataset, and what each source URL last served.
+    db.executescript(
+        """
+        ALTER TABLE import_runs ADD COLUMN published TEXT;
+        UPDATE import_runs SET published = (
+            SELECT s.published FROM sources s
+            WHERE s.id = json_extract(import_runs.files, '$[0].source')
+        ) WHERE status = 'finished';
+
+        CREATE TABLE refresh_runs (
+            id TEXT PRIMARY KEY,
+            dataset TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            finished_at TEXT NOT NULL,
+            status TEXT NOT NULL,
+            reason TEXT,
+            import_run TEXT,
+            files TEXT NOT NULL,
+            actor TEXT
+        );
+        CREATE INDEX refresh_runs_dataset ON refresh_runs(dataset, started_at);
+
+        CREATE TABLE refresh_sources (
+            dataset TEXT NOT NULL,
+            url TEXT NOT NULL,
+            etag TEXT,
+            last_modified TEXT,
+            sha256 TEXT,
+            size INTEGER,
+            import_run TEXT,
+            checked_at TEXT NOT NULL,
+            PRIMARY KEY (dataset, url)
+        ) WITHOUT ROWID;
+        """
+    )

@@ -31,6 +31,32 @@ log = logging.getLogger(__name__)
 # progress(phase, done, total): phase is "parse" or "write".
 Progress = Callable[[str, int, int | None], None]
 
+# A run may delist at most this share of a dataset's listed entries unless told to; fewer
+# than MIN_MASS_DELISTING entries never count as a mass delisting (a small list of a few
+# entries may well drop one of them).
+MAX_DELISTING_SHARE = 0.10
+MIN_MASS_DELISTING = 10
+
+
+@dataclass(frozen=True)
+class Guards:
+    """What an import may do to a list already loaded: roll it back to an older
+    publication, delist more than MAX_DELISTING_SHARE of it. Refresh adds a floor on the
+    records a sane file of the list holds."""
+
+    allow_older: bool = False
+    allow_mass_delisting: bool = False
+    min_records: int | None = None
+    dataset: str | None = None  # the files must be of this dataset
+
+
+class ImportRefused(InputError):
+    """A guard refused the run; nothing was written. `reasons` say what would have happened."""
+
+    def __init__(self, problems: list[Problem], reasons: list[str]) -> None:
+        super().__init__(problems, status=409, title="Import refused")
+        self.reasons = reasons
+
 
 @dataclass
 class ImportResult:
@@ -45,6 +71,7 @@ class ImportResult:
     sources: Counts = field(default_factory=Counts)
     warnings: list[dict[str, Any]] = field(default_factory=list)
     stats: dict[str, int] = field(default_factory=dict)
+    published: str | None = None  # publication date of the list file(s)
 
     def summary_line(self) -> str:
         c = self.counts
@@ -65,9 +92,13 @@ def run_import(
     strict: bool = False,
     progress: Progress | None = None,
     file_names: Sequence[str] | None = None,
+    guards: Guards = Guards(),
+    published: str | None = None,
 ) -> ImportResult:
     """Parse and write one list. Raises InputError for files the format cannot
-    read (the failed run is still recorded)."""
+    read, ImportRefused when a guard says no (either way the failed run is recorded and
+    nothing else is written). `published` is the publication date to assume when the
+    files do not state one (refresh passes the server's Last-Modified date)."""
     started = utcnow()
     run_id = new_run_id(started)
     file_paths = [Path(p) for p in paths]
@@ -104,22 +135,35 @@ def run_import(
             title="Unreadable list file",
         ) from None
     files = _file_entries(parsed, names)
+    published = parsed.snapshot_date or published
     try:
+        if guards.dataset and parsed.dataset != guards.dataset:
+            reason = (
+                f"{_files_text(names)} hold the {parsed.dataset} list, not {guards.dataset}. "
+                "Nothing was written."
+            )
+            raise ImportRefused([Problem(reason, field="files", location="file")], [reason])
+        if guards.min_records is not None and len(parsed.records) < guards.min_records:
+            raise _too_few(parsed, names, guards.min_records)
         with immediate(db):
             now = utcnow()
+            listed_before = _listed(db, parsed.dataset)
+            loaded = _loaded_publication(db, parsed.dataset)
             writer = Writer(db, now=now, actor=f"{actor}:{run_id}", run_id=run_id)
             source_counts = writer.write_sources(parsed.sources)
             counts = writer.write_records(
                 parsed.dataset,
                 parsed.records,
                 snapshot=Snapshot(
-                    date=parsed.snapshot_date or now[:10],
+                    date=published or now[:10],
                     evidence=_absence_evidence(parsed, names, now),
                 ),
                 progress=(lambda done: progress("write", done, len(parsed.records)))
                 if progress
                 else None,
             )
+            # The guards look at what the write did; raising rolls all of it back.
+            _check_guards(parsed.dataset, names, published, loaded, listed_before, counts, guards)
             writer.finish()
             result = ImportResult(
                 run_id=run_id,
@@ -135,11 +179,16 @@ def run_import(
                 warnings=[
                     {"file": w.file, "line": w.line, "message": w.message} for w in parsed.warnings
                 ],
+                published=published,
             )
             _insert_run(db, result, actor)
         # Fresh statistics for the query planner after a large write (cheap when
         # nothing needs analysing).
         db.conn.execute("PRAGMA optimize")
+    except ImportRefused as exc:
+        reason = " ".join(exc.reasons)
+        _record_failure(db, run_id, format, parsed.dataset, names, started, actor, reason)
+        raise
     except Exception as exc:
         _record_failure(
             db,
@@ -153,6 +202,77 @@ def run_import(
         )
         raise
     return result
+
+
+def _listed(db: sqlite_utils.Database, dataset: str) -> int:
+    row = db.conn.execute(
+        "SELECT COUNT(*) FROM records WHERE dataset = ? AND removed_at IS NULL "
+        "AND deleted_at IS NULL",
+        (dataset,),
+    ).fetchone()
+    return int(row[0])
+
+
+def _loaded_publication(db: sqlite_utils.Database, dataset: str) -> tuple[str, str] | None:
+    """(publication date, run id) of the newest publication of the dataset loaded."""
+    row = db.conn.execute(
+        "SELECT published, id FROM import_runs WHERE dataset = ? AND status = 'finished' "
+        "AND published IS NOT NULL ORDER BY published DESC, finished_at DESC LIMIT 1",
+        (dataset,),
+    ).fetchone()
+    return (row[0], row[1]) if row else None
+
+
+def _files_text(names: Sequence[str]) -> str:
+    return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+
+
+def _too_few(parsed: ParsedList, names: Sequence[str], floor: int) -> ImportRefused:
+    reason = (
+        f"{_files_text(names)} holds {len(parsed.records):,} {parsed.dataset} records; a "
+        f"complete file of this list holds at least {floor:,}: a truncated or partial file? "
+        "Nothing was written."
+    )
+    return ImportRefused([Problem(reason, field="files", location="file")], [reason])
+
+
+def _check_guards(
+    dataset: str,
+    names: Sequence[str],
+    published: str | None,
+    loaded: tuple[str, str] | None,
+    listed_before: int,
+    counts: Counts,
+    guards: Guards,
+) -> None:
+    effect = (
+        f"{counts.removed:,} of the {listed_before:,} entries listed now delisted, "
+        f"{counts.added:,} added and {counts.changed:,} changed"
+    )
+    problems, reasons = [], []
+    if not guards.allow_older and published and loaded and published < loaded[0]:
+        reason = (
+            f"{_files_text(names)} is the {dataset} list published {published}, older than "
+            f"the one loaded (published {loaded[0]}, import {loaded[1]}). Importing it would "
+            f"roll the list back: {effect}. Nothing was written; to import it anyway, say "
+            "allow older (--allow-older, form field allow_older=true)."
+        )
+        problems.append(Problem(reason, field="allow_older"))
+        reasons.append(reason)
+    share = counts.removed / listed_before if listed_before else 0.0
+    mass = share > MAX_DELISTING_SHARE and counts.removed >= MIN_MASS_DELISTING
+    if not guards.allow_mass_delisting and mass:
+        reason = (
+            f"Importing {_files_text(names)} would delist {counts.removed:,} of the "
+            f"{listed_before:,} entries of {dataset} listed now ({share:.0%}; a run may delist "
+            f"at most {MAX_DELISTING_SHARE:.0%}): {effect}. A partial or wrong file? Nothing "
+            "was written; if the list really dropped them, say allow mass delisting "
+            "(--allow-mass-delisting, form field allow_mass_delisting=true)."
+        )
+        problems.append(Problem(reason, field="allow_mass_delisting"))
+        reasons.append(reason)
+    if problems:
+        raise ImportRefused(problems, reasons)
 
 
 def _file_entries(parsed: ParsedList, names: Sequence[str]) -> list[dict[str, Any]]:
@@ -184,7 +304,7 @@ def _insert_run(
     counts = {**result.counts.as_dict(), "sources": result.sources.as_dict(), "stats": result.stats}
     db.conn.execute(
         "INSERT INTO import_runs (id, format, dataset, files, started_at, finished_at, status, "
-        "counts, warnings, actor) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        "counts, warnings, actor, published) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
         (
             result.run_id,
             result.format,
@@ -196,6 +316,7 @@ def _insert_run(
             json.dumps(counts if error is None else {"error": error}),
             json.dumps(result.warnings),
             actor,
+            result.published,
         ),
     )
 
@@ -245,6 +366,7 @@ def run_row(row: Mapping[str, Any]) -> dict[str, Any]:
         "sources": counts.get("sources"),
         "stats": counts.get("stats"),
         "error": counts.get("error"),
+        "published": row.get("published"),
         "warnings_count": len(warnings),
         "warnings": warnings[:100],
     }

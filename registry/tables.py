@@ -28,6 +28,7 @@ XLSX_MAGIC = b"PK\x03\x04"
 # A workbook is a zip: refuse one that unpacks to far more than it weighs (a zip bomb).
 MAX_UNPACKED_BYTES = 256 * 1024 * 1024
 MAX_RATIO = 200
+CSV_CELL_LIMIT = 131_072  # characters in one CSV cell (the csv module's default limit)
 # Characters XML 1.0 (and so a workbook) cannot hold.
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
@@ -85,12 +86,21 @@ def read_csv(data: bytes, limit: int) -> Table:
     # newline="": a bare CR ends a line too (old Mac files), as the csv module expects.
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
-        return _table(reader, limit, "csv")
+        return _table(_bounded(reader), limit, "csv")
     except csv.Error as exc:
         # A cell past the csv module's field limit (131,072 characters), a stray quote...
         raise InputError(
             [Problem(f"Line {reader.line_num}: {exc}.", field="body", location="csv")]
         ) from None
+
+
+def _bounded(reader: Any) -> Iterator[list[str]]:
+    """The csv module's rows, each cell within CSV_CELL_LIMIT whatever the process-wide
+    csv.field_size_limit is (other libraries raise it)."""
+    for row in reader:
+        if any(len(cell) > CSV_CELL_LIMIT for cell in row):
+            raise csv.Error(f"field larger than field limit ({CSV_CELL_LIMIT})")
+        yield row
 
 
 def _table(rows: Iterator[Sequence[Any]], limit: int, location: str) -> Table:

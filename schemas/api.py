@@ -836,6 +836,20 @@ class ScreenResultSchema(Complete):
     error = fields.Nested(ScreenErrorSchema, allow_none=True)
 
 
+class DatasetVersionSchema(Complete):
+    dataset = fields.String()
+    import_run = fields.String(
+        allow_none=True, metadata=_doc("The import that loaded the list's current publication.")
+    )
+    published = fields.String(allow_none=True, metadata=_doc("That publication's date."))
+    loaded_at = fields.String(
+        allow_none=True, metadata=_doc("When it was loaded (other datasets: last changed).")
+    )
+
+
+_DATASETS_USED = _doc("The version of each dataset the answer rests on.")
+
+
 class ScreenOneSchema(Complete):
     query = fields.Raw()
     threshold = fields.Float()
@@ -844,6 +858,7 @@ class ScreenOneSchema(Complete):
     hidden_false_positives = fields.Integer(
         metadata=_doc("Matches left out as decided false positives (hide_false_positives).")
     )
+    datasets = fields.List(fields.Nested(DatasetVersionSchema), metadata=_DATASETS_USED)
 
 
 class ScreenBatchResultSchema(Complete):
@@ -851,11 +866,22 @@ class ScreenBatchResultSchema(Complete):
     as_of = fields.String(allow_none=True)
     count = fields.Integer()
     results = fields.List(fields.Nested(ScreenResultSchema))
+    datasets = fields.List(fields.Nested(DatasetVersionSchema), metadata=_DATASETS_USED)
 
 
 # -- imports --------------------------------------------------------------------------
 
-IMPORT_FORMATS = ("ofac-csv", "ofac-json", "csl-csv", "bis-json", "uk-csv", "eu-json", "un-xml")
+IMPORT_FORMATS = (
+    "ofac-csv",
+    "ofac-json",
+    "csl-csv",
+    "bis-json",
+    "uk-fcdo-csv",
+    "uk-csv",
+    "eu-fsf-xml",
+    "eu-json",
+    "un-xml",
+)
 
 
 class ImportListArgs(PageArgs):
@@ -875,6 +901,20 @@ class ImportFormSchema(Schema):
     format = fields.String(required=True, validate=validate.OneOf(IMPORT_FORMATS))
     strict = fields.Boolean(
         load_default=False, metadata=_doc("A malformed row fails the import instead of a warning.")
+    )
+    allow_older = fields.Boolean(
+        load_default=False,
+        metadata=_doc(
+            "Import a publication older than the one loaded (rolls the list back); refused "
+            "with 409 otherwise."
+        ),
+    )
+    allow_mass_delisting = fields.Boolean(
+        load_default=False,
+        metadata=_doc(
+            "Let the run delist more than 10% of the dataset's listed entries; refused with "
+            "409 otherwise (a partial or wrong file)."
+        ),
     )
 
 
@@ -922,6 +962,9 @@ class ImportRunSchema(Complete):
     sources = fields.Nested(CountsSchema, allow_none=True)
     stats = fields.Dict(keys=fields.String(), values=fields.Integer(), allow_none=True)
     error = fields.String(allow_none=True)
+    published = fields.String(
+        allow_none=True, metadata=_doc("Publication date of the list file(s), when known.")
+    )
     warnings_count = fields.Integer()
     warnings = fields.List(fields.Nested(ImportWarningSchema), metadata=_doc("The first 100."))
 
@@ -933,3 +976,52 @@ class ImportChangeSchema(HistoryEntrySchema):
 
 ImportRunPageSchema = page_of(ImportRunSchema, "ImportRunPage")
 ImportChangePageSchema = page_of(ImportChangeSchema, "ImportChangePage")
+
+
+# -- datasets and their freshness -----------------------------------------------------
+
+
+class DatasetAttemptSchema(Complete):
+    kind = fields.String(metadata=_doc("refresh or import"))
+    run = fields.String()
+    at = fields.String(allow_none=True)
+    status = fields.String(
+        metadata=_doc("refresh: updated, unchanged, failed; import: finished, failed")
+    )
+    reason = fields.String(allow_none=True, metadata=_doc("Why it failed, or what it found."))
+
+
+class DatasetStateSchema(Complete):
+    name = fields.String()
+    title = fields.String(allow_none=True)
+    format = fields.String(allow_none=True)
+    publisher = fields.String(allow_none=True)
+    page = fields.String(allow_none=True)
+    urls = fields.List(fields.String(), metadata=_doc("Where the list's files are fetched from."))
+    included_in = fields.String(allow_none=True)
+    listed = fields.Integer(metadata=_doc("Entries listed now."))
+    delisted = fields.Integer()
+    published = fields.String(
+        allow_none=True, metadata=_doc("Publication date of the loaded file.")
+    )
+    import_run = fields.String(allow_none=True)
+    loaded_at = fields.String(allow_none=True)
+    last_attempt = fields.Nested(DatasetAttemptSchema, allow_none=True)
+    last_success_at = fields.String(
+        allow_none=True, metadata=_doc("Last refresh that found the list current, or import.")
+    )
+    age_seconds = fields.Integer(allow_none=True)
+    stale = fields.Boolean(
+        metadata=_doc("A list not confirmed current for longer than max_list_age_seconds.")
+    )
+
+
+class DatasetListSchema(Complete):
+    items = fields.List(fields.Nested(DatasetStateSchema))
+    total = fields.Integer()
+    max_list_age_seconds = fields.Float()
+    checked_at = fields.String()
+
+
+class ReadySchema(Schema):
+    status = fields.String()

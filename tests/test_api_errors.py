@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import io
+import time
 from pathlib import Path
 
 import pytest
@@ -40,6 +42,14 @@ def error_cases(
     """(what, response, expected status, field expected in errors or None)."""
     client.post("/entities", json={**NEW_ENTITY, "id": "to-delete"})
     client.delete("/entities/to-delete")
+    uk_list = (Path(__file__).parent / "samples" / "UK-Sanctions-List.csv").read_bytes()
+    uk_older = uk_list.replace(b"Report Date: 13-Feb-2026", b"Report Date: 12-Feb-2026")
+
+    def import_uk(data: bytes) -> TestResponse:
+        form = {"format": "uk-fcdo-csv", "files": (io.BytesIO(data), "UK-Sanctions-List.csv")}
+        return client.post("/imports", data=form, content_type="multipart/form-data")
+
+    import_uk(uk_list)
     return [
         ("bad date", client.get("/entities?listed_from=2024-13-45"), 400, "listed_from"),
         ("negative limit", client.get("/entities?limit=-3"), 400, "limit"),
@@ -171,6 +181,7 @@ def error_cases(
             "Authorization",
         ),
         ("read key writes", reader.post("/entities", json=NEW_ENTITY), 403, "Authorization"),
+        ("import of an older publication", import_uk(uk_older), 409, "allow_older"),
         ("write key manages keys", client.get("/keys"), 403, "Authorization"),
         # Hostile input (issue 10; tests/test_hostile_input.py has each in full).
         (
@@ -255,6 +266,9 @@ def test_every_error_path_answers_problem_json(
     cases = error_cases(client, small_body_client, anon_client, reader)
     cases.append(("database busy", busy_write(loaded_db_path, keys["write"])[0], 503, None))
     cases.append(("server error", crashing_request(loaded_db_path), 500, None))
+    time.sleep(0.02)  # the UK list imported above is older than a 10 ms REGISTRY_MAX_LIST_AGE
+    stale = make_app(loaded_db_path, max_list_age=0.01).test_client().get("/readyz")
+    cases.append(("stale lists", stale, 503, "datasets"))
     for what, response, status, field in cases:
         assert response.status_code == status, (what, response.get_data(as_text=True))  # type: ignore[attr-defined]
         assert response.content_type == "application/problem+json", what  # type: ignore[attr-defined]

@@ -63,6 +63,7 @@ def test_admin_creates_lists_and_revokes_keys_over_http(app: Flask, keys: dict[s
 def test_cli_prints_the_key_once_and_stores_only_a_hash(tmp_path: Path) -> None:
     runner = CliRunner()
     db = tmp_path / "keys.db"
+    assert runner.invoke(main, ["init", "--db", str(db)]).exit_code == 0
     made = runner.invoke(
         main, ["keys", "create", "--name", "analyst", "--scope", "read", "--db", str(db)]
     )

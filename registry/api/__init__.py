@@ -18,7 +18,7 @@ from .errors import PROBLEM_JSON, register_error_handlers
 SAFE_METHODS = {"get", "head", "options"}
 # POSTs for their bodies, but reads (see api.auth.READ_ENDPOINTS).
 READ_POSTS = {"/screen", "/match/{dataset}", "/reconcile"}
-PUBLIC_PATHS = {"/healthz"}
+PUBLIC_PATHS = {"/healthz", "/readyz"}
 
 
 class SecurityPlugin(BasePlugin):
@@ -64,6 +64,7 @@ class RegistryApi(Api):
 
 def register_api(app: Flask) -> RegistryApi:
     from . import (
+        datasets,
         decisions,
         entities,
         exports,
@@ -94,6 +95,7 @@ def register_api(app: Flask) -> RegistryApi:
         meta.blp,
         screen.blp,
         imports.blp,
+        datasets.blp,
         keys.blp,
         decisions.blp,
         match.blp,

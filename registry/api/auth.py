@@ -15,7 +15,7 @@ from ..problems import InputError, Problem
 from .common import get_db, settings
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
-PUBLIC_ENDPOINTS = {"meta.healthz", "api-docs.openapi_json"}
+PUBLIC_ENDPOINTS = {"meta.healthz", "meta.readyz", "api-docs.openapi_json"}
 BLUEPRINT_SCOPES = {"keys": "admin"}
 # POST for its body, but a read: screening a list changes nothing.
 READ_ENDPOINTS = {"screen.screen_many", "yente.match", "reconcile.queries_post"}

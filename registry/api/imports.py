@@ -21,7 +21,7 @@ from schemas.api import (
 from .. import imports
 from ..db import view
 from ..problems import InputError, not_found
-from .common import Blueprint, actor, get_db, settings
+from .common import Blueprint, actor, get_db, problem, settings
 
 blp = Blueprint(
     "imports",
@@ -44,8 +44,16 @@ def _missing(run_id: str) -> InputError:
 @blp.route("", methods=["POST"])
 @blp.arguments(ImportUploadSchema, location="multipart")
 @blp.response(201, ImportRunSchema)
+@blp.alt_response(
+    409,
+    **problem(
+        "Refused: an older publication than the one loaded, or a run that would delist more "
+        "than 10% of the dataset; errors say what would have happened. Nothing was written."
+    ),
+)
 def create_import(form: dict[str, Any]) -> tuple[dict[str, Any], int]:
-    """Import list files (multipart: format, strict, files); all or nothing, recorded."""
+    """Import list files (multipart: format, strict, allow_older, allow_mass_delisting,
+    files); all or nothing, recorded."""
     with tempfile.TemporaryDirectory(prefix="registry-import-") as tmp:
         paths, names = [], []
         for index, storage in enumerate(form["files"]):
@@ -56,7 +64,16 @@ def create_import(form: dict[str, Any]) -> tuple[dict[str, Any], int]:
             paths.append(path)
             names.append(name)
         result = imports.run_import(
-            get_db(), form["format"], paths, actor=actor(), strict=form["strict"], file_names=names
+            get_db(),
+            form["format"],
+            paths,
+            actor=actor(),
+            strict=form["strict"],
+            file_names=names,
+            guards=imports.Guards(
+                allow_older=form["allow_older"],
+                allow_mass_delisting=form["allow_mass_delisting"],
+            ),
         )
     run = imports.get_run(get_db(), result.run_id)
     return run or {}, 201

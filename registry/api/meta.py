@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from schemas import FixtureSchema
-from schemas.api import DryRunArgs, HealthSchema, LoadReportSchema, StatsSchema
+from schemas.api import DryRunArgs, HealthSchema, LoadReportSchema, ReadySchema, StatsSchema
 
-from .. import matching, queries
+from .. import freshness, matching, queries
 from ..db import generation
 from ..loader import apply_fixtures, prepare_fixture
+from ..problems import InputError, Problem
 from .common import Blueprint, actor, get_db, problem, settings
 
 blp = Blueprint("meta", __name__, description="Service health, statistics and bulk loads")
@@ -29,6 +30,26 @@ def healthz() -> dict[str, Any]:
             "max_body_bytes": settings().max_body_bytes,
         },
     }
+
+
+def fresh_data_problems() -> list[Problem]:
+    """/readyz's freshness condition: with REGISTRY_MAX_LIST_AGE set, every list must have
+    been confirmed current with its publisher within that age (see GET /datasets)."""
+    from .datasets import active_catalogue
+
+    lines = freshness.readiness_problems(get_db(), settings(), active_catalogue())
+    return [Problem(line, field="datasets") for line in lines]
+
+
+@blp.route("/readyz")
+@blp.response(200, ReadySchema)
+@blp.alt_response(503, **problem("Not ready: errors name each stale list."))
+def readyz() -> dict[str, Any]:
+    """Ready to answer: with REGISTRY_MAX_LIST_AGE set, 503 while a list is stale."""
+    problems = fresh_data_problems()
+    if problems:
+        raise InputError(problems, status=503, title="Service Unavailable")
+    return {"status": "ready"}
 
 
 @blp.route("/stats")

@@ -20,6 +20,7 @@ from schemas.api import (
 
 from ..db import view
 from ..exports import neutralise
+from ..freshness import VersionCache
 from ..matching import DEFAULT_THRESHOLD
 from ..problems import InputError, Problem
 from ..screening import QUERY_FIELDS, IndexCache, ScreenOptions, screen
@@ -74,6 +75,14 @@ def index_cache(app: Flask | None = None) -> IndexCache:
     return cache
 
 
+def _dataset_versions(as_of: str | None) -> list[dict[str, Any]]:
+    """Which version of each dataset the answer rests on (cached per data generation)."""
+    cache: VersionCache = current_app.extensions.setdefault(
+        "registry_dataset_versions", VersionCache()
+    )
+    return cache.get(get_db(), as_of)
+
+
 def screen_options(args: dict[str, Any]) -> ScreenOptions:
     return ScreenOptions(
         threshold=args.get("threshold", DEFAULT_THRESHOLD),
@@ -102,6 +111,7 @@ def screen_name(args: dict[str, Any]) -> dict[str, Any]:
     query = {field: args.get(field) for field in QUERY_FIELDS if field != "id"}
     with view(get_db()):  # filters, entity summaries and decisions from one snapshot
         (result,) = screen(get_db(), index_cache(), [query], options)
+        versions = _dataset_versions(options.as_of)
     if result["error"] is not None:
         raise InputError(
             [
@@ -115,6 +125,7 @@ def screen_name(args: dict[str, Any]) -> dict[str, Any]:
         "as_of": options.as_of,
         "matches": result["matches"],
         "hidden_false_positives": result["hidden_false_positives"],
+        "datasets": versions,
     }
 
 
@@ -176,6 +187,7 @@ def screen_many(**_: Any) -> Any:
     opts = screen_options(options)
     with view(get_db()):
         results = screen(get_db(), index_cache(), queries, opts)
+        versions = _dataset_versions(opts.as_of)
     if table is not None:
         annotate_cells(results, table)
     wanted = request.accept_mimetypes.best_match(["application/json", "text/csv", XLSX_MIMETYPE])
@@ -192,6 +204,7 @@ def screen_many(**_: Any) -> Any:
         "as_of": opts.as_of,
         "count": len(results),
         "results": results,
+        "datasets": versions,
     }
 
 

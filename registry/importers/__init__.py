@@ -15,8 +15,11 @@ Pure Python: no Flask, no SQL. One module per format; `base` holds what they sha
                                    (+ ALT.CSV, ADD.CSV, SDN_COMMENTS.CSV)
     csl-csv    us-csl              trade.gov consolidated.csv
     bis-json   us-bis-entity-list  Entity List entries parsed from the eCFR
+    uk-fcdo-csv gb-hmt             UK-Sanctions-List.csv as the FCDO publishes it
     uk-csv     gb-hmt              subjects.csv + subject_{names,identifiers,countries,dobs}.csv
-    eu-json    eu-fsf              EU (+ UN) aggregate {metadata, entities}
+                                   (tables derived from that list by a third party)
+    eu-fsf-xml eu-fsf              the Commission's full sanctions list XML (FSF 1.1)
+    eu-json    eu-fsf              EU (+ UN) aggregate {metadata, entities} (derived)
     un-xml     un-sc               UN Security Council consolidated.xml
 
 A folder stands for its files. Record ids are "<dataset>:<key>" (the list's own key:
@@ -36,8 +39,10 @@ from .base import ImportFormatError, ParsedList, ParseWarning, Progress, Run
 from .bis import BisJson
 from .csl import CslCsv
 from .eu import EuJson
+from .eu_fsf import EuFsfXml
 from .ofac import OfacCsv, OfacJson
 from .uk import UkCsv
+from .uk_fcdo import UkFcdoCsv
 from .un import UnXml
 
 # Always present in ParsedList.stats; formats add their own (rows per source list, rows
@@ -54,7 +59,17 @@ class Importer(Protocol):
 
 FORMATS: dict[str, Importer] = {
     importer.format: importer
-    for importer in (OfacCsv(), OfacJson(), CslCsv(), BisJson(), UkCsv(), EuJson(), UnXml())
+    for importer in (
+        OfacCsv(),
+        OfacJson(),
+        CslCsv(),
+        BisJson(),
+        UkFcdoCsv(),
+        UkCsv(),
+        EuFsfXml(),
+        EuJson(),
+        UnXml(),
+    )
 }
 
 

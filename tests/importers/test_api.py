@@ -10,12 +10,17 @@ from registry.importers import FORMATS, ImportFormatError, parse
 
 
 def test_formats() -> None:
+    from schemas.api import IMPORT_FORMATS
+
+    assert set(IMPORT_FORMATS) == set(FORMATS)
     assert set(FORMATS) == {
         "ofac-csv",
         "ofac-json",
         "csl-csv",
         "bis-json",
+        "uk-fcdo-csv",
         "uk-csv",
+        "eu-fsf-xml",
         "eu-json",
         "un-xml",
     }
