@@ -89,7 +89,10 @@ def match(args: dict[str, Any], body: dict[str, Any], dataset: str) -> Response:
 @blp.response(200, DataCatalogSchema)
 def catalog() -> Response:
     """The datasets /match can be scoped to (yente's data catalog); `default` is all."""
-    return jsonify(yente.catalog(get_db()))
+    from .datasets import active_catalogue
+
+    titles = {d.name: d.title for d in active_catalogue() if d.title}
+    return jsonify(yente.catalog(get_db(), titles))
 
 
 @blp.route("/algorithms")

@@ -133,7 +133,7 @@ def check_dataset(db: sqlite_utils.Database, name: str) -> None:
         raise MatchError(404, "No such dataset.", field="dataset")
 
 
-def catalog(db: sqlite_utils.Database) -> dict[str, Any]:
+def catalog(db: sqlite_utils.Database, titles: Mapping[str, str] | None = None) -> dict[str, Any]:
     """yente's DataCatalogModel: each dataset of the registry, and `default`, the
     collection of them all. Every dataset is indexed as loaded (the screening
     index follows every write), so all are current."""
@@ -181,7 +181,12 @@ def catalog(db: sqlite_utils.Database) -> dict[str, Any]:
     latest = max((v for v in updated.values() if v), default=None)
     datasets = [
         model(DEFAULT_DATASET, "All the registry's lists", total, latest, names),
-        *(model(n, DATASET_TITLES.get(n, n), counts[n], updated.get(n), []) for n in names),
+        *(
+            model(
+                n, (titles or {}).get(n) or DATASET_TITLES.get(n, n), counts[n], updated.get(n), []
+            )
+            for n in names
+        ),
     ]
     return {
         "datasets": datasets,
