@@ -83,6 +83,15 @@ def wait_for(driver: WebDriver, css: str) -> WebElement:
     return found
 
 
+def follow(driver: WebDriver, act: Any) -> None:
+    """Run `act` (a click or Enter that loads a page) and wait until the old page is
+    gone, so later look-ups never see elements of the page being left (a
+    StaleElementReferenceException or a false match under load)."""
+    old = driver.find_element(By.TAG_NAME, "html")
+    act()
+    WebDriverWait(driver, WAIT_S).until(ec.staleness_of(old))
+
+
 def active(driver: WebDriver) -> WebElement:
     element: WebElement = driver.switch_to.active_element
     return element
@@ -104,7 +113,7 @@ def test_screen_a_name_and_see_finder_technology_with_its_evidence(
     browser.get(server["base"] + "/")
     name = browser.find_element(By.ID, "name")
     name.send_keys("Finder Тechnology Co., Ltd.")  # a Cyrillic Т inside
-    name.send_keys(Keys.ENTER)
+    follow(browser, lambda: name.send_keys(Keys.ENTER))
     first = wait_for(browser, "li.match h3 a")
     assert first.text == "FINDER TECHNOLOGY LTD"
     match = browser.find_element(By.CSS_SELECTOR, "li.match")
@@ -116,7 +125,7 @@ def test_screen_a_name_and_see_finder_technology_with_its_evidence(
     quotes = [q.text for q in match.find_elements(By.CSS_SELECTOR, "figure.evidence mark")]
     assert FINDER_QUOTE in quotes
     # The evidence link opens the source document with the quote marked in it.
-    match.find_element(By.LINK_TEXT, "read it in the document").click()
+    follow(browser, match.find_element(By.LINK_TEXT, "read it in the document").click)
     marks = [m.text for m in browser.find_elements(By.CSS_SELECTOR, ".document mark")]
     assert any(FINDER_QUOTE in m for m in marks)
 
@@ -142,7 +151,7 @@ def test_keyboard_only_use_of_the_screen_form(browser: WebDriver, server: dict[s
     hide.send_keys(Keys.SPACE)
     button = tab_to(browser, lambda e: e.tag_name == "button")
     assert button.text == "Screen"
-    button.send_keys(Keys.ENTER)
+    follow(browser, lambda: button.send_keys(Keys.ENTER))
     wait_for(browser, "li.match h3 a")
     assert "type=company" in browser.current_url and "country=CN" in browser.current_url
     assert "hide_false_positives=true" in browser.current_url
@@ -152,7 +161,7 @@ def test_keyboard_only_use_of_the_screen_form(browser: WebDriver, server: dict[s
             "/entity/juhang-aviation-technology-shenzhen-co-limited"
         ),
     )
-    link.send_keys(Keys.ENTER)
+    follow(browser, lambda: link.send_keys(Keys.ENTER))
     assert wait_for(browser, "h1").text.startswith("JUHANG AVIATION TECHNOLOGY")
 
 
@@ -166,7 +175,9 @@ def test_upload_a_csv_and_download_the_answer(
     upload.write_text(names)
     browser.get(server["base"] + "/")
     browser.find_element(By.ID, "file").send_keys(str(upload))
-    browser.find_element(By.CSS_SELECTOR, "section.batch button[type=submit]").click()
+    follow(
+        browser, browser.find_element(By.CSS_SELECTOR, "section.batch button[type=submit]").click
+    )
     heading = wait_for(browser, "#batch-results-heading")
     assert heading.text == "customers.csv: 3 names screened, 2 with a match"
     rows = browser.find_elements(By.CSS_SELECTOR, "table.results-table tbody tr")
@@ -196,7 +207,9 @@ def test_a_bad_file_shows_a_clear_message(
     bad.write_text("company,country\nFinder,CN\n")
     browser.get(server["base"] + "/")
     browser.find_element(By.ID, "file").send_keys(str(bad))
-    browser.find_element(By.CSS_SELECTOR, "section.batch button[type=submit]").click()
+    follow(
+        browser, browser.find_element(By.CSS_SELECTOR, "section.batch button[type=submit]").click
+    )
     message = wait_for(browser, "#file-error")
     assert "The CSV header needs a 'name' column" in message.text
     field = browser.find_element(By.ID, "file")
@@ -206,16 +219,16 @@ def test_a_bad_file_shows_a_clear_message(
 
 def test_open_an_entity_and_its_history(browser: WebDriver, server: dict[str, Any]) -> None:
     browser.get(server["base"] + "/?name=Banco+Nacional+de+Cuba")
-    wait_for(browser, "li.match h3 a").click()
+    follow(browser, wait_for(browser, "li.match h3 a").click)
     assert wait_for(browser, "h1").text == "BANCO NACIONAL DE CUBA"
     row = browser.find_element(By.CSS_SELECTOR, "figure.row-evidence")
     assert "sdn_2024-02-23.csv" in row.text and server["runs"][1] in row.text
-    browser.find_element(By.LINK_TEXT, "History of every change").click()
+    follow(browser, browser.find_element(By.LINK_TEXT, "History of every change").click)
     versions = browser.find_elements(By.CSS_SELECTOR, "ol.history > li")
     assert len(versions) == 2
     assert "NATIONAL BANK OF CUBA" in versions[1].find_element(By.CSS_SELECTOR, "ins").text
     # The entity as it stood at the first version: before the alias was added.
-    versions[0].find_element(By.LINK_TEXT, "the entity as it stood then").click()
+    follow(browser, versions[0].find_element(By.LINK_TEXT, "the entity as it stood then").click)
     assert "As the registry stood at" in wait_for(browser, "p.notice").text
     assert (
         "NATIONAL BANK OF CUBA"
@@ -228,22 +241,22 @@ def test_record_and_withdraw_a_decision_with_a_key(
 ) -> None:
     browser.get(server["base"] + "/?name=Beijing+Micropilot+Flight+Control")
     wait_for(browser, "li.match")
-    browser.find_element(By.PARTIAL_LINK_TEXT, "Decide on this match").click()
-    browser.find_element(By.LINK_TEXT, "Sign in with an API key").click()
+    follow(browser, browser.find_element(By.PARTIAL_LINK_TEXT, "Decide on this match").click)
+    follow(browser, browser.find_element(By.LINK_TEXT, "Sign in with an API key").click)
     # A bad key first: refused, the message by the field.
     key = wait_for(browser, "#key")
     key.send_keys("rk_nope")
-    key.send_keys(Keys.ENTER)
+    follow(browser, lambda: key.send_keys(Keys.ENTER))
     assert wait_for(browser, "#key-error").text == "This key is not valid or has been revoked."
     assert browser.find_element(By.ID, "key").get_attribute("aria-invalid") == "true"
     key = browser.find_element(By.ID, "key")
     key.send_keys(server["keys"]["write"])
-    key.send_keys(Keys.ENTER)
+    follow(browser, lambda: key.send_keys(Keys.ENTER))
     assert "Signed in with the key" in wait_for(browser, ".notice").text
     assert "/decide?query=" in browser.current_url  # back where the person was
     browser.find_element(By.ID, "verdict-fp").send_keys(Keys.SPACE)
     browser.find_element(By.ID, "note").send_keys("Our supplier is a flight school in Xi'an.")
-    browser.find_element(By.CSS_SELECTOR, "section button[type=submit]").click()
+    follow(browser, browser.find_element(By.CSS_SELECTOR, "section button[type=submit]").click)
     assert "Recorded: false positive" in wait_for(browser, ".notice").text
     in_force = browser.find_element(By.CSS_SELECTOR, "section table tbody tr")
     assert "in force" in in_force.text and "flight school" in in_force.text
@@ -254,12 +267,12 @@ def test_record_and_withdraw_a_decision_with_a_key(
         timeout=10,
     ).json()["items"]
     assert [d["note"] for d in decisions] == ["Our supplier is a flight school in Xi'an."]
-    in_force.find_element(By.CSS_SELECTOR, "button").click()
+    follow(browser, in_force.find_element(By.CSS_SELECTOR, "button").click)
     assert "Withdrawn:" in wait_for(browser, ".notice").text
     state = browser.find_element(By.CSS_SELECTOR, "section table tbody tr").text
     assert "withdrawn" in state
     # Signing out forgets the key.
-    browser.find_element(By.CSS_SELECTOR, "header .who button").click()
+    follow(browser, browser.find_element(By.CSS_SELECTOR, "header .who button").click)
     assert "Signed out" in wait_for(browser, ".notice").text
     assert browser.get_cookie("registry_session")["httpOnly"] is True
 
@@ -301,8 +314,8 @@ def test_pages_fit_a_phone_width(browser: WebDriver, server: dict[str, Any]) -> 
 
 def test_lists_and_docs_pages(browser: WebDriver, server: dict[str, Any]) -> None:
     browser.get(server["base"] + "/lists")
-    browser.find_element(By.LINK_TEXT, server["runs"][1]).click()
-    browser.find_element(By.PARTIAL_LINK_TEXT, "Delisted").click()
+    follow(browser, browser.find_element(By.LINK_TEXT, server["runs"][1]).click)
+    follow(browser, browser.find_element(By.PARTIAL_LINK_TEXT, "Delisted").click)
     assert "ANGLO-CARIBBEAN" in wait_for(browser, "ol.changes").text
     browser.get(server["base"] + "/docs")
     wait_for(browser, ".swagger-ui .opblock-tag")
