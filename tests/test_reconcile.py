@@ -76,7 +76,10 @@ def test_type_and_properties_feed_the_matcher(sdn_server: ServedRegistry) -> Non
                 "query": "Kim Yong Chol",
                 "type": "person",
                 "limit": 1,
-                "properties": [{"pid": "dob", "v": "1962"}],
+                "properties": [
+                    {"pid": "dob", "v": "1962"},
+                    {"pid": "nationality", "v": {"id": "kp", "name": "KP"}},  # reconciled before
+                ],
             },
             "passport": {
                 "query": "Bazghandi",

@@ -251,6 +251,13 @@ def test_query_parameters(sdn_server: ServedRegistry) -> None:
     assert len(post_match(sdn_server, {"k": KIM}, limit=1).json()["responses"]["k"]["results"]) == 1
     bad = post_match(sdn_server, {"k": KIM}, threshold="high")
     assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "threshold"
+    assert post_match(sdn_server, {"k": KIM}, limit=501).status_code == 400
+    # weights are accepted (and ignored); config keys are refused: this matcher has none.
+    body = {"queries": {"k": KIM}, "weights": {"name_literal": 0.8}}
+    assert requests.post(f"{sdn_server.base}/match/default", json=body, timeout=30).ok
+    body = {"queries": {"k": KIM}, "config": {"nm_number_mismatch": 0.4}}
+    refused = requests.post(f"{sdn_server.base}/match/default", json=body, timeout=30)
+    assert refused.status_code == 400 and "nm_number_mismatch" in refused.json()["detail"]
 
 
 def test_examples_are_read_as_yente_reads_them() -> None:
@@ -321,3 +328,15 @@ def test_screen_takes_lists_of_values(sdn_server: ServedRegistry) -> None:
     assert top["entity_id"] == "us-ofac-sdn:17614" and top["score"] == 1.0
     assert [e["query"] for e in top["explanation"]["evidence"]][:1] == ["1962-02-18"]
     assert second["error"]["errors"][0]["field"] == "dob[1]"
+
+
+def test_a_key_sent_as_yente_clients_send_it(app: Any, keys: dict[str, str]) -> None:
+    """`Authorization: ApiKey <key>` (OpenSanctions' scheme) is read like Bearer."""
+    client = app.test_client()
+    assert (
+        client.get("/keys", headers={"Authorization": f"ApiKey {keys['admin']}"}).status_code == 200
+    )
+    assert (
+        client.get("/keys", headers={"Authorization": f"Basic {keys['admin']}"}).status_code == 401
+    )
+    assert client.get("/keys", headers={"Authorization": "ApiKey nonsense"}).status_code == 401
