@@ -56,32 +56,32 @@ def test_followthemoney_has_every_property_this_service_reads() -> None:
 
 
 def test_yente_enricher_finds_the_sdn_entry(sdn_server: ServedRegistry, tmp_path: Path) -> None:
-    """nomenklatura's YenteEnricher, configured as for yente (algorithm=best, fuzzy,
-    cutoff), pointed at this service: a Person with name, birthDate and nationality
+    """nomenklatura's YenteEnricher, configured as for yente (algorithm=best, fuzzy),
+    pointed at this service: a Person with name, birthDate and nationality
     finds SDN 17614, not his namesake 12211 (born circa 1947); expanding the match
     reads GET /entities/{id}?nested=true and yields the entity and its sanction."""
     pytest.importorskip("nomenklatura")
-    from followthemoney import Dataset, StatementEntity
     from nomenklatura.cache import Cache
-    from nomenklatura.db import make_session
+    from nomenklatura.dataset import Dataset
+    from nomenklatura.db import get_engine, get_metadata
     from nomenklatura.enrich import make_enricher
+    from nomenklatura.entity import CompositeEntity
 
-    session = make_session(f"sqlite:///{tmp_path / 'nomenklatura.db'}")
+    engine = get_engine(f"sqlite:///{tmp_path / 'nomenklatura.db'}")
     dataset = Dataset.make({"name": "customers", "title": "Customers"})
     enricher = make_enricher(
         dataset,
-        Cache(session, dataset, create=True),
+        Cache(engine, get_metadata(), dataset, create=True),
         {
             "type": "nomenklatura.enrich.yente:YenteEnricher",
             "api": f"{sdn_server.base}/",
             "dataset": "default",
             "fuzzy": True,
-            "cutoff": 0.5,
             "cache_days": 0,
         },
     )
     try:
-        person = StatementEntity.from_data(dataset, {"id": "customer-1", **KIM_1962})
+        person = CompositeEntity.from_data(dataset, {"id": "customer-1", **KIM_1962})
         found = list(enricher.match(person))
         assert [f.id for f in found][:1] == ["us-ofac-sdn:17614"], [f.id for f in found]
         top = found[0]
@@ -95,7 +95,7 @@ def test_yente_enricher_finds_the_sdn_entry(sdn_server: ServedRegistry, tmp_path
         assert sanctions and all(s.get("authority") == ["OFAC"] for s in sanctions)
     finally:
         enricher.close()
-        session.close()
+        engine.dispose()
 
 
 def test_the_date_of_birth_clears_the_namesake(sdn_server: ServedRegistry) -> None:
