@@ -185,7 +185,7 @@ def screen_cmd(names_csv: Any, db_path: str | None, **options: Any) -> None:
 
     from schemas.api import ScreenOptionsArgs
 
-    from .api.screen import CSV_COLUMNS, _csv_rows
+    from .api.screen import CSV_COLUMNS, csv_rows
     from .screening import QUERY_FIELDS, IndexCache, ScreenOptions, screen
 
     try:
@@ -236,7 +236,7 @@ def screen_cmd(names_csv: Any, db_path: str | None, **options: Any) -> None:
                     results = screen(db, cache, chunk, opts)
                     for result in results:
                         result["index"] += start
-                    writer.writerows(_csv_rows(results))
+                    writer.writerows(csv_rows(results))
                     bar.update(len(chunk))
         finally:
             cache.close()

@@ -20,7 +20,7 @@ import datetime as dt
 import logging
 import re
 import time
-from collections.abc import Collection, Container, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Container, Iterable, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
@@ -81,6 +81,10 @@ class ScreenOptions:
     include_delisted: bool = False
     hide_false_positives: bool = False
     as_of: str | None = None
+    # What an API's own filters allow (yente's datasets and exclude_entity_ids):
+    # the entities a query may match at most (None: any) and those it never matches.
+    within: frozenset[str] | None = None
+    exclude: frozenset[str] = frozenset()
 
     @property
     def floor(self) -> float:
@@ -89,24 +93,47 @@ class ScreenOptions:
 
 @dataclass(frozen=True)
 class ScreenQuery:
+    """A checked query. A date of birth, a nationality and an identifier may each
+    come as one value or as a list of them (a yente or reconciliation query
+    carries lists): the evidence takes the best agreement of any of them."""
+
     name: str
     id: str | None = None
     type: str | None = None
     country: str | None = None
-    dob: str | None = None  # YYYY, YYYY-MM or YYYY-MM-DD
-    nationality: str | None = None  # ISO 3166-1 alpha-2
-    id_number: str | None = None  # as given; compared by evidence.id_key
+    dobs: tuple[str, ...] = ()  # YYYY, YYYY-MM or YYYY-MM-DD
+    nationalities: tuple[str, ...] = ()  # ISO 3166-1 alpha-2
+    id_numbers: tuple[str, ...] = ()  # as given; compared by evidence.id_key
+
+    @property
+    def dob(self) -> str | None:
+        return self.dobs[0] if self.dobs else None
+
+    @property
+    def nationality(self) -> str | None:
+        return self.nationalities[0] if self.nationalities else None
+
+    @property
+    def id_number(self) -> str | None:
+        return self.id_numbers[0] if self.id_numbers else None
 
     def echo(self) -> dict[str, Any]:
-        """The query as the answer repeats it (the nationality as its code)."""
+        """The query as the answer repeats it (nationalities as their codes; a field
+        given several values as their list)."""
         return {
             "name": self.name,
             "type": self.type,
             "country": self.country,
-            "dob": self.dob,
-            "nationality": self.nationality,
-            "id_number": self.id_number,
+            "dob": _one_or_list(self.dobs),
+            "nationality": _one_or_list(self.nationalities),
+            "id_number": _one_or_list(self.id_numbers),
         }
+
+
+def _one_or_list(values: tuple[str, ...]) -> str | list[str] | None:
+    if not values:
+        return None
+    return values[0] if len(values) == 1 else list(values)
 
 
 def build_index(
@@ -186,10 +213,36 @@ def _subset(chunk: list[str] | None) -> tuple[str, str, str, list[str]]:
     )
 
 
+class _Except:
+    """Entity ids allowed (all, or those of `base`) except some."""
+
+    def __init__(self, base: Container[str] | None, excluded: frozenset[str]) -> None:
+        self.base = base
+        self.excluded = excluded
+
+    def __contains__(self, entity_id: object) -> bool:
+        if entity_id in self.excluded:
+            return False
+        return self.base is None or entity_id in self.base
+
+
 def _allowed(
     db: sqlite_utils.Database, view: IndexView, options: ScreenOptions
 ) -> Container[str] | None:
     """Entity ids a query may match under the options, or None for any."""
+    base = _allowed_by_listing(db, view, options)
+    if options.within is not None:
+        within = options.within
+        base = within if base is None else frozenset(e for e in within if e in base)
+    if options.exclude:
+        return _Except(base, options.exclude)
+    return base
+
+
+def _allowed_by_listing(
+    db: sqlite_utils.Database, view: IndexView, options: ScreenOptions
+) -> Container[str] | None:
+    """Entity ids the registry filters (listing, delisting) allow, or None for any."""
     conds, params = [], []
     for column, value, collate in (
         ("jurisdiction", options.jurisdiction, ""),
@@ -238,9 +291,9 @@ def check_query(raw: Any) -> tuple[ScreenQuery | None, list[Problem]]:
         isinstance(country, str) and re.fullmatch("[A-Za-z]{2}", country)
     ):
         problems.append(Problem("Use a two-letter country code.", field="country"))
-    dob = _check_dob(raw.get("dob"), problems)
-    nationality = _check_nationality(raw.get("nationality"), problems)
-    id_number = _check_id_number(raw.get("id_number"), problems)
+    dobs = _values(raw.get("dob"), "dob", _check_dob, problems)
+    nationalities = _values(raw.get("nationality"), "nationality", _check_nationality, problems)
+    id_numbers = _values(raw.get("id_number"), "id_number", _check_id_number, problems)
     if problems:
         return None, problems
     return ScreenQuery(
@@ -248,10 +301,34 @@ def check_query(raw: Any) -> tuple[ScreenQuery | None, list[Problem]]:
         id=None if query_id is None else str(query_id),
         type=entity_type,
         country=country.upper() if country else None,
-        dob=dob,
-        nationality=nationality,
-        id_number=id_number,
+        dobs=dobs,
+        nationalities=nationalities,
+        id_numbers=id_numbers,
     ), []
+
+
+MAX_VALUES = 20  # values of one attribute in one query
+
+
+def _values(
+    value: Any,
+    field: str,
+    check: Callable[[Any, str, list[Problem]], str | None],
+    problems: list[Problem],
+) -> tuple[str, ...]:
+    """One value, or a list of them, each checked (a problem names its position)."""
+    if not isinstance(value, list):
+        one = check(value, field, problems)
+        return () if one is None else (one,)
+    if len(value) > MAX_VALUES:
+        problems.append(Problem(f"Give at most {MAX_VALUES} values.", field=field))
+        return ()
+    out: list[str] = []
+    for position, item in enumerate(value):
+        checked = check(item, f"{field}[{position}]", problems)
+        if checked is not None and checked not in out:
+            out.append(checked)
+    return tuple(out)
 
 
 def _text_value(value: Any, field: str, what: str, problems: list[Problem]) -> str | None:
@@ -268,27 +345,27 @@ def _text_value(value: Any, field: str, what: str, problems: list[Problem]) -> s
     return value.strip() or None
 
 
-def _check_dob(value: Any, problems: list[Problem]) -> str | None:
-    text = _text_value(value, "dob", "date of birth", problems)
+def _check_dob(value: Any, field: str, problems: list[Problem]) -> str | None:
+    text = _text_value(value, field, "date of birth", problems)
     if text is None:
         return None
     try:
         parse_partial_date(text)
     except ValueError:
         problems.append(
-            Problem("Not a date of birth: use YYYY-MM-DD, YYYY-MM or YYYY.", field="dob")
+            Problem("Not a date of birth: use YYYY-MM-DD, YYYY-MM or YYYY.", field=field)
         )
         return None
     if not 1850 <= int(text[:4]) <= dt.date.today().year:
         problems.append(
-            Problem(f"A year of birth is between 1850 and {dt.date.today().year}.", field="dob")
+            Problem(f"A year of birth is between 1850 and {dt.date.today().year}.", field=field)
         )
         return None
     return text
 
 
-def _check_nationality(value: Any, problems: list[Problem]) -> str | None:
-    text = _text_value(value, "nationality", "nationality", problems)
+def _check_nationality(value: Any, field: str, problems: list[Problem]) -> str | None:
+    text = _text_value(value, field, "nationality", problems)
     if text is None:
         return None
     code = text.upper() if len(text) == 2 and text.isalpha() else country_code(text[:100])
@@ -297,25 +374,25 @@ def _check_nationality(value: Any, problems: list[Problem]) -> str | None:
             Problem(
                 "Not a country: use a two-letter ISO 3166-1 code (RU) or a country's "
                 "English name (Russia).",
-                field="nationality",
+                field=field,
             )
         )
         return None
     return code
 
 
-def _check_id_number(value: Any, problems: list[Problem]) -> str | None:
-    text = _text_value(value, "id_number", "identifier number", problems)
+def _check_id_number(value: Any, field: str, problems: list[Problem]) -> str | None:
+    text = _text_value(value, field, "identifier number", problems)
     if text is None:
         return None
     if len(text) > 100:
-        problems.append(Problem("An id_number is at most 100 characters.", field="id_number"))
+        problems.append(Problem("An id_number is at most 100 characters.", field=field))
         return None
     if len(id_key(text)) < MIN_ID_NUMBER:
         problems.append(
             Problem(
                 f"An id_number needs at least {MIN_ID_NUMBER} letters or digits.",
-                field="id_number",
+                field=field,
             )
         )
         return None
@@ -378,7 +455,7 @@ def screen(
         else {}
     )
     holders = _identifier_holders(
-        db, (q.id_number for q in valid_queries if q.id_number), options.as_of
+        db, (value for q in valid_queries for value in q.id_numbers), options.as_of
     )
     results: list[dict[str, Any]] = []
     found: list[_Found] = []
@@ -402,7 +479,7 @@ def screen(
         false_positives = hidden.get(query_key(query.name), set()) if hidden else set()
         # A date of birth or a nationality may lift a name below the floor, or
         # lower one above others: ask for more, from lower down.
-        attributes = bool(query.dob or query.nationality)
+        attributes = bool(query.dobs or query.nationalities)
         lift = MAX_RAISE_WITHOUT_IDENTIFIER if attributes else 0.0
         matches = view.screen(
             query.name,
@@ -413,8 +490,8 @@ def screen(
             allowed=allowed,
         )
         held: dict[str, list[tuple[str, str]]] = {}
-        if query.id_number:
-            for key in _id_keys(query.id_number):
+        if query.id_numbers:
+            for key in {k for value in query.id_numbers for k in _id_keys(value)}:
                 for entity_id, values in holders.get(key, {}).items():
                     held.setdefault(entity_id, []).extend(values)
             others = held.keys() - {m.entity_id for m in matches}
@@ -432,7 +509,7 @@ def screen(
         results.append({})  # filled below, in input order
     facts = _entity_facts(
         db,
-        {m.entity_id for f in found if f.query.dob or f.query.nationality for m in f.matches},
+        {m.entity_id for f in found if f.query.dobs or f.query.nationalities for m in f.matches},
         options.as_of,
     )
     for item in found:
@@ -449,18 +526,18 @@ def _result(item: _Found, facts: Mapping[str, _Facts], options: ScreenOptions) -
     for match in item.matches:
         evidence: list[Evidence] = []
         held = item.holders.get(match.entity_id)
-        if query.id_number and held:
-            found = identifier_evidence([query.id_number], held)
+        if query.id_numbers and held:
+            found = identifier_evidence(list(query.id_numbers), held)
             if found is not None:
                 evidence.append(found)
         entity = facts.get(match.entity_id)
-        if query.dob and entity is not None:
-            found = dob_evidence([query.dob], entity.birth_dates)
+        if query.dobs and entity is not None:
+            found = dob_evidence(list(query.dobs), entity.birth_dates)
             if found is not None:
                 evidence.append(found)
-        if query.nationality and entity is not None:
+        if query.nationalities and entity is not None:
             found = nationality_evidence(
-                [query.nationality],
+                list(query.nationalities),
                 entity.nationalities,
                 country_conflict_counted="country" in match.explanation,
             )

@@ -524,12 +524,22 @@ class StatsSchema(Schema):
     index = fields.Nested(IndexStateSchema, metadata=_doc("The screening index."))
 
 
+class LimitsSchema(Schema):
+    max_screen_batch = fields.Integer(
+        metadata=_doc("Names per POST /screen (JSON queries, CSV or XLSX rows).")
+    )
+    max_body_bytes = fields.Integer(metadata=_doc("Largest request body."))
+
+
 class HealthSchema(Schema):
     status = fields.String()
     database = fields.String()
     generation = fields.Integer(metadata=_doc("Bumped by every write that changed data."))
     matcher = fields.String(metadata=_doc("Which build of the name matcher runs."))
     index = fields.Nested(IndexStateSchema, metadata=_doc("The screening index."))
+    limits = fields.Nested(
+        LimitsSchema, metadata=_doc("What one request may hold (clients split their work by it).")
+    )
 
 
 class ProblemItemSchema(Schema):
@@ -694,6 +704,18 @@ class ScreenOptionsArgs(Schema):
         metadata=_doc("Leave out matches an analyst decided are false positives."),
     )
     as_of = _as_of()
+
+
+class ScreenFileArgs(ScreenOptionsArgs):
+    """POST /screen with a table (CSV or XLSX): the options in the query string."""
+
+    keep_columns = fields.Boolean(
+        load_default=False,
+        metadata=_doc(
+            "Carry the table's other columns (those not among id, name, type, country, dob, "
+            "nationality, id_number) into a CSV or XLSX answer, after its own columns."
+        ),
+    )
 
 
 # What a query may say besides the name (GET /screen parameters, POST /screen JSON

@@ -186,3 +186,33 @@ def served(
         yield server
     finally:
         server.stop()
+
+
+SDN_CSV = SHARED_DATA / "ofac_sdn_snapshots" / "sdn_2024-02-23.csv"
+
+
+@pytest.fixture(scope="session")
+def sdn_db_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A registry holding the seed fixtures and the whole OFAC SDN list of 23 February
+    2024 (its remarks give dates of birth, nationalities and passports)."""
+    from registry.imports import run_import
+
+    if not SDN_CSV.exists():
+        pytest.skip(f"the OFAC SDN snapshot is not at {SDN_CSV}")
+    db_path = tmp_path_factory.mktemp("sdn") / "registry.db"
+    db = open_registry(db_path)
+    try:
+        load_paths(db, [FIXTURES])
+        run_import(db, "ofac-csv", [SDN_CSV])
+    finally:
+        db.close()
+    return db_path
+
+
+@pytest.fixture(scope="session")
+def sdn_server(sdn_db_path: Path) -> Iterator[ServedRegistry]:
+    """`registry serve` over that registry, shared by the protocol tests (yente,
+    reconciliation), with its screening index built before the first test."""
+    with served(sdn_db_path) as server:
+        requests.get(f"{server.base}/screen", params={"name": "warm up"}, timeout=120)
+        yield server

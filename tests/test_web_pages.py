@@ -249,7 +249,8 @@ def test_upload_a_csv_shows_a_table_and_the_answer_file_is_the_apis(
     [
         (b"id,company\n1,Finder\n", "names.csv", "The CSV header needs a 'name' column"),
         (b"name\n\xff\xfeFinder\n", "names.csv", "Send CSV as UTF-8."),
-        (b"PK\x03\x04rest of a zip", "names.xlsx", "save the sheet as CSV"),
+        (b"PK\x03\x04rest of a zip", "names.xlsx", "Not an XLSX workbook"),
+        (b"\xd0\xcf\x11\xe0 an old workbook", "names.xls", "save it as .xlsx or as CSV"),
         (b"name\n", "names.csv", "The file has a header but no names."),
     ],
 )

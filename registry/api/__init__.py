@@ -10,10 +10,14 @@ from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 
 from schemas.api import ProblemSchema, ScreenBatchSchema, ScreenQueryItemSchema
+from schemas.reconcile import ReconcileResultSchema
+from schemas.yente import EntityResponseSchema
 
 from .errors import PROBLEM_JSON, register_error_handlers
 
 SAFE_METHODS = {"get", "head", "options"}
+# POSTs for their bodies, but reads (see api.auth.READ_ENDPOINTS).
+READ_POSTS = {"/screen", "/match/{dataset}", "/reconcile"}
 PUBLIC_PATHS = {"/healthz", "/readyz"}
 
 
@@ -28,7 +32,7 @@ class SecurityPlugin(BasePlugin):
             if path in PUBLIC_PATHS:
                 operation["security"] = []
                 continue
-            read = method in SAFE_METHODS or (path == "/screen" and method == "post")
+            read = method in SAFE_METHODS or (path in READ_POSTS and method == "post")
             if read and not (path or "").startswith("/keys"):
                 # Open unless REGISTRY_REQUIRE_KEY_FOR_READS is set.
                 operation["security"] = [{}, {"bearerAuth": []}]
@@ -59,7 +63,19 @@ class RegistryApi(Api):
 
 
 def register_api(app: Flask) -> RegistryApi:
-    from . import datasets, decisions, entities, exports, imports, keys, listings, meta, screen
+    from . import (
+        datasets,
+        decisions,
+        entities,
+        exports,
+        imports,
+        keys,
+        listings,
+        match,
+        meta,
+        reconcile,
+        screen,
+    )
 
     api = RegistryApi(app, spec_kwargs={"extra_plugins": [SecurityPlugin()]})
     api.spec.components.security_scheme(
@@ -82,8 +98,12 @@ def register_api(app: Flask) -> RegistryApi:
         datasets.blp,
         keys.blp,
         decisions.blp,
+        match.blp,
+        reconcile.blp,
     ):
         api.register_blueprint(blueprint)
     api.spec.components.schema("ScreenQueryItem", schema=ScreenQueryItemSchema)
     api.spec.components.schema("ScreenBatch", schema=ScreenBatchSchema)
+    api.spec.components.schema("EntityResponse", schema=EntityResponseSchema)
+    api.spec.components.schema("ReconcileResult", schema=ReconcileResultSchema)
     return api

@@ -18,7 +18,7 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 PUBLIC_ENDPOINTS = {"meta.healthz", "meta.readyz", "api-docs.openapi_json"}
 BLUEPRINT_SCOPES = {"keys": "admin"}
 # POST for its body, but a read: screening a list changes nothing.
-READ_ENDPOINTS = {"screen.screen_many"}
+READ_ENDPOINTS = {"screen.screen_many", "yente.match", "reconcile.queries_post"}
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="registry"'}
 INVALID_KEY = "This key is not valid or has been revoked."
 # The web pages (registry.web) sign in with a key kept in their session cookie
@@ -54,7 +54,8 @@ def authenticate() -> None:
     key = None
     if header:
         scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        # "ApiKey <key>" is how yente clients (OpenSanctions' API) send one.
+        if scheme.lower() not in ("bearer", "apikey") or not token.strip():
             raise _unauthorized("Use 'Authorization: Bearer <key>'.")
         key = verify_key(get_db(), token)
         if key is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, request, url_for
+from flask import Response, jsonify, request, url_for
 from flask.views import MethodView
 from marshmallow import fields
 
@@ -22,6 +22,7 @@ from schemas.fields import Pattern
 from schemas.fixture import ID_MESSAGE, ID_PATTERN
 
 from .. import editing, history, queries
+from ..compat import ftm
 from ..db import view
 from ..problems import InputError, Problem, not_found
 from .common import Blueprint, actor, get_db, problem
@@ -115,17 +116,50 @@ class Entities(MethodView):
         return created, 201, {"Location": _location(entity_id), **_etag_header(created)}
 
 
+class EntityGetArgs(AsOfArgs):
+    nested = fields.Boolean(
+        metadata={
+            "description": "Answer as yente does: the entity as FollowTheMoney JSON "
+            "(yente's EntityResponse); true nests its sanctions under `sanctions`."
+        }
+    )
+
+
+# GET /entities/{id} answers either shape: the registry's detail, or with `nested`
+# yente's FollowTheMoney entity.
+_EITHER_SHAPE = {
+    "responses": {
+        "200": {
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "oneOf": [
+                            {"$ref": "#/components/schemas/EntityDetail"},
+                            {"$ref": "#/components/schemas/EntityResponse"},
+                        ]
+                    }
+                }
+            }
+        }
+    }
+}
+
+
 @blp.route("/<string:entity_id>")
 class EntityById(MethodView):
     @blp.response(200, EntityDetailSchema, headers={"ETag": {"schema": {"type": "string"}}})
     @blp.alt_response(304, description="Not modified (If-None-Match).")
     @blp.alt_response(404, **problem("No such entity."))
     @blp.alt_response(410, **problem("The entity was deleted."))
-    @blp.arguments(AsOfArgs, location="query")
+    @blp.arguments(EntityGetArgs, location="query")
+    @blp.doc(**_EITHER_SHAPE)
     def get(self, args: dict[str, Any], entity_id: str) -> Any:
         """An entity with its names, identifiers, addresses, designations and evidence;
-        with as_of, as it stood then. The ETag goes back in If-Match on a write."""
+        with as_of, as it stood then. The ETag goes back in If-Match on a write. With
+        `nested` (as yente clients ask), the entity as FollowTheMoney JSON."""
         entity = entity_or_error(entity_id, args.get("as_of"))
+        if "nested" in args:
+            return jsonify(ftm.entity_response(entity, nested=args["nested"]))
         headers = _etag_header(entity)
         if request.if_none_match.contains_weak(headers["ETag"].strip('"')):
             return Response(status=304, headers=headers)

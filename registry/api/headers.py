@@ -34,7 +34,7 @@ SECURITY_HEADERS: dict[str, str] = {
 }
 
 # Answers under these paths hold secrets or the names a customer screened.
-PRIVATE_PREFIXES = ("/keys", "/screen")
+PRIVATE_PREFIXES = ("/keys", "/screen", "/match", "/reconcile")
 NO_STORE = "no-store"
 REVALIDATE = "private, no-cache"
 
@@ -73,6 +73,8 @@ def cache_control(method: str, path: str, status: int) -> str:
 
 def _add_headers(response: Response) -> Response:
     for name, value in SECURITY_HEADERS.items():
+        if name == "X-Frame-Options" and g.get("frameable"):
+            continue  # a view another site may frame (its CSP frame-ancestors says who)
         response.headers.setdefault(name, value)
     response.headers.setdefault("Content-Security-Policy", policy_text(g.get("csp_directives")))
     if "Cache-Control" not in response.headers:

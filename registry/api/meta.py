@@ -29,6 +29,10 @@ def healthz() -> dict[str, Any]:
         "generation": generation(get_db()),
         "matcher": matching.BUILD,
         "index": cache.state(),
+        "limits": {
+            "max_screen_batch": settings().max_screen_batch,
+            "max_body_bytes": settings().max_body_bytes,
+        },
     }
 
 

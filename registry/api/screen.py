@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 from flask import Flask, Response, current_app, g, request
@@ -13,9 +14,9 @@ from marshmallow import ValidationError
 from schemas.api import (
     ScreenBatchResultSchema,
     ScreenBatchSchema,
+    ScreenFileArgs,
     ScreenGetArgs,
     ScreenOneSchema,
-    ScreenOptionsArgs,
 )
 
 from ..db import view
@@ -24,6 +25,15 @@ from ..freshness import VersionCache
 from ..matching import DEFAULT_THRESHOLD
 from ..problems import InputError, Problem
 from ..screening import QUERY_FIELDS, IndexCache, ScreenOptions, screen
+from ..tables import (
+    XLSX_MIMETYPE,
+    Table,
+    annotate_cells,
+    read_csv,
+    read_xlsx,
+    with_extras,
+    xlsx_bytes,
+)
 from .common import Blueprint, get_db, settings
 from .errors import problems_from_webargs
 
@@ -167,13 +177,16 @@ def screen_name(args: dict[str, Any]) -> dict[str, Any]:
 @blp.doc(
     requestBody={
         "required": True,
-        "description": "JSON {queries: [...], options}; or CSV (text/csv) with a header holding "
-        "name and optionally id, type, country, dob, nationality, id_number, the options "
-        "then in the query string. Ask Accept: text/csv for a CSV answer, one row per match "
+        "description": "JSON {queries: [...], options}; or a table, CSV (text/csv) or an XLSX "
+        "workbook (its first sheet), with a header holding name and optionally id, type, "
+        "country, dob, nationality, id_number, the options then in the query string "
+        "(keep_columns=true carries the table's other columns into a CSV or XLSX answer). "
+        "Ask Accept: text/csv (or the XLSX type) for a table answer, one row per match "
         "with its one-sentence explanation.",
         "content": {
             "application/json": {"schema": {"$ref": "#/components/schemas/ScreenBatch"}},
             "text/csv": {"schema": {"type": "string"}},
+            XLSX_MIMETYPE: {"schema": {"type": "string", "format": "binary"}},
         },
     }
 )
@@ -181,9 +194,14 @@ def screen_name(args: dict[str, Any]) -> dict[str, Any]:
 def screen_many(**_: Any) -> Any:
     """Screen up to REGISTRY_MAX_SCREEN_BATCH names; results in input order."""
     limit = settings().max_screen_batch
-    if request.mimetype == "text/csv":
-        options = _load(ScreenOptionsArgs(), request.args.to_dict(), "query")
-        queries = _read_csv(limit)
+    table: Table | None = None
+    if request.mimetype in ("text/csv", XLSX_MIMETYPE):
+        options = _load(ScreenFileArgs(), request.args.to_dict(), "query")
+        data = request.get_data(cache=False)
+        table = (
+            read_xlsx(data, limit) if request.mimetype == XLSX_MIMETYPE else read_csv(data, limit)
+        )
+        queries = table.queries
     else:
         # The strict reader: a body that is not acceptable JSON names its fault.
         body = request.get_json() if request.is_json else None
@@ -191,7 +209,7 @@ def screen_many(**_: Any) -> Any:
             raise InputError(
                 [
                     Problem(
-                        "Send a JSON object {queries: [...]} or text/csv.",
+                        "Send a JSON object {queries: [...]}, text/csv or an XLSX workbook.",
                         field="body",
                         location="json",
                     )
@@ -209,12 +227,22 @@ def screen_many(**_: Any) -> Any:
                     )
                 ]
             )
+    keep = table if options.pop("keep_columns", False) else None
     opts = screen_options(options)
     with view(get_db()):
         results = screen(get_db(), index_cache(), queries, opts)
         versions = _dataset_versions(opts.as_of)
-    if request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv":
-        return Response(csv_answer(results), mimetype="text/csv")
+    if table is not None:
+        annotate_cells(results, table)
+    wanted = request.accept_mimetypes.best_match(["application/json", "text/csv", XLSX_MIMETYPE])
+    if wanted == "text/csv":
+        return Response(csv_answer(results, keep), mimetype="text/csv")
+    if wanted == XLSX_MIMETYPE:
+        return Response(
+            xlsx_answer(results, keep),
+            mimetype=XLSX_MIMETYPE,
+            headers={"Content-Disposition": 'attachment; filename="screened.xlsx"'},
+        )
     return {
         "threshold": opts.threshold,
         "as_of": opts.as_of,
@@ -234,86 +262,64 @@ def _load(schema: Any, data: dict[str, Any], location: str) -> dict[str, Any]:
     return loaded
 
 
-def _read_csv(limit: int) -> list[dict[str, Any]]:
-    return rows_from_csv(request.get_data(cache=False), limit)
-
-
 def rows_from_csv(data: bytes, limit: int) -> list[dict[str, Any]]:
     """The names of a CSV file (a request body or a file uploaded on the web page)."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError([Problem("Send CSV as UTF-8.", field="body", location="csv")]) from None
-    # newline="": a bare CR ends a line too (old Mac files), as the csv module expects.
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    try:
-        return _csv_rows_in(reader, limit)
-    except csv.Error as exc:
-        # A cell past the csv module's field limit (131,072 characters), a stray quote...
-        raise InputError(
-            [Problem(f"Line {reader.line_num}: {exc}.", field="body", location="csv")]
-        ) from None
+    return read_csv(data, limit).queries
 
 
-def _csv_rows_in(reader: csv.DictReader[str], limit: int) -> list[dict[str, Any]]:
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
-    if "name" not in header:
-        raise InputError(
-            [
-                Problem(
-                    "The CSV header needs a 'name' column (and optionally id, type, country, "
-                    "dob, nationality, id_number).",
-                    field="name",
-                    location="csv",
-                )
-            ]
-        )
-    reader.fieldnames = header
-    rows: list[dict[str, Any]] = []
-    for row in reader:
-        if len(rows) >= limit:
-            raise InputError(
-                [Problem(f"Send at most {limit} rows per request.", field="rows", location="csv")]
-            )
-        rows.append({k: (v or "").strip() or None for k, v in row.items() if k in QUERY_FIELDS})
-    return rows
-
-
-def csv_answer(results: list[dict[str, Any]]) -> str:
+def csv_answer(results: list[dict[str, Any]], table: Table | None = None) -> str:
+    """The CSV answer: one row per name and match; with a table, its other columns."""
+    header, rows = with_extras(CSV_COLUMNS, _answer_rows(results), table)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    writer.writerows(_csv_rows(results))
+    writer.writerow(header)
+    # Cells a spreadsheet would run as formulas are neutralised (CSV injection).
+    writer.writerows([neutralise(cell) for cell in row] for row in rows)
     return out.getvalue()
 
 
-def _csv_rows(results: list[dict[str, Any]]) -> list[list[str]]:
-    """One row per name and match (a name without matches gets one empty row)."""
-    rows = []
+def csv_rows(results: list[dict[str, Any]]) -> list[list[str]]:
+    """The CSV answer's rows without its header (`registry screen` writes them)."""
+    return [[neutralise(cell) for cell in row] for _, row in _answer_rows(results)]
+
+
+def xlsx_answer(results: list[dict[str, Any]], table: Table | None = None) -> bytes:
+    """The same rows as the CSV answer, as a workbook (every cell text)."""
+    header, rows = with_extras(CSV_COLUMNS, _answer_rows(results), table)
+    return xlsx_bytes(header, rows, "screened")
+
+
+def _answer_rows(results: list[dict[str, Any]]) -> Iterator[tuple[int, list[str]]]:
+    """(query position, cells): one row per name and match (a name without matches
+    gets one row without a match)."""
     for result in results:
         query = result["query"] if isinstance(result["query"], dict) else {}
         head = {
             "query_index": result["index"],
             "query_id": result["id"],
-            **{f"query_{field}": query.get(field) for field in QUERY_FIELDS if field != "id"},
+            **{
+                f"query_{field}": _cell(query.get(field)) for field in QUERY_FIELDS if field != "id"
+            },
             "hidden_false_positives": None
             if result["error"]
             else result.get("hidden_false_positives", 0),
         }
+        position = int(result["index"])
         if result["error"]:
             errors = "; ".join(
                 f"{e['field']}: {e['message']}" if e.get("field") else e["message"]
                 for e in result["error"]["errors"]
             )
-            rows.append(_cells({**head, "error": errors}))
+            yield position, _cells({**head, "error": errors})
             continue
         if not result["matches"]:
-            rows.append(_cells(head))
+            yield position, _cells(head)
         for rank, match in enumerate(result["matches"], 1):
             entity = match.get("entity") or {}
             designations = entity.get("designations", [])
             decision = match.get("decision") or {}
-            rows.append(
+            yield (
+                position,
                 _cells(
                     {
                         **head,
@@ -332,13 +338,14 @@ def _csv_rows(results: list[dict[str, Any]]) -> list[list[str]]:
                         ),
                         "lists": "; ".join(sorted({d["list"] for d in designations})),
                     }
-                )
+                ),
             )
-    return rows
+
+
+def _cell(value: Any) -> Any:
+    """A query field as a cell: several values joined by '; '."""
+    return "; ".join(str(v) for v in value) if isinstance(value, list) else value
 
 
 def _cells(values: dict[str, Any]) -> list[str]:
-    return [
-        "" if values.get(column) is None else neutralise(str(values[column]))
-        for column in CSV_COLUMNS
-    ]
+    return ["" if values.get(column) is None else str(values[column]) for column in CSV_COLUMNS]

@@ -1,8 +1,9 @@
 """Screen at `/`: one name (GET, so a result can be bookmarked like GET /screen),
-or a CSV file (POST) shown as a table with its answer file to download.
+or a CSV file or XLSX workbook (POST) shown as a table with its answer file to
+download.
 
 Thin over the API's own functions: `api.screen.screen_name` for one name,
-`rows_from_csv`, `screening.screen` and `csv_answer` for a file, so a page and
+`tables.read_csv`/`read_xlsx`, `screening.screen` and `csv_answer` for a file, so a page and
 the API give the same matches, the same errors and the same answer file.
 """
 
@@ -19,10 +20,11 @@ from schemas.api import ScreenGetArgs, ScreenOptionsArgs
 
 from .. import queries
 from ..api.common import get_db, settings
-from ..api.screen import csv_answer, index_cache, rows_from_csv, screen_name, screen_options
+from ..api.screen import csv_answer, index_cache, screen_name, screen_options
 from ..matching import DEFAULT_THRESHOLD
 from ..problems import InputError, Problem
 from ..screening import ENTITY_TYPES, screen
+from ..tables import XLSX_MAGIC, annotate_cells, is_xlsx, read_csv, read_xlsx
 from . import explain
 from .answers import AnswerStore
 from .evidence import in_context
@@ -35,9 +37,8 @@ bp = Blueprint("screen", __name__)
 # (date of birth, identifier) are shown but not sent, and the form says so.
 QUERY_FIELDS = ("name", "type", "country", "dob", "nationality", "id_number")
 OPTION_FIELDS = ("jurisdiction", "threshold", "include_delisted", "hide_false_positives", "as_of")
-BATCH_OPTIONS = ("hide_false_positives", "include_delisted")
+BATCH_OPTIONS = ("hide_false_positives", "include_delisted", "keep_columns")
 SHOWN_ROWS = 500  # table rows on the page; the answer file has them all
-XLSX_MAGIC = b"PK\x03\x04"
 
 
 def answers() -> AnswerStore:
@@ -135,29 +136,40 @@ def upload() -> Response:
     storage = request.files.get("file")
     if storage is None or not storage.filename:
         return _batch_error(
-            Problem("Choose a CSV file with a 'name' column.", field="file", location="form"),
-            options_form,
-        )
-    data = storage.read()
-    filename = PurePath(storage.filename).name
-    if data.startswith(XLSX_MAGIC) or filename.lower().endswith((".xlsx", ".xls")):
-        return _batch_error(
             Problem(
-                "This is a spreadsheet workbook; save the sheet as CSV (UTF-8) and upload that.",
+                "Choose a CSV file or an XLSX workbook with a 'name' column.",
                 field="file",
                 location="form",
             ),
             options_form,
         )
+    data = storage.read()
+    filename = PurePath(storage.filename).name
+    if filename.lower().endswith(".xls") and not data.startswith(XLSX_MAGIC):
+        return _batch_error(
+            Problem(
+                "This is an old Excel workbook (.xls); save it as .xlsx or as CSV (UTF-8) "
+                "and upload that.",
+                field="file",
+                location="form",
+            ),
+            options_form,
+        )
+    keep = options_form.pop("keep_columns", "") == "true"
     try:
         options = load_args(ScreenOptionsArgs(), options_form, "form")
     except InputError as error:
         return _page(batch_errors=FieldErrors(problem_of(error)), status=400)
+    if keep:
+        options_form["keep_columns"] = "true"
+    limit = settings().max_screen_batch
     try:
-        rows = rows_from_csv(data, settings().max_screen_batch)
+        # The same readers as POST /screen with text/csv or an XLSX body.
+        names = read_xlsx(data, limit) if is_xlsx(data, filename) else read_csv(data, limit)
     except InputError as error:
-        # The CSV's own problems (its header, its encoding) are the file's.
+        # The file's own problems (its header, its encoding) are the file field's.
         return _page(batch_errors=FieldErrors(problem_of(error), {"*": "file"}), status=400)
+    rows = names.queries
     if not rows:
         return _batch_error(
             Problem("The file has a header but no names.", field="file", location="csv"),
@@ -165,9 +177,10 @@ def upload() -> Response:
         )
     opts = screen_options(options)
     results = screen(get_db(), index_cache(), rows, opts)
+    annotate_cells(results, names)
     stem = secure_filename(PurePath(filename).stem) or "names"
     answer_name = f"{stem}-screened.csv"
-    token = answers().put(browser_id(), answer_name, csv_answer(results))
+    token = answers().put(browser_id(), answer_name, csv_answer(results, names if keep else None))
     table: list[dict[str, Any]] = []
     for result in results:
         if result["error"] or not result["matches"]:
