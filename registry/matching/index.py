@@ -145,6 +145,7 @@ _MAX_SPECIAL: Final = (
 _MIN_EDGE_SIM: Final = 0.55
 # Query words at least this long are looked up with two deletions (see _token_hits).
 _DEEP_QUERY_LEN: Final = 6
+_DEEP_QUERY_MAX: Final = 24  # (a 499-letter word would make 125,000 keys)
 # Each listed token explains at most this many query tokens (a join of up to three).
 _MAX_JOIN: Final = 3
 
@@ -714,7 +715,7 @@ class NameIndex:
             hit: _Stored  # (see _Stored)
             depth = _depth(text)
             keys = _deletions(text, depth)
-            if len(text) >= _DEEP_QUERY_LEN:
+            if _DEEP_QUERY_LEN <= len(text) <= _DEEP_QUERY_MAX:
                 # Two deletions on the query side (one on the listed side): words two
                 # letters shorter than the query's ("dialog" for "dialogue") meet too.
                 # Query-side only, so it costs lookups, not memory.

@@ -65,6 +65,7 @@ LEGAL_SAME_CLASS_SIM: Final = 0.8  # "Ltd" vs "LLC": different spelling, same ki
 EXTRA_WEIGHT: Final = 0.3  # how much the less-covered side's unexplained words cost
 SUBSTITUTION_PENALTY: Final = 0.12  # per unit of distinctive weight replaced (max 1 unit)
 LEGAL_CONFLICT_PENALTY: Final = 0.1
+LEGAL_ONE_SIDE_PENALTY: Final = 0.2  # a company's legal form against a person or vessel
 ORDER_PENALTY: Final = 0.02
 SINGLE_TOKEN_PENALTY: Final = 0.1
 PATRONYMIC_SWAP_PENALTY: Final = 0.25
@@ -496,7 +497,7 @@ def _score(q: AnalyzedName, c: AnalyzedName, floor: float) -> ScoreDetail | None
             penalties.append(
                 (
                     "legal_form_on_one_side",
-                    LEGAL_CONFLICT_PENALTY,
+                    LEGAL_ONE_SIDE_PENALTY,
                     "a company's legal form against a person, vessel or aircraft",
                 )
             )
