@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from operator import attrgetter
 from typing import Any, Final
 
@@ -45,8 +46,8 @@ from .analysis import (
     Tok,
     analyze,
 )
-from .legal_forms import legal_forms_conflict
-from .normalize import LATIN
+from .legal_forms import legal_form_words, legal_forms_conflict
+from .normalize import HAN, HANGUL, LATIN
 from .similarity import latin_similarity, string_similarity, token_similarity
 
 __all__ = ["DEFAULT_THRESHOLD", "NameScore", "compare_analyzed", "compare_names", "credit"]
@@ -72,6 +73,14 @@ PATRONYMIC_SWAP_PENALTY: Final = 0.25
 GENERIC_ONLY_CAP: Final = 0.45
 NUMBER_MISMATCH_SIM: Final = 0.5
 NUMBER_MISMATCH_CREDIT: Final = 0.5
+# Precision (issue 9): each of these only lowers a score (the index's bounds
+# assume the score can only fall below the coverage formula).
+ANCHOR_SIM: Final = 0.9  # a distinctive word matched at least this well anchors a match
+NO_ANCHOR_PENALTY: Final = 0.04  # every distinctive word only approximately matched
+SYLLABLE_MISMATCH_PENALTY: Final = 0.12  # per syllable of an East Asian name not matched
+SYLLABLE_ORDER_PENALTY: Final = 0.2  # given-name syllables in another order
+ACRONYM_NOT_WRITTEN_PENALTY: Final = 0.15  # a query word read as initials, not written so
+ACRONYM_SHORT_PENALTY: Final = 0.1  # three letters or fewer are all the evidence
 
 
 def credit(sim: float) -> float:
@@ -483,24 +492,38 @@ def _score(q: AnalyzedName, c: AnalyzedName, floor: float) -> ScoreDetail | None
         )
     if len(chosen) > 1 and _inversions([e for e in chosen if e.how in _NAME_HOWS]) > 0:
         penalties.append(("word_order", ORDER_PENALTY, "aligned words appear in a different order"))
-    if schema in _NAMED_ONE_WORD:
-        # One given name, or a one-word vessel or aircraft name, inside a longer
-        # name: "Olga Smith" is not the vessel OLGA.
-        pq, pc = q.part_count, c.part_count
-        if min(pq, pc) == 1 and max(pq, pc) >= 2:
+    pq, pc = q.part_count, c.part_count
+    if min(pq, pc) == 1 and max(pq, pc) >= 2:
+        if schema in _NAMED_ONE_WORD:
+            # One given name, or a one-word vessel or aircraft name, inside a longer
+            # name: "Olga Smith" is not the vessel OLGA.
             penalties.append(
                 ("single_name", SINGLE_TOKEN_PENALTY, "a single name against a full name")
             )
-        if _has_legal(qt) != _has_legal(ct) and (q.schema == UNKNOWN or c.schema == UNKNOWN):
-            # A company's legal form on one side only, against a person, vessel or
-            # aircraft: "Daniel S.A.S." is not the vessel DANIEL.
+        elif _name_left_over(qt, matched_q) or _name_left_over(ct, matched_c):
+            # One distinctive word of an organisation's several: "Santos" is not
+            # AGROGANADERA LOS SANTOS S.A., "Isis Gomes" not ISIS.
             penalties.append(
                 (
-                    "legal_form_on_one_side",
-                    LEGAL_ONE_SIDE_PENALTY,
-                    "a company's legal form against a person, vessel or aircraft",
+                    "single_name",
+                    SINGLE_TOKEN_PENALTY,
+                    "one distinctive word against a name with several",
                 )
             )
+    if (
+        schema in _NAMED_ONE_WORD
+        and _has_legal(qt) != _has_legal(ct)
+        and (q.schema == UNKNOWN or c.schema == UNKNOWN)
+    ):
+        # A company's legal form on one side only, against a person, vessel or
+        # aircraft: "Daniel S.A.S." is not the vessel DANIEL.
+        penalties.append(
+            (
+                "legal_form_on_one_side",
+                LEGAL_ONE_SIDE_PENALTY,
+                "a company's legal form against a person, vessel or aircraft",
+            )
+        )
     if schema == PERSON:
         sf_q, sf_c = _son_father(qt), _son_father(ct)
         if sf_q and sf_c:
@@ -513,6 +536,8 @@ def _score(q: AnalyzedName, c: AnalyzedName, floor: float) -> ScoreDetail | None
                         "the son's name of one is the father's name of the other ('X bin Y')",
                     )
                 )
+    if distinctive_pair:
+        _precision_penalties(q, c, chosen, matched_q, matched_c, penalties)
     score = base - sum((p[1] for p in penalties), 0.0)
     rule = "alignment"
     if not distinctive_pair and (q.name_count or c.name_count):
@@ -527,6 +552,251 @@ def _score(q: AnalyzedName, c: AnalyzedName, floor: float) -> ScoreDetail | None
 
 _NAME_HOWS: Final = frozenset({"token", "join", "initial"})
 _NAMED_ONE_WORD: Final = frozenset({PERSON, VESSEL, AIRCRAFT})
+
+
+def _name_left_over(toks: tuple[Tok, ...], matched: list[bool]) -> bool:
+    """Whether a distinctive word of this side is aligned with nothing (a word of a
+    legal form, or one letter from one, does not count)."""
+    for k, t in enumerate(toks):
+        if t.kind == Kind.NAME and not matched[k] and not _legal_word(t.text):
+            return True
+    return False
+
+
+def _legal_word(text: str) -> bool:
+    """A word of a legal form, or within one deleted letter of one ("limitd")."""
+    words = legal_form_words()
+    if text in words:
+        return True
+    if len(text) < _LEGAL_TYPO_MIN:
+        return False  # ("gomez" less a letter is a word of a Czech form)
+    for k in range(len(text)):
+        if text[:k] + text[k + 1 :] in words:
+            return True
+    return _legal_deletions().get(text, False)
+
+
+_LEGAL_TYPO_MIN: Final = 6  # shorter words are not read as legal-form words with a typo
+
+
+@lru_cache(maxsize=1)
+def _legal_deletions() -> dict[str, bool]:
+    """Legal-form words with one letter deleted ("liablity" for "liability")."""
+    return {
+        w[:k] + w[k + 1 :]: True
+        for w in legal_form_words()
+        if len(w) > _LEGAL_TYPO_MIN
+        for k in range(len(w))
+    }
+
+
+def _precision_penalties(
+    q: AnalyzedName,
+    c: AnalyzedName,
+    chosen: list[_Edge],
+    matched_q: list[bool],
+    matched_c: list[bool],
+    penalties: list[tuple[str, float, str]],
+) -> None:
+    """Penalties for matches that are less believable than their coverage says
+    (issue 9): each only lowers the score."""
+    qt, ct = q.tokens, c.tokens
+    anchored = False
+    for e in chosen:
+        if e.how == "acronym":
+            anchored = True  # (judged by the acronym rules below)
+            break
+        if e.sim >= ANCHOR_SIM and _names_a_word(e, qt, ct):
+            anchored = True
+            break
+    if not anchored and (
+        q.schema in _ONE_WORD_THINGS
+        or c.schema in _ONE_WORD_THINGS
+        or _legal_keys(qt) != _legal_keys(ct)
+    ):
+        # One short word with a typo is weak evidence once anything else differs
+        # too: "Rivera Inc" is not JSC RIMERA, nor "Castro" the vessel CASTOR
+        # (vessels are named with ordinary words); "Appel Inc." may be Apple Inc.
+        penalties.append(
+            (
+                "no_exact_word",
+                NO_ANCHOR_PENALTY,
+                "no distinctive word matches closely, only approximately",
+            )
+        )
+    syl = _syllable_problems(q, c, chosen, matched_q) or _syllable_problems(
+        c, q, [_Edge(e.c, e.q, e.sim, e.how, e.credit_c, e.credit_q) for e in chosen], matched_c
+    )
+    if syl is not None:
+        differing, reordered = syl
+        if differing:
+            penalties.append(
+                (
+                    "syllable_mismatch",
+                    SYLLABLE_MISMATCH_PENALTY * min(2, differing),
+                    "syllables of an East Asian name differ or are missing",
+                )
+            )
+        if reordered:
+            penalties.append(
+                (
+                    "syllable_order",
+                    SYLLABLE_ORDER_PENALTY,
+                    "the given name's syllables are in another order",
+                )
+            )
+    for e in chosen:
+        if e.how != "acronym" or len(e.q) != 1:
+            continue  # (only a query word read as initials is judged here)
+        word = qt[e.q[0]]
+        if not written_as_acronym(q.original, word.raw):
+            penalties.append(
+                (
+                    "acronym_not_written",
+                    ACRONYM_NOT_WRITTEN_PENALTY,
+                    f"'{word.raw}' is not written as initials",
+                )
+            )
+        elif (
+            len(word.text) <= 3
+            and not _alone_as_acronym(q, word.raw)
+            and not any(
+                f.how != "acronym"
+                and f.sim >= ANCHOR_SIM
+                and any(qt[i].kind == Kind.NAME for i in f.q)
+                for f in chosen
+            )
+        ):
+            penalties.append(
+                (
+                    "short_acronym",
+                    ACRONYM_SHORT_PENALTY,
+                    f"three letters ('{word.raw}') are all the match rests on",
+                )
+            )
+        break
+
+
+def _names_a_word(e: _Edge, qt: tuple[Tok, ...], ct: tuple[Tok, ...]) -> bool:
+    """Whether an aligned pair involves a distinctive word on either side."""
+    for i in e.q:
+        if qt[i].kind == Kind.NAME:
+            return True
+    for j in e.c:  # noqa: SIM110 (a loop is faster than any() here)
+        if ct[j].kind == Kind.NAME:
+            return True
+    return False
+
+
+_ONE_WORD_THINGS: Final = (VESSEL, AIRCRAFT)
+
+
+def _legal_keys(toks: tuple[Tok, ...]) -> set[str]:
+    return {t.legal.key for t in toks if t.legal is not None}
+
+
+_SYLLABIC: Final = (HAN, HANGUL)
+
+
+def _syllable_problems(
+    a: AnalyzedName, b: AnalyzedName, chosen: list[_Edge], matched_a: list[bool]
+) -> tuple[int, bool] | None:
+    """For a person's name written in Hangul or Chinese characters (`a`) against a
+    romanised one (`b`): how many of its syllables are missing or differ, and
+    whether the given name's syllables come in another order. None when `a` is
+    not such a name.
+
+    In these names each syllable is a whole part of the name: 김상철 (Kim
+    Sang-chol) is not KIM Song Chol, and 김광수 (Kim Kwang-su) not KIM Su-Kwang,
+    although their romanisations differ by one letter or one swap.
+    """
+    at = a.tokens
+    if not at or len(at) > 4 or a.schema == ORG:
+        return None
+    for t in at:
+        if t.kind != Kind.NAME or t.script not in _SYLLABIC or not t.native:
+            return None
+    bt = b.tokens
+    if any(t.script in _SYLLABIC and t.native for t in bt):
+        return None  # both written natively: compared character by character already
+    differing = sum(1 for k in range(len(at)) if not matched_a[k])
+    positions: list[tuple[int, int]] = []
+    for e in chosen:
+        if len(e.q) == 1 and len(e.c) == 1:
+            i, j = e.q[0], e.c[0]
+            ta, tb = at[i], bt[j]
+            if tb.kind == Kind.NAME and not _same_syllable(ta, tb.text):
+                differing += 1
+            if i > 0:  # (the family name comes first, and may move)
+                positions.append((i, j))
+        elif len(e.c) > 1 and len(e.q) == 1:
+            # A Chinese given name written in parts ("jin ping"): the parts in order.
+            joined = "".join(bt[j].text for j in e.c)
+            if not _same_syllable(at[e.q[0]], joined):
+                differing += 1
+    positions.sort()
+    reordered = any(positions[k][1] > positions[k + 1][1] for k in range(len(positions) - 1))
+    return differing, reordered
+
+
+def _same_syllable(tok: Tok, latin: str) -> bool:
+    """Whether a romanised word may be this Hangul or Chinese syllable (or run of
+    them) in another romanisation."""
+    if tok.text == latin:
+        return True
+    if tok.script == HANGUL:
+        return korean_key(tok.text) == korean_key(latin)
+    return False  # (pinyin spellings are exact)
+
+
+_KOREAN_VOWELS: Final = (
+    ("eo", "o"), ("eu", "u"), ("ae", "e"), ("oe", "e"), ("ui", "i"), ("ee", "i"),
+    ("oo", "u"), ("ou", "o"), ("yi", "i"), ("u", "o"), ("w", ""),
+)  # fmt: skip
+_KOREAN_CONSONANTS: Final = str.maketrans("gdbjr", "ktpcl")
+
+
+def korean_key(syllables: str) -> str:
+    """A key equal for the usual romanisations of one Korean syllable (or run):
+    Revised, McCune-Reischauer without marks, and common spellings (Kwang/Gwang,
+    Jong/Jung/Chong/Jeong, Un/Eun, Ryong/Yong, Lee/Ri/Yi)."""
+    s = syllables.lower().replace("ch", "c").replace("sh", "s").replace("-", "")
+    for old, new in _KOREAN_VOWELS:
+        s = s.replace(old, new)
+    s = s.translate(_KOREAN_CONSONANTS)
+    if len(s) > 1 and s[0] in "ln" and s[1] in "iy":
+        s = s[1:]  # the initial r/l/n dropped in the South (Ryong/Yong, Ri/Yi)
+    return s
+
+
+_WORD_AS_WRITTEN: Final = re.compile(r"[^\W_](?:[^\W_]|\.(?=[^\W_]))*\.?")
+
+
+def _alone_as_acronym(q: AnalyzedName, raw: str) -> bool:
+    """Whether the query is this acronym alone ("PLA") or writes it dotted ("A.B.C.")."""
+    if len(q.tokens) == 1:
+        return True  # (and written as initials: see written_as_acronym)
+    return any(
+        "." in w.rstrip(".") and w.replace(".", "").lower() == raw
+        for w in _WORD_AS_WRITTEN.findall(q.original)
+    )
+
+
+def written_as_acronym(original: str, raw: str) -> bool:
+    """Whether the query writes this word as initials: dotted ("A.B.C."), or in
+    capitals in a name that is not all capitals ("ABC Corporation", not "Smit
+    BV"), or in capitals on its own ("SKF")."""
+    has_lower = any(ch.islower() for ch in original)
+    words = _WORD_AS_WRITTEN.findall(original)
+    for w in words:
+        letters = w.replace(".", "")
+        if letters.lower() != raw:
+            continue
+        if "." in w.rstrip(".") or (w.count(".") >= len(letters) and len(letters) > 1):
+            return True
+        if letters.isupper() and (has_lower or len(words) == 1):
+            return True
+    return False
 
 
 def _has_legal(toks: tuple[Tok, ...]) -> bool:
