@@ -47,8 +47,13 @@ from .analysis import (
     analyze,
 )
 from .legal_forms import legal_form_words, legal_forms_conflict
-from .normalize import HAN, HANGUL, LATIN
-from .similarity import latin_similarity, string_similarity, token_similarity
+from .normalize import HAN, HANGUL, LATIN, VOWEL_LOSSY
+from .similarity import (
+    SKELETON_DISCOUNT,
+    latin_similarity,
+    string_similarity,
+    token_similarity,
+)
 
 __all__ = ["DEFAULT_THRESHOLD", "NameScore", "compare_analyzed", "compare_names", "credit"]
 
@@ -81,6 +86,7 @@ SYLLABLE_MISMATCH_PENALTY: Final = 0.12  # per syllable of an East Asian name no
 SYLLABLE_ORDER_PENALTY: Final = 0.2  # given-name syllables in another order
 ACRONYM_NOT_WRITTEN_PENALTY: Final = 0.15  # a query word read as initials, not written so
 ACRONYM_SHORT_PENALTY: Final = 0.1  # three letters or fewer are all the evidence
+SKELETON_ONLY_PENALTY: Final = 0.1  # one word's consonants are all the evidence
 
 
 def credit(sim: float) -> float:
@@ -624,6 +630,16 @@ def _precision_penalties(
                 "no distinctive word matches closely, only approximately",
             )
         )
+    if _one_skeleton(chosen, qt, ct):
+        # Written without vowels (Arabic, Persian) against a romanised name, one
+        # word's consonants say little: ساسان (Sasan) is not SINIE.
+        penalties.append(
+            (
+                "consonants_only",
+                SKELETON_ONLY_PENALTY,
+                "one word matches by its consonants alone (no vowels written)",
+            )
+        )
     syl = _syllable_problems(q, c, chosen, matched_q) or _syllable_problems(
         c, q, [_Edge(e.c, e.q, e.sim, e.how, e.credit_c, e.credit_q) for e in chosen], matched_c
     )
@@ -686,6 +702,22 @@ def _names_a_word(e: _Edge, qt: tuple[Tok, ...], ct: tuple[Tok, ...]) -> bool:
         if ct[j].kind == Kind.NAME:
             return True
     return False
+
+
+def _one_skeleton(chosen: list[_Edge], qt: tuple[Tok, ...], ct: tuple[Tok, ...]) -> bool:
+    """Whether the match's distinctive evidence is one word matched only by its
+    consonant skeleton (a script without vowels against one with them)."""
+    skeletons = 0
+    for e in chosen:
+        if not _names_a_word(e, qt, ct):
+            continue
+        if e.sim > SKELETON_DISCOUNT or len(e.q) != 1 or len(e.c) != 1:
+            return False
+        a, b = qt[e.q[0]], ct[e.c[0]]
+        if (a.script in VOWEL_LOSSY) == (b.script in VOWEL_LOSSY):
+            return False
+        skeletons += 1
+    return skeletons == 1
 
 
 _ONE_WORD_THINGS: Final = (VESSEL, AIRCRAFT)

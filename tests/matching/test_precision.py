@@ -42,6 +42,9 @@ FALSE_ALARMS = [
     # Chinese names: one shared syllable.
     ("李健", "LI, Tian", "person", "syllable_mismatch"),
     ("王桂兰", "WANG, Guodan", "person", "syllable_mismatch"),
+    # Arabic script: one word's consonants are all the evidence.
+    ("ساسان", "SINIE", "company", "consonants_only"),
+    ("شهاب", "SHABAAB", None, "consonants_only"),
     # Acronyms: a word not written as one, or three capitals that are all the match.
     ("Smit BV", "SHANGHAI MAHAN INTERNATIONAL TRAVEL SERVICE COMPANY LTD", None,
      "acronym_not_written"),
@@ -75,13 +78,15 @@ NAMESAKES = [
     ("Al Qaeda", "Al Qa'ida", "organization"),
     ("Sogaz", "SOGAZ INSURANCE", "company"),  # generic words left over are no second name
     ("Micropilot", "Micro Pilot", "company"),
+    ("بانک سامان", "BANK-E SAMAN", "company"),  # two words' consonants
+    ("محمد علي", "Mohamed Ali", "person"),
     ("LIMITED COMPANY LIABILITY VOSTOK OIL", "LIMITED LIABILITY COMPANY VOSTOK OIL", "company"),
     ("LIMITD LIABILITY COMPANY BALTMASH", "LIMITED LIABILITY COMPANY BALTMASH", "company"),
 ]
 
 _PRECISION_RULES = {
     "no_exact_word", "syllable_mismatch", "syllable_order", "acronym_not_written",
-    "short_acronym",
+    "short_acronym", "consonants_only",
 }  # fmt: skip
 
 
