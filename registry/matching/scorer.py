@@ -28,9 +28,12 @@ How a score is made (all constants below are module-level and documented):
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from importlib import resources
 from operator import attrgetter
 from typing import Any, Final
 
@@ -87,6 +90,9 @@ SYLLABLE_ORDER_PENALTY: Final = 0.2  # given-name syllables in another order
 ACRONYM_NOT_WRITTEN_PENALTY: Final = 0.15  # a query word read as initials, not written so
 ACRONYM_SHORT_PENALTY: Final = 0.1  # three letters or fewer are all the evidence
 SKELETON_ONLY_PENALTY: Final = 0.1  # one word's consonants are all the evidence
+COMMON_WORDS_PENALTY: Final = 0.3  # times the unexplained share, times how common the match is
+COMMON_FROM: Final = 20  # a word used by this many listed entities starts to be common
+COMMON_AT: Final = 400  # ... and is fully common at this many (Mohammad, Ali, Trading)
 
 
 def credit(sim: float) -> float:
@@ -640,6 +646,15 @@ def _precision_penalties(
                 "one word matches by its consonants alone (no vowels written)",
             )
         )
+    common = _common_share(chosen, qt, ct, matched_q, matched_c)
+    if common > 0.0:
+        penalties.append(
+            (
+                "common_words",
+                common,
+                "the words that match are common among listed names, and the rest differs",
+            )
+        )
     syl = _syllable_problems(q, c, chosen, matched_q) or _syllable_problems(
         c, q, [_Edge(e.c, e.q, e.sim, e.how, e.credit_c, e.credit_q) for e in chosen], matched_c
     )
@@ -718,6 +733,73 @@ def _one_skeleton(chosen: list[_Edge], qt: tuple[Tok, ...], ct: tuple[Tok, ...])
             return False
         skeletons += 1
     return skeletons == 1
+
+
+@lru_cache(maxsize=1)
+def word_frequency() -> dict[str, int]:
+    """Listed entities using each common word (registry/data/name_word_frequency.json,
+    built by scripts/build_word_frequency.py; words not there are rare)."""
+    raw = resources.files("registry.data").joinpath("name_word_frequency.json")
+    table: dict[str, int] = json.loads(raw.read_text("utf-8"))["words"]
+    return table
+
+
+def commonness(word: str) -> float:
+    """0 for a word few listed entities use, 1 for one used by COMMON_AT or more
+    (logarithmic in between)."""
+    n = word_frequency().get(word, 0)
+    if n <= COMMON_FROM:
+        return 0.0
+    if n >= COMMON_AT:
+        return 1.0
+    return math.log(n / COMMON_FROM) / math.log(COMMON_AT / COMMON_FROM)
+
+
+def _common_share(
+    chosen: list[_Edge],
+    qt: tuple[Tok, ...],
+    ct: tuple[Tok, ...],
+    matched_q: list[bool],
+    matched_c: list[bool],
+) -> float:
+    """The common_words penalty: COMMON_WORDS_PENALTY times the share of a name
+    left unexplained (by weight, the less-covered side), times how common the
+    aligned words are (weighted mean). A name matched in full, however common
+    its words (a true namesake), pays nothing: "Maria Martinez" against CHAVEZ
+    MARTINEZ, Maria Icela pays, "Maria Martinez" against MARIA MARTINEZ does not."""
+    total = common = 0.0
+    for e in chosen:
+        if e.how == "legal" or e.how == "number":
+            continue
+        w = 0.0
+        c = 0.0
+        for i in e.q:
+            t = qt[i]
+            if t.kind <= Kind.GENERIC and not _legal_word(t.text):
+                w += t.weight
+                c = max(c, commonness(t.text))
+        for j in e.c:
+            t = ct[j]
+            if t.kind <= Kind.GENERIC and not _legal_word(t.text):
+                c = max(c, commonness(t.text))
+        total += w
+        common += w * c
+    if total <= 0.0 or common <= 0.0:
+        return 0.0
+    left = max(_left_share(qt, matched_q), _left_share(ct, matched_c))
+    return COMMON_WORDS_PENALTY * left * common / total
+
+
+def _left_share(toks: tuple[Tok, ...], matched: list[bool]) -> float:
+    """Share of a name's distinctive and generic weight aligned with nothing (the
+    words of a legal form broken by a typo or reordering left out)."""
+    total = left = 0.0
+    for k, t in enumerate(toks):
+        if t.kind <= Kind.GENERIC and not _legal_word(t.text):
+            total += t.weight
+            if not matched[k]:
+                left += t.weight
+    return left / total if total > 0.0 else 0.0
 
 
 _ONE_WORD_THINGS: Final = (VESSEL, AIRCRAFT)

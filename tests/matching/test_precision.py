@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from registry.matching import DEFAULT_THRESHOLD, compare_names
-from registry.matching.scorer import korean_key, written_as_acronym
+from registry.matching.scorer import commonness, korean_key, word_frequency, written_as_acronym
 
 T = DEFAULT_THRESHOLD
 
@@ -45,6 +45,10 @@ FALSE_ALARMS = [
     # Arabic script: one word's consonants are all the evidence.
     ("ساسان", "SINIE", "company", "consonants_only"),
     ("شهاب", "SHABAAB", None, "consonants_only"),
+    # Common words carry the match, and the rest of one name is left over.
+    ("محمد عزیزی", "AZIZ, Mohammad Yahya", "person", "common_words"),
+    ("علي عبدالعلی", "KARIM, Ali Abdul", "person", "common_words"),
+    ("MUHAMMAD AL-AHDAL", "MOHAMMAD HAMDI MOHAMMAD SADIQ AL-AHDAL", "person", "common_words"),
     # Acronyms: a word not written as one, or three capitals that are all the match.
     ("Smit BV", "SHANGHAI MAHAN INTERNATIONAL TRAVEL SERVICE COMPANY LTD", None,
      "acronym_not_written"),
@@ -79,6 +83,8 @@ NAMESAKES = [
     ("Sogaz", "SOGAZ INSURANCE", "company"),  # generic words left over are no second name
     ("Micropilot", "Micro Pilot", "company"),
     ("بانک سامان", "BANK-E SAMAN", "company"),  # two words' consonants
+    ("Mohammed Ali", "MOHAMMED ALI", "person"),  # common words, matched in full
+    ("Maria Garcia Lopez", "GARCIA LOPEZ, Maria", "person"),
     ("محمد علي", "Mohamed Ali", "person"),
     ("LIMITED COMPANY LIABILITY VOSTOK OIL", "LIMITED LIABILITY COMPANY VOSTOK OIL", "company"),
     ("LIMITD LIABILITY COMPANY BALTMASH", "LIMITED LIABILITY COMPANY BALTMASH", "company"),
@@ -86,7 +92,7 @@ NAMESAKES = [
 
 _PRECISION_RULES = {
     "no_exact_word", "syllable_mismatch", "syllable_order", "acronym_not_written",
-    "short_acronym", "consonants_only",
+    "short_acronym", "consonants_only", "common_words",
 }  # fmt: skip
 
 
@@ -129,3 +135,27 @@ def test_precision_rules_only_lower_scores() -> None:
     for query, listed, schema, _ in FALSE_ALARMS:
         expl = compare_names(query, listed, schema).explanation
         assert expl["features"]["base"] + 1e-4 >= compare_names(query, listed, schema).score
+
+
+def test_commonness_from_the_lists() -> None:
+    """How common a word is among listed names: a static table (the same for every
+    layer of the live index), logarithmic between COMMON_FROM and COMMON_AT."""
+    assert word_frequency()["mohammad"] > 400
+    assert commonness("mohammad") == 1.0
+    assert commonness("trading") == 1.0
+    assert 0.0 < commonness("maria") < commonness("hassan") < 1.0
+    assert commonness("makhlouf") == 0.0  # rare: not in the table
+    assert commonness("") == 0.0
+
+
+def test_common_words_cost_only_what_is_left_over() -> None:
+    """Rami Makhlouf (rare words) keeps its score with a middle name left over;
+    the same shape made of common words pays in proportion to what is left."""
+    rare = compare_names("Rami Makhlouf", "Rami Mohammed Makhlouf", "person")
+    assert "common_words" not in penalties("Rami Makhlouf", "Rami Mohammed Makhlouf", "person")
+    assert rare.score >= T
+    one_left = penalties("Mohammad Ali", "Mohammad Ali Hassan", "person")["common_words"]
+    two_left = penalties("Mohammad Ali", "Mohammad Ali Hassan Karimi", "person")["common_words"]
+    assert 0 < one_left < two_left
+    # A patronymic left over weighs little: a common given name still matches.
+    assert compare_names("Vladimir Putin", "PUTIN, Vladimir Vladimirovich", "person").score >= T
