@@ -24,9 +24,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.data import load_eu_un, load_ofac, load_uk  # noqa: E402
-from registry.matching.analysis import Kind, analyze  # noqa: E402
-from registry.matching.normalize import LATIN  # noqa: E402
+from bench.data import load_eu_un, load_ofac, load_uk
+from registry.matching.analysis import Kind, analyze
+from registry.matching.normalize import LATIN
 
 MIN_ENTITIES = 20
 OUT = Path(__file__).resolve().parents[1] / "registry" / "data" / "name_word_frequency.json"
