@@ -38,6 +38,7 @@ from operator import attrgetter
 from typing import Any, Final
 
 from .analysis import (
+    _PATRONYMIC,
     AIRCRAFT,
     ORG,
     PERSON,
@@ -512,7 +513,7 @@ def _score(q: AnalyzedName, c: AnalyzedName, floor: float) -> ScoreDetail | None
             penalties.append(
                 ("single_name", SINGLE_TOKEN_PENALTY, "a single name against a full name")
             )
-        elif _name_left_over(qt, matched_q) or _name_left_over(ct, matched_c):
+        elif schema == ORG and (_name_left_over(qt, matched_q) or _name_left_over(ct, matched_c)):
             # One distinctive word of an organisation's several: "Santos" is not
             # AGROGANADERA LOS SANTOS S.A., "Isis Gomes" not ISIS.
             penalties.append(
@@ -576,30 +577,29 @@ def _name_left_over(toks: tuple[Tok, ...], matched: list[bool]) -> bool:
 
 
 def _legal_word(text: str) -> bool:
-    """A word of a legal form, or within one deleted letter of one ("limitd")."""
-    words = legal_form_words()
-    if text in words:
+    """A word of a legal form, or one edit from one ("limitd", "jonit", "compeany")."""
+    if text in legal_form_words():
         return True
     if len(text) < _LEGAL_TYPO_MIN:
         return False  # ("gomez" less a letter is a word of a Czech form)
-    for k in range(len(text)):
-        if text[:k] + text[k + 1 :] in words:
+    near = _legal_near()
+    if text in near:
+        return True
+    for k in range(len(text)):  # noqa: SIM110 (a loop is faster than any() here)
+        if text[:k] + text[k + 1 :] in near:
             return True
-    return _legal_deletions().get(text, False)
+    return False
 
 
-_LEGAL_TYPO_MIN: Final = 6  # shorter words are not read as legal-form words with a typo
+_LEGAL_TYPO_MIN: Final = 5  # shorter words are not read as legal-form words with a typo
 
 
 @lru_cache(maxsize=1)
-def _legal_deletions() -> dict[str, bool]:
-    """Legal-form words with one letter deleted ("liablity" for "liability")."""
-    return {
-        w[:k] + w[k + 1 :]: True
-        for w in legal_form_words()
-        if len(w) > _LEGAL_TYPO_MIN
-        for k in range(len(w))
-    }
+def _legal_near() -> frozenset[str]:
+    """Legal-form words of five letters or more, and each with one letter deleted:
+    a word within one edit of one shares a key with it (SymSpell)."""
+    words = [w for w in legal_form_words() if len(w) >= _LEGAL_TYPO_MIN]
+    return frozenset(words) | {w[:k] + w[k + 1 :] for w in words for k in range(len(w))}
 
 
 def _precision_penalties(
@@ -636,9 +636,10 @@ def _precision_penalties(
                 "no distinctive word matches closely, only approximately",
             )
         )
-    if _one_skeleton(chosen, qt, ct):
+    if q.schema != PERSON and c.schema != PERSON and _one_skeleton(chosen, qt, ct):
         # Written without vowels (Arabic, Persian) against a romanised name, one
-        # word's consonants say little: ساسان (Sasan) is not SINIE.
+        # word's consonants say little of a company: ساسان is not SINIE. (A
+        # person's one-word given name, משה = Moshe, is judged as before.)
         penalties.append(
             (
                 "consonants_only",
@@ -797,8 +798,8 @@ def _left_share(toks: tuple[Tok, ...], matched: list[bool]) -> float:
     for k, t in enumerate(toks):
         if t.kind <= Kind.GENERIC and not _legal_word(t.text):
             total += t.weight
-            if not matched[k]:
-                left += t.weight
+            if not matched[k] and not (k > 0 and _PATRONYMIC.search(t.text)):
+                left += t.weight  # (a patronymic is often left out: not a second name)
     return left / total if total > 0.0 else 0.0
 
 

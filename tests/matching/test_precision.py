@@ -25,8 +25,8 @@ def penalties(query: str, candidate: str, schema: str | None) -> dict[str, float
 FALSE_ALARMS = [
     # One distinctive word of an organisation's several, either way round.
     ("Santos", "AGROGANADERA LOS SANTOS S.A.", "company", "single_name"),
-    ("Marin", "GOMEZ MARIN LTDA.", None, "single_name"),
-    ("Ísis Gomes", "ISIS", None, "single_name"),
+    ("Marin", "GOMEZ MARIN LTDA.", "organization", "single_name"),
+    ("Ísis Gomes", "ISIS", "organization", "single_name"),
     ("Weber SARL", "WEBER COMECHANICS LTD", "company", "single_name"),
     # One short word with a typo, and something else differs too.
     ("Rivera Inc", "JOINT STOCK COMPANY RIMERA", "company", "no_exact_word"),
@@ -159,3 +159,15 @@ def test_common_words_cost_only_what_is_left_over() -> None:
     assert 0 < one_left < two_left
     # A patronymic left over weighs little: a common given name still matches.
     assert compare_names("Vladimir Putin", "PUTIN, Vladimir Vladimirovich", "person").score >= T
+
+
+def test_untyped_query_against_a_listed_organisation() -> None:
+    """Screening untyped, the listed entity's type decides which rules apply."""
+    from registry.matching import NameIndex
+
+    index = NameIndex()
+    index.add("isis", "ISIS", entity_type="organization")
+    index.add("santos", "AGROGANADERA LOS SANTOS S.A.", entity_type="organization")
+    for query in ["Ísis Gomes", "Maria Isis Cunha", "Santos"]:
+        assert index.screen(query) == [], query
+    assert [m.entity_id for m in index.screen("ISIS")] == ["isis"]
