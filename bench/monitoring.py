@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import platform
 import random
 import shutil
@@ -41,14 +42,16 @@ from registry.monitoring.delta import OPTIONS, small_index
 from registry.monitoring.service import last_version, run_delta
 from registry.screening import IndexCache, screen
 
-SYLLABLES = (
+_SYLLABLES = (
     "al an ar ba be bo ca da de do el en fa fe ga ha ia in ka ke ko la le li lo ma me mi mo na "
     "ne ni no or pa pe ra re ri ro sa se si so ta te ti to ur va ve vi wa ya yo za ze zu"
-).split()
-COMPANY_WORDS = (
+)
+SYLLABLES = _SYLLABLES.split(" ")
+_COMPANY_WORDS = (
     "Trading Holdings Logistics Partners Foods Textiles Consulting Shipping Metals Energy "
     "Pharma Systems Capital Motors Electronics Farms Studio Bakery Imports Media"
-).split()
+)
+COMPANY_WORDS = _COMPANY_WORDS.split(" ")
 LEGAL = ("Ltd", "LLC", "GmbH", "S.A.", "Inc", "Co., Ltd.", "BV", "SRL", "")
 COUNTRIES = ("GB", "DE", "FR", "US", "IT", "ES", "NL", "PL", "SE", "IN", "BR", "JP", "TR", "AE")
 
@@ -102,6 +105,9 @@ def main() -> None:
     parser.add_argument("--book", type=int, default=1_000_000)
     parser.add_argument("--planted", type=int, default=60)
     parser.add_argument("--keep", help="keep the registry in this folder")
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="processes (default: cores)"
+    )
     args = parser.parse_args()
     snapshots = shared_data() / "ofac_sdn_snapshots"
     folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-monitoring-"))
@@ -146,7 +152,7 @@ def main() -> None:
               f"{time.perf_counter() - started:.1f}s", file=sys.stderr)  # fmt: skip
         before = last_version(db)
         started, cpu = time.perf_counter(), time.process_time()
-        run = run_delta(db)
+        run = run_delta(db, workers=args.workers, db_path=str(db_path))
         seconds = time.perf_counter() - started
         cpu_seconds = time.process_time() - cpu
         assert run is not None and run.since == before

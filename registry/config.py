@@ -114,6 +114,9 @@ class Settings:
     # Seconds between two version checks of the monitor (writes by other processes);
     # the first retry delay of a webhook delivery (doubled each time, capped).
     monitor_poll_s: float = 1.0
+    # Processes testing a large book (50,000 records or more) against the changed
+    # entities (default: one per CPU core).
+    monitor_workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     webhook_backoff_s: float = 2.0
     webhook_backoff_max_s: float = 600.0
 
@@ -153,6 +156,7 @@ class Settings:
             audit_retention=_duration("REGISTRY_AUDIT_RETENTION"),
             audit_flush_ms=_int("REGISTRY_AUDIT_FLUSH_MS", cls.audit_flush_ms),
             monitor_poll_s=_float("REGISTRY_MONITOR_POLL_S", cls.monitor_poll_s),
+            monitor_workers=_int("REGISTRY_MONITOR_WORKERS", os.cpu_count() or 1),
             webhook_backoff_s=_float("REGISTRY_WEBHOOK_BACKOFF_S", cls.webhook_backoff_s),
             webhook_backoff_max_s=_float(
                 "REGISTRY_WEBHOOK_BACKOFF_MAX_S", cls.webhook_backoff_max_s

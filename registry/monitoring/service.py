@@ -31,7 +31,14 @@ from ..screening import IndexCache
 from ..versions import current_version, read_snapshot
 from . import alerts, books
 from .audit import AuditLog
-from .delta import book_records, changed_entities, screen_records, small_index
+from .delta import (
+    PARALLEL_MIN,
+    book_records,
+    changed_entities,
+    parallel_candidates,
+    screen_records,
+    small_index,
+)
 from .webhooks import Deliverer
 
 log = logging.getLogger(__name__)
@@ -65,6 +72,8 @@ def run_delta(
     *,
     audit: Callable[..., Any] | None = None,
     on_alerts: Callable[[], None] | None = None,
+    workers: int = 1,
+    db_path: str | None = None,
 ) -> DeltaRun | None:
     """Screen every book against the entities changed since the last version
     processed; None when nothing is new."""
@@ -75,7 +84,7 @@ def run_delta(
         if version <= since:
             return None
         changed = changed_entities(db, since, version)
-        has_records = db.conn.execute("SELECT 1 FROM book_records LIMIT 1").fetchone()
+        has_records = db.conn.execute("SELECT COUNT(*) FROM book_records").fetchone()[0]
         fixed = small_index(db, changed) if changed and has_records else None
     opened = 0
     screened = 0
@@ -94,11 +103,25 @@ def run_delta(
                 stored.setdefault(book_id, {}).setdefault(record_id, []).append(
                     (record_id, entity_id)
                 )
+        keys: set[tuple[str, str]] | None = None
+        if workers > 1 and db_path and has_records >= PARALLEL_MIN:
+            keys = parallel_candidates(db, db_path, fixed, workers)
         for chunk_records in book_records(db):
-            results = screen_records(db, fixed, chunk_records)
             screened += len(chunk_records)
+            # Records that may match (or did match) a changed entity, through screen.
+            if keys is None:
+                maybe = fixed.candidates(chunk_records)
+            else:
+                maybe = [r for r in chunk_records if (r["book_id"], r["id"]) in keys]
+            listed = {id(r) for r in maybe}
+            maybe += [
+                r
+                for r in chunk_records
+                if id(r) not in listed and r["id"] in stored.get(r["book_id"], {})
+            ]
+            results = screen_records(db, fixed, maybe) if maybe else []
             by_book: dict[str, tuple[dict[str, Any], dict[str, list[Any]], list[Any]]] = {}
-            for record, result in zip(chunk_records, results, strict=True):
+            for record, result in zip(maybe, results, strict=True):
                 matched = [m for m in result["matches"] if m["match"]]
                 book_id = record["book_id"]
                 scope = stored.get(book_id, {}).pop(record["id"], [])
@@ -222,7 +245,13 @@ class Monitor:
                 return
             books.run_job(db, self.cache, job_id, audit=self.record_audit)
             self.deliverer.wake()
-        run = run_delta(db, audit=self.record_audit, on_alerts=self.deliverer.wake)
+        run = run_delta(
+            db,
+            audit=self.record_audit,
+            on_alerts=self.deliverer.wake,
+            workers=self.settings.monitor_workers,
+            db_path=str(self.settings.db_path),
+        )
         if run is not None:
             self.last_run = run
             self.deliverer.wake()
