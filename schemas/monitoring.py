@@ -177,7 +177,7 @@ class AuditArgs(PageArgs):
     )
 
 
-class AuditEntrySchema(Complete):
+class AuditListEntrySchema(Complete):
     id = fields.String()
     at = fields.String()
     kind = fields.String()
@@ -190,10 +190,19 @@ class AuditEntrySchema(Complete):
     datasets = fields.Raw()
     entities = fields.List(fields.String())
     matches = fields.List(fields.Dict())
-    answer = fields.Raw(allow_none=True, metadata=_doc("The answer as it was sent."))
+
+
+class AuditEntrySchema(AuditListEntrySchema):
+    answer = fields.Raw(
+        allow_none=True,
+        metadata=_doc(
+            "The answer as it was sent (JSON; a CSV or XLSX answer as media_type and text); "
+            "null when REGISTRY_AUDIT_MINIMISE was set."
+        ),
+    )
 
 
 class AuditPageSchema(Schema):
-    items = fields.List(fields.Nested(AuditEntrySchema(exclude=("answer",))))
+    items = fields.List(fields.Nested(AuditListEntrySchema))
     total = fields.Integer()
     next_cursor = fields.String(allow_none=True)

@@ -34,6 +34,7 @@ from schemas.monitoring import (
 from ..monitoring import alerts, audit, books, webhooks
 from ..monitoring.service import Monitor
 from ..problems import InputError, Problem, not_found
+from ..screening import IndexUnavailable
 from ..tables import read_csv
 from ..versions import current_version
 from .auth import forbidden
@@ -74,19 +75,34 @@ def audit_screening(
     params: dict[str, Any],
     datasets: Any,
     results: list[dict[str, Any]],
-    answer: Any,
 ) -> None:
-    """Record a screening answered by this app (call inside its read snapshot)."""
-    monitor().audit.record(
-        kind=kind,
-        actor=g.get("actor"),
-        queries=queries,
-        params={k: v for k, v in params.items() if v not in (None, frozenset())},
-        data_version=current_version(get_db()),
-        datasets=datasets,
-        results=results,
-        answer=answer,
-    )
+    """A screening answered by this app, recorded with its answer once it is made
+    (`record_answer`; call inside the screening's read snapshot)."""
+    g.audit_screening = {
+        "kind": kind,
+        "actor": g.get("actor"),
+        "queries": queries,
+        "params": {k: v for k, v in params.items() if v not in (None, frozenset())},
+        "data_version": current_version(get_db()),
+        "datasets": datasets,
+        "results": results,
+    }
+
+
+@blp.after_app_request
+def record_answer(response: Response) -> Response:
+    """The screening of this request in the audit trail, with the answer exactly as
+    sent (its bytes and media type)."""
+    found = g.pop("audit_screening", None)
+    if found is not None and response.status_code == 200 and not response.is_streamed:
+        body = response.get_data()
+        answer: Any
+        if response.mimetype == "application/json":
+            answer = orjson.loads(body)
+        else:
+            answer = {"media_type": response.mimetype, "text": body.decode("utf-8", "replace")}
+        monitor().audit.record(answer=answer, **found)
+    return response
 
 
 @blp.after_app_request
@@ -180,12 +196,22 @@ def upload_records(args: dict[str, Any], book_id: str) -> Any:
     wait = args.get("wait")
     if job["state"] == "finished":
         return job, 200, headers
-    if wait is True or (wait is None and job["total"] <= INLINE_MAX):
+    if wait is True or (wait is None and job["total"] <= INLINE_MAX and _index_ready(db)):
         job = books.run_job(db, index_cache(), job["id"], audit=found.record_audit)
         found.deliverer.wake()
         return job, 200, headers
     found.wake()
     return job, 202, headers
+
+
+def _index_ready(db: Any) -> bool:
+    """The screening index holds the registry as it is (else the job waits for it in
+    the background, and the answer is 202)."""
+    try:
+        view = index_cache().view(db)
+    except IndexUnavailable:
+        return False
+    return view.version >= current_version(db) and not view.behind
 
 
 @blp.route("/<string:book_id>/records", methods=["GET"])

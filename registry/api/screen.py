@@ -133,14 +133,14 @@ def _audit(
     options: ScreenOptions,
     versions: Any,
     results: list[dict[str, Any]],
-    answer: Any,
 ) -> None:
-    """The screening in the audit trail (registry.monitoring.audit; queued, not waited for)."""
+    """The screening for the audit trail (registry.monitoring.audit), recorded with
+    the answer's bytes once it is made (queued, not waited for)."""
     from dataclasses import asdict
 
     from .books import audit_screening
 
-    audit_screening(kind, queries, asdict(options), versions, results, answer)
+    audit_screening(kind, queries, asdict(options), versions, results)
 
 
 def screen_options(args: dict[str, Any]) -> ScreenOptions:
@@ -187,7 +187,7 @@ def screen_name(args: dict[str, Any]) -> dict[str, Any]:
             "hidden_false_positives": result["hidden_false_positives"],
             "datasets": versions,
         }
-        _audit("GET /screen", [query], options, versions, [result], answer)
+        _audit("GET /screen", [query], options, versions, [result])
     return answer
 
 
@@ -251,10 +251,7 @@ def screen_many(**_: Any) -> Any:
         results = screen(get_db(), index_cache(), queries, opts)
         versions = _dataset_versions(opts.as_of)
         # (the JSON answer; a CSV or XLSX one is made from the same results)
-        _audit("POST /screen", queries, opts, versions, results, {
-            "threshold": opts.threshold, "as_of": opts.as_of, "count": len(results),
-            "results": results, "datasets": versions,
-        })  # fmt: skip
+        _audit("POST /screen", queries, opts, versions, results)
     if table is not None:
         annotate_cells(results, table)
     wanted = request.accept_mimetypes.best_match(["application/json", "text/csv", XLSX_MIMETYPE])

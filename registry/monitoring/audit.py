@@ -38,6 +38,7 @@ import orjson
 
 log = logging.getLogger(__name__)
 BATCH = 500
+IDLE_EXIT_S = 10.0  # the writer thread ends after this long without entries
 PRUNE_EVERY_S = 3600.0
 COLUMNS = (
     "id", "at", "kind", "actor", "query_sha256", "queries", "names", "params", "data_version",
@@ -81,6 +82,10 @@ def utcnow() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def new_id() -> str:
+    return f"aud-{time.time_ns():x}-{secrets.token_hex(3)}"
+
+
 def connect_audit(path: str | Path) -> sqlite3.Connection:
     conn = sqlite3.connect(str(path), timeout=10, check_same_thread=False, isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
@@ -101,6 +106,8 @@ def entry(
     results: Sequence[Mapping[str, Any]],
     answer: Any,
     minimise: bool,
+    audit_id: str | None = None,
+    at: str | None = None,
 ) -> dict[str, Any]:
     """An audit entry (not yet written): `results` are screening results (each with
     its matches), `answer` what was sent back."""
@@ -110,8 +117,8 @@ def entry(
         for m in (r.get("matches") or [])
     ]
     return {
-        "id": f"aud-{time.time_ns():x}-{secrets.token_hex(3)}",
-        "at": utcnow(),
+        "id": audit_id or new_id(),
+        "at": at or utcnow(),
         "kind": kind,
         "actor": actor,
         "query_sha256": query_hash(queries),
@@ -143,6 +150,7 @@ class AuditLog:
         self.flush_ms = flush_ms
         self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self._lock = threading.Lock()  # one writer of the file in this process
+        self._thread_lock = threading.Lock()  # starting and ending the writer thread
         self._conn: sqlite3.Connection | None = None
         self._thread: threading.Thread | None = None
         self._closed = False
@@ -156,22 +164,20 @@ class AuditLog:
 
     def record(self, **fields: Any) -> str:
         """Queue an entry (see `entry`); its id. With flush_ms=0, written now."""
-        item = entry(minimise=self.minimise, **fields)
+        # Made into a row (JSON, the compressed answer) by the writer, off the request.
+        item = {"audit_id": new_id(), "at": utcnow(), "minimise": self.minimise, **fields}
         if self.flush_ms <= 0 or self._closed:
             self._write([item])
-            return str(item["id"])
-        self._queue.put(item)
-        if self._thread is None:
-            self._start()
-        return str(item["id"])
-
-    def _start(self) -> None:
-        with self._lock:
+            return str(item["audit_id"])
+        with self._thread_lock:
+            self._queue.put(item)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="audit", daemon=True)
                 self._thread.start()
+        return str(item["audit_id"])
 
     def _run(self) -> None:
+        idle_since = time.monotonic()
         while True:
             batch: list[dict[str, Any]] = []
             deadline = time.monotonic() + self.flush_ms / 1000
@@ -186,12 +192,19 @@ class AuditLog:
                     break
                 batch.append(item)
             if batch:
+                idle_since = time.monotonic()
                 try:
                     self._write(batch)
                 except Exception:
                     log.exception("audit: writing %d entries failed", len(batch))
             if stop:
                 return
+            if time.monotonic() - idle_since > IDLE_EXIT_S:
+                # Nothing to do for a while: end (the next entry starts a thread again).
+                with self._thread_lock:
+                    if self._queue.empty():
+                        self._thread = None
+                        return
 
     def flush(self) -> None:
         """Write every queued entry now (the queue is drained by this thread)."""
@@ -208,9 +221,10 @@ class AuditLog:
 
     def close(self) -> None:
         self._closed = True
-        if self._thread is not None:
+        thread = self._thread
+        if thread is not None:
             self._queue.put(None)
-            self._thread.join(timeout=30)
+            thread.join(timeout=30)
             self._thread = None
         self.flush()
         with self._lock:
@@ -223,7 +237,8 @@ class AuditLog:
             conn = self._connection()
             conn.execute("BEGIN IMMEDIATE")
             try:
-                for item in batch:
+                for fields in batch:
+                    item = entry(**fields)
                     cur = conn.execute(
                         f"INSERT INTO audit ({', '.join(COLUMNS)}, answer) "
                         f"VALUES ({', '.join('?' * (len(COLUMNS) + 1))})",

@@ -24,7 +24,7 @@ import sqlite_utils
 
 from ..db import immediate, in_view, utcnow
 from ..problems import InputError, Problem, not_found
-from ..screening import IndexCache, check_query
+from ..screening import IndexCache, IndexUnavailable, check_query
 from ..versions import current_version
 from . import alerts
 from .delta import CHUNK, RECORD_FIELDS, screen_records
@@ -350,8 +350,11 @@ def _wait_current(db: sqlite_utils.Database, cache: IndexCache, timeout: float) 
     deadline = time.monotonic() + timeout
     target = current_version(db)
     while True:
-        view = cache.view(db)
-        if view.version >= target and not view.behind:
+        try:
+            view = cache.view(db)
+        except IndexUnavailable:  # the first build: wait for it
+            view = None
+        if view is not None and view.version >= target and not view.behind:
             return
         if time.monotonic() > deadline:
             raise TimeoutError("the screening index did not catch up with the registry")
