@@ -403,3 +403,58 @@ def test_audit_minimised_keeps_no_query_text(tmp_path: Path) -> None:
     raw = b"".join(p.read_bytes() for p in tmp_path.glob("registry.audit.db*"))
     assert raw
     assert b"Finder Technology" not in raw and b"finder technology" not in raw
+
+
+def test_audit_entries_queued_at_shutdown_are_written(loaded_db_path: Path) -> None:
+    """SIGTERM (how a service is stopped) writes the queued entries before the end."""
+    env = {"REGISTRY_AUDIT_FLUSH_MS": "600000"}  # nothing written by the timer
+    with served(loaded_db_path, env=env) as server:
+        wait_for(
+            lambda: requests.get(f"{server.base}/readyz", timeout=10).status_code == 200,
+            "the screening index",
+        )
+        answer = requests.get(f"{server.base}/screen", params={"name": "Finder Technology"})
+        assert answer.status_code == 200
+        server.proc.terminate()
+        server.proc.wait(timeout=30)
+    conn = audit.connect_audit(loaded_db_path.with_name("registry.audit.db"))
+    try:
+        (entry,) = list(audit.search(conn, {}))
+    finally:
+        conn.close()
+    assert entry["queries"][0]["name"] == "Finder Technology"
+    assert entry["entities"] == sorted({m["entity_id"] for m in answer.json()["matches"]})
+
+
+def test_books_from_the_command_line(loaded_db_path: Path, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from registry.cli import main
+
+    runner = CliRunner()
+    db = ["--db", str(loaded_db_path)]
+    created = runner.invoke(main, ["books", "create", "suppliers", *db])
+    assert created.exit_code == 0, created.output
+    book_id = created.stdout.strip()
+    names = tmp_path / "suppliers.csv"
+    names.write_text(
+        "id,name,country\ns1,Finder Technology Co. Ltd,CN\ns2,Greenfield Bakery Ltd,GB\n",
+        encoding="utf-8",
+    )
+    loaded = runner.invoke(main, ["books", "load", "suppliers", str(names), *db])
+    assert loaded.exit_code == 0, loaded.output
+    assert loaded.stdout.strip().splitlines()[-1] == (
+        "added=2 replaced=0 unchanged=0 screened=2 alerts=1"
+    )
+    assert "screening" in loaded.stderr  # the progress bar
+    again = runner.invoke(main, ["books", "load", book_id, str(names), *db])
+    assert again.stdout.strip().splitlines()[-1] == (
+        "added=0 replaced=0 unchanged=2 screened=0 alerts=0"
+    )
+    listed = runner.invoke(main, ["books", "alerts", "suppliers", *db])
+    (alert,) = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert (alert["record_id"], alert["entity_id"]) == ("s1", "finder-technology-ltd")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,name,dob\nb1,Someone,tomorrow\n", encoding="utf-8")
+    refused = runner.invoke(main, ["books", "load", "suppliers", str(bad), *db])
+    assert refused.exit_code == 1 and "records[0].dob" in refused.output

@@ -86,11 +86,13 @@ def new_id() -> str:
     return f"aud-{time.time_ns():x}-{secrets.token_hex(3)}"
 
 
-def connect_audit(path: str | Path) -> sqlite3.Connection:
+def connect_audit(path: str | Path, *, durable: bool = False) -> sqlite3.Connection:
+    """The audit file (created when missing). NORMAL: a commit survives the process
+    (not a power cut); `durable`: FULL, each commit synced to the disk."""
     conn = sqlite3.connect(str(path), timeout=10, check_same_thread=False, isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA busy_timeout = 10000")
-    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
     conn.executescript(_SCHEMA)
     return conn
 
@@ -159,7 +161,7 @@ class AuditLog:
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
-            self._conn = connect_audit(self.path)
+            self._conn = connect_audit(self.path, durable=self.flush_ms <= 0)
         return self._conn
 
     def record(self, **fields: Any) -> str:
