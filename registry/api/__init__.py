@@ -33,7 +33,7 @@ class SecurityPlugin(BasePlugin):
                 operation["security"] = []
                 continue
             read = method in SAFE_METHODS or (path in READ_POSTS and method == "post")
-            if read and not (path or "").startswith("/keys"):
+            if read and not (path or "").startswith(("/keys", "/audit")):
                 # Open unless REGISTRY_REQUIRE_KEY_FOR_READS is set.
                 operation["security"] = [{}, {"bearerAuth": []}]
             else:

@@ -46,8 +46,12 @@ def sign(secret: str, body: bytes) -> str:
 def add_webhook(
     db: sqlite_utils.Database, book_id: str, url: str, secret: str, actor: str
 ) -> dict[str, Any]:
-    parsed = urllib.parse.urlsplit(url)
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+    try:
+        parsed = urllib.parse.urlsplit(url)
+        host = parsed.hostname
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        host = None
+    if host is None or parsed.scheme not in ("http", "https"):
         raise InputError([Problem("Give an http or https URL.", field="url", location="json")])
     with immediate(db):
         if not db.conn.execute("SELECT 1 FROM books WHERE id = ?", (book_id,)).fetchone():
