@@ -196,7 +196,8 @@ class AuditEntrySchema(AuditListEntrySchema):
     answer = fields.Raw(
         allow_none=True,
         metadata=_doc(
-            "The answer as it was sent (JSON; a CSV or XLSX answer as media_type and text); "
+            "The answer as it was sent (JSON; a CSV answer as media_type and text, an XLSX "
+            "one as media_type and base64); "
             "null when REGISTRY_AUDIT_MINIMISE was set."
         ),
     )

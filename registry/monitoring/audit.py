@@ -60,6 +60,7 @@ CREATE TABLE IF NOT EXISTS audit (
     datasets TEXT NOT NULL,
     entities TEXT NOT NULL,
     matches TEXT NOT NULL,
+    answer_type TEXT,
     answer BLOB
 );
 CREATE INDEX IF NOT EXISTS audit_at ON audit(at);
@@ -110,6 +111,7 @@ def entry(
     minimise: bool,
     audit_id: str | None = None,
     at: str | None = None,
+    answer_type: str = "application/json",
 ) -> dict[str, Any]:
     """An audit entry (not yet written): `results` are screening results (each with
     its matches), `answer` what was sent back."""
@@ -131,8 +133,16 @@ def entry(
         "datasets": orjson.dumps(datasets, default=str).decode(),
         "entities": orjson.dumps(sorted({m[1] for m in matches})).decode(),
         "matches": orjson.dumps(matches).decode(),
-        "answer": None if minimise else zlib.compress(orjson.dumps(answer, default=str), 1),
+        "answer_type": None if minimise or answer is None else answer_type,
+        "answer": None if minimise or answer is None else zlib.compress(_bytes(answer), 1),
     }
+
+
+def _bytes(answer: Any) -> bytes:
+    """An answer as sent (bytes) or as an object (JSON)."""
+    if isinstance(answer, bytes):
+        return answer
+    return orjson.dumps(answer, default=str)
 
 
 class AuditLog:
@@ -242,9 +252,9 @@ class AuditLog:
                 for fields in batch:
                     item = entry(**fields)
                     cur = conn.execute(
-                        f"INSERT INTO audit ({', '.join(COLUMNS)}, answer) "
-                        f"VALUES ({', '.join('?' * (len(COLUMNS) + 1))})",
-                        [*(item[c] for c in COLUMNS), item["answer"]],
+                        f"INSERT INTO audit ({', '.join(COLUMNS)}, answer_type, answer) "
+                        f"VALUES ({', '.join('?' * (len(COLUMNS) + 2))})",
+                        [*(item[c] for c in COLUMNS), item["answer_type"], item["answer"]],
                     )
                     seq = cur.lastrowid
                     conn.executemany(
@@ -288,7 +298,7 @@ class AuditLog:
 
 # ---------------------------------------------------------------------- reading
 def _as_dict(row: sqlite3.Row | tuple[Any, ...], with_answer: bool) -> dict[str, Any]:
-    values = dict(zip((*COLUMNS, "answer"), row, strict=True))
+    values = dict(zip((*COLUMNS, "answer_type", "answer"), row, strict=True))
     out: dict[str, Any] = {k: values[k] for k in ("id", "at", "kind", "actor", "query_sha256")}
     out["queries"] = orjson.loads(values["queries"]) if values["queries"] else None
     out["names"] = values["names"]
@@ -300,8 +310,17 @@ def _as_dict(row: sqlite3.Row | tuple[Any, ...], with_answer: bool) -> dict[str,
         {"index": i, "entity_id": e, "score": s} for i, e, s in orjson.loads(values["matches"])
     ]
     if with_answer:
-        blob = values["answer"]
-        out["answer"] = orjson.loads(zlib.decompress(blob)) if blob is not None else None
+        blob, media_type = values["answer"], values["answer_type"]
+        if blob is None:
+            out["answer"] = None
+        elif media_type == "application/json":
+            out["answer"] = orjson.loads(zlib.decompress(blob))
+        elif str(media_type).startswith("text/"):
+            text = zlib.decompress(blob).decode("utf-8", "replace")
+            out["answer"] = {"media_type": media_type, "text": text}
+        else:  # a workbook
+            data = base64.b64encode(zlib.decompress(blob)).decode()
+            out["answer"] = {"media_type": media_type, "base64": data}
     return out
 
 
@@ -336,7 +355,7 @@ def search(
         params.append(decode_cursor(args["cursor"]))
     where = " AND ".join(conds) or "1 = 1"
     sql = (
-        f"SELECT a.seq, {', '.join('a.' + c for c in COLUMNS)}, a.answer FROM audit a "
+        f"SELECT a.seq, {', '.join('a.' + c for c in COLUMNS)}, a.answer_type, NULL FROM audit a "
         f"WHERE {where} ORDER BY a.seq DESC"
     )
     if limit is not None:
@@ -354,7 +373,7 @@ def count(conn: sqlite3.Connection) -> int:
 
 def get(conn: sqlite3.Connection, audit_id: str) -> dict[str, Any] | None:
     row = conn.execute(
-        f"SELECT {', '.join(COLUMNS)}, answer FROM audit WHERE id = ?", (audit_id,)
+        f"SELECT {', '.join(COLUMNS)}, answer_type, answer FROM audit WHERE id = ?", (audit_id,)
     ).fetchone()
     return None if row is None else _as_dict(row, with_answer=True)
 
