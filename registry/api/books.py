@@ -358,6 +358,19 @@ CSV_COLUMNS = ("id", "at", "kind", "actor", "query_sha256", "queries", "names", 
 @audit_blp.route("", methods=["GET"])
 @audit_blp.arguments(AuditArgs, location="query")
 @audit_blp.response(200, AuditPageSchema)
+@audit_blp.doc(
+    responses={
+        "200": {
+            "description": "A page of entries (JSON), or every entry that matches as CSV or "
+            "JSON Lines.",
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/AuditPage"}},
+                "text/csv": {"schema": {"type": "string"}},
+                "application/x-ndjson": {"schema": {"type": "string"}},
+            },
+        }
+    }
+)
 @audit_blp.alt_response(403, **problem("Not an admin key."))
 def list_audit(args: dict[str, Any]) -> Any:
     """Screenings newest first, filtered; `format=jsonl` or `csv` (or Accept:

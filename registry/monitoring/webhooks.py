@@ -17,6 +17,7 @@ schedules a retry after `webhook_backoff_s`, doubled each time up to
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import logging
@@ -125,8 +126,6 @@ def enqueue(db: sqlite_utils.Database, book_id: str, alert: dict[str, Any], now:
 
 
 def _later(seconds: float) -> str:
-    import datetime as dt
-
     at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seconds)
     return at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
@@ -196,7 +195,10 @@ class Deliverer:
         row = db.conn.execute(
             "SELECT MIN(next_at) FROM deliveries WHERE status = 'pending'"
         ).fetchone()
-        return 5.0 if row[0] is None else 0.2
+        if row[0] is None:
+            return 5.0
+        due_at = dt.datetime.strptime(row[0], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
+        return max(0.05, (due_at - dt.datetime.now(dt.UTC)).total_seconds())
 
     def _send(
         self, db: sqlite_utils.Database, delivery_id: str, body: bytes, attempts: int, url: str,
