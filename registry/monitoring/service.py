@@ -83,9 +83,10 @@ def run_delta(
         version = current_version(db)
         if version <= since:
             return None
-        changed = changed_entities(db, since, version)
         has_records = db.conn.execute("SELECT COUNT(*) FROM book_records").fetchone()[0]
-        fixed = small_index(db, changed) if changed and has_records else None
+        # (no book, nothing to screen: the versions are only passed)
+        changed = changed_entities(db, since, version) if has_records else set()
+        fixed = small_index(db, changed) if changed else None
     opened = 0
     screened = 0
     entities: dict[str, set[str]] = {}
