@@ -227,7 +227,16 @@ def test_the_real_snapshots_story(world: dict[str, Any]) -> None:
     again = requests.post(f"{base}/alerts/{cleared['id']}/escalate", json={}, headers=write)
     assert again.status_code == 409
     assert again.headers["Content-Type"] == "application/problem+json"
-    # The same record loaded again (unchanged) or re-screened does not alert again.
+    # Taken out of the book and put back, the cleared pair does not alert again: the
+    # entity's listings are those the analyst decided on.
+    assert requests.delete(f"{base}/books/{book_id}/records/p-47365", headers=write).ok
+    back = requests.post(
+        f"{base}/books/{book_id}/records", json={"records": [records[7]]}, headers=write
+    ).json()
+    assert (records[7]["id"], back["added"], back["screened"], back["alerts"]) == (
+        "p-47365", 1, 1, 0,
+    )  # fmt: skip
+    # The same records loaded again (unchanged) are not screened again.
     reloaded = requests.post(
         f"{base}/books/{book_id}/records", json={"records": records}, headers=write
     ).json()
@@ -467,3 +476,58 @@ def test_books_from_the_command_line(loaded_db_path: Path, tmp_path: Path) -> No
     bad.write_text("id,name,dob\nb1,Someone,tomorrow\n", encoding="utf-8")
     refused = runner.invoke(main, ["books", "load", "suppliers", str(bad), *db])
     assert refused.exit_code == 1 and "records[0].dob" in refused.output
+
+
+def test_audit_retention_prunes_old_entries(tmp_path: Path) -> None:
+    log = audit.AuditLog(tmp_path / "audit.db", retention_s=0.5, flush_ms=0)
+    fields = {"kind": "GET /screen", "actor": None, "params": {}, "data_version": 1,
+              "datasets": [], "results": [], "answer": None}  # fmt: skip
+    log.record(queries=[{"name": "old"}], **fields)
+    time.sleep(0.6)
+    log.record(queries=[{"name": "new"}], **fields)
+    assert log.prune() == 1
+    conn = audit.connect_audit(tmp_path / "audit.db")
+    try:
+        assert [e["queries"][0]["name"] for e in audit.search(conn, {})] == ["new"]
+    finally:
+        conn.close()
+        log.close()
+
+
+def test_worker_processes_find_what_one_process_finds(loaded_db_path: Path, tmp_path: Path) -> None:
+    """A large book is tested in worker processes: the same alerts as in one."""
+    import shutil
+
+    from registry.db import immediate, utcnow
+    from registry.monitoring import books
+    from registry.monitoring.service import run_delta
+    from registry.versions import record_version
+
+    db = open_registry(loaded_db_path)
+    run_delta(db)  # past the fixtures' load (no book yet)
+    book = books.create_book(db, "suppliers", "test")
+    names = ["Finder Technology Co Ltd", "Juhang Aviation", "Beijing Micropilot Flight",
+             "Greenfield Bakery Ltd", "Harold Pemberton"]  # fmt: skip
+    records = books.check_records([{"id": f"s{k}", "name": n} for k, n in enumerate(names)])
+    books.stage(db, book["id"], records)  # (its job is not run: delta finds them all)
+    changed = [r[0] for r in db.conn.execute("SELECT id FROM entities")]
+    with immediate(db):
+        record_version(db, utcnow(), changed)  # every entity "changed"
+    db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    shutil.copy(loaded_db_path, tmp_path / "copy.db")
+
+    def found(database: Any) -> list[tuple[str, str, str, float]]:
+        return sorted(database.conn.execute(
+            "SELECT record_id, entity_id, kind, score FROM alerts"
+        ).fetchall())  # fmt: skip
+
+    one = run_delta(db)
+    copy = open_registry(tmp_path / "copy.db")
+    several = run_delta(copy, workers=2, db_path=str(tmp_path / "copy.db"), parallel_min=1)
+    assert one is not None and several is not None
+    assert (one.records, one.alerts) == (several.records, several.alerts) == (5, one.alerts)
+    assert found(db) == found(copy)
+    assert {r[0] for r in found(db)} >= {"s0", "s1", "s2"}
+    assert not {r[0] for r in found(db)} & {"s3", "s4"}
+    db.close()
+    copy.close()

@@ -207,6 +207,30 @@ def screen_records(
     return screen(db, cache, [as_query(r) for r in records], options)
 
 
+def records_by_key(
+    db: sqlite_utils.Database, keys: Sequence[tuple[str, str]], chunk: int = CHUNK
+) -> Iterator[list[dict[str, Any]]]:
+    """The book records of these (book, record) keys, `chunk` at a time."""
+    for start in range(0, len(keys), chunk):
+        part = keys[start : start + chunk]
+        out = []
+        for book_id in sorted({b for b, _ in part}):
+            ids = [r for b, r in part if b == book_id]
+            for step in range(0, len(ids), 500):
+                some = ids[step : step + 500]
+                out += [
+                    dict(zip(_COLUMNS, row, strict=True))
+                    for row in db.conn.execute(
+                        f"SELECT book_id, id, name, type, country, dob, nationality, id_number "
+                        f"FROM book_records WHERE book_id = ? "
+                        f"AND id IN ({','.join('?' * len(some))})",
+                        [book_id, *some],
+                    )
+                ]
+        if out:
+            yield out
+
+
 def book_records(
     db: sqlite_utils.Database, book_id: str | None = None, chunk: int = CHUNK
 ) -> Iterator[list[dict[str, Any]]]:

@@ -19,7 +19,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +36,7 @@ from .delta import (
     book_records,
     changed_entities,
     parallel_candidates,
+    records_by_key,
     screen_records,
     small_index,
 )
@@ -74,6 +75,7 @@ def run_delta(
     on_alerts: Callable[[], None] | None = None,
     workers: int = 1,
     db_path: str | None = None,
+    parallel_min: int = PARALLEL_MIN,
 ) -> DeltaRun | None:
     """Screen every book against the entities changed since the last version
     processed; None when nothing is new."""
@@ -89,6 +91,7 @@ def run_delta(
         fixed = small_index(db, changed) if changed else None
     opened = 0
     screened = 0
+    keys: set[tuple[str, str]] | None = None
     entities: dict[str, set[str]] = {}
     if fixed is not None:
         # The matches the changed entities had: those not found again are removed.
@@ -104,22 +107,29 @@ def run_delta(
                 stored.setdefault(book_id, {}).setdefault(record_id, []).append(
                     (record_id, entity_id)
                 )
-        keys: set[tuple[str, str]] | None = None
-        if workers > 1 and db_path and has_records >= PARALLEL_MIN:
+        chunks: Iterator[list[dict[str, Any]]]
+        if workers > 1 and db_path and has_records >= parallel_min:
+            # Worker processes test every record; only those that may match (or did)
+            # are read here.
             keys = parallel_candidates(db, db_path, fixed, workers)
-        for chunk_records in book_records(db):
-            screened += len(chunk_records)
-            # Records that may match (or did match) a changed entity, through screen.
+            keys |= {(b, r) for b, pairs in stored.items() for r in pairs}
+            chunks = records_by_key(db, sorted(keys))
+            screened = has_records
+        else:
+            chunks = book_records(db)
+        for chunk_records in chunks:
             if keys is None:
+                screened += len(chunk_records)
+                # Records that may match (or did match) a changed entity, through screen.
                 maybe = fixed.candidates(chunk_records)
+                listed = {id(r) for r in maybe}
+                maybe += [
+                    r
+                    for r in chunk_records
+                    if id(r) not in listed and r["id"] in stored.get(r["book_id"], {})
+                ]
             else:
-                maybe = [r for r in chunk_records if (r["book_id"], r["id"]) in keys]
-            listed = {id(r) for r in maybe}
-            maybe += [
-                r
-                for r in chunk_records
-                if id(r) not in listed and r["id"] in stored.get(r["book_id"], {})
-            ]
+                maybe = chunk_records
             results = screen_records(db, fixed, maybe) if maybe else []
             by_book: dict[str, tuple[dict[str, Any], dict[str, list[Any]], list[Any]]] = {}
             for record, result in zip(maybe, results, strict=True):
