@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import gc
 import logging
@@ -231,6 +232,7 @@ def screen_cmd(names_csv: Any, db_path: str | None, **options: Any) -> None:
     settings = _settings(db_path)
     # Waits for the index (no 503 here); a write meanwhile is patched in as by the service.
     cache = IndexCache(settings.db_path, busy_timeout_ms=settings.busy_timeout_ms, wait=24 * 3600)
+    audit = _audit_log(settings)
     with _registry(db_path) as db:
         started = time.monotonic()
         cache.view(db, opts.as_of)
@@ -244,8 +246,40 @@ def screen_cmd(names_csv: Any, db_path: str | None, **options: Any) -> None:
                         result["index"] += start
                     writer.writerows(csv_rows(results))
                     bar.update(len(chunk))
+                    # Each chunk in the audit trail (registry.monitoring.audit).
+                    audit.record(
+                        kind="cli screen",
+                        actor="cli",
+                        queries=chunk,
+                        params={k: v for k, v in args.items() if v is not None},
+                        data_version=cache.view(db, opts.as_of).version,
+                        datasets=[],
+                        results=results,
+                        answer=results,
+                    )
         finally:
             cache.close()
+            audit.close()
+
+
+def _audit_log(settings: Settings) -> Any:
+    from .monitoring.audit import AuditLog
+
+    return AuditLog(
+        settings.audit_file,
+        minimise=settings.audit_minimise,
+        retention_s=settings.audit_retention,
+        flush_ms=settings.audit_flush_ms,
+    )
+
+
+def _add_books() -> None:
+    from .monitoring.cli import books
+
+    main.add_command(books)
+
+
+_add_books()
 
 
 @main.group()
@@ -477,6 +511,13 @@ def serve(
     cache = index_cache(app)
     # Built in the background: /healthz answers at once, /readyz once screening can.
     cache.start()
+    # Delta screening of books, webhooks and the audit trail (registry.monitoring).
+    from .api.books import monitor
+    from .monitoring.service import handle_sigterm
+
+    monitor(app).start()
+    handle_sigterm()
+    atexit.register(monitor(app).stop)
     if every:
         from .refresh import Scheduler
         from .sources import catalogue
