@@ -90,6 +90,16 @@ class Settings:
     header_timeout_s: int = 10
     idle_timeout_s: int = 30
     max_connections: int = 1_000
+    # Save the screening index next to the database (`<db>.index`) after a full
+    # build and load it at start instead of building (registry/index_snapshot.py).
+    index_snapshot: bool = True
+
+    @property
+    def snapshot_path(self) -> Path | None:
+        """Where the screening index is saved, or None when it is not."""
+        from .index_snapshot import snapshot_path
+
+        return snapshot_path(self.db_path) if self.index_snapshot else None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -114,6 +124,7 @@ class Settings:
             header_timeout_s=_int("REGISTRY_HEADER_TIMEOUT_S", cls.header_timeout_s),
             idle_timeout_s=_int("REGISTRY_IDLE_TIMEOUT_S", cls.idle_timeout_s),
             max_connections=_int("REGISTRY_MAX_CONNECTIONS", cls.max_connections),
+            index_snapshot=_bool("REGISTRY_INDEX_SNAPSHOT", cls.index_snapshot),
         )
 
 
