@@ -1,0 +1,115 @@
+"""`registry serve --workers 2`: two processes answer on one port, a write through
+one is seen through the other, a worker that dies is replaced, and they stop
+with the supervisor."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from registry.db import open_registry
+from registry.index_snapshot import snapshot_path
+from registry.keys import create_key
+
+from .conftest import ServedRegistry, served
+from .test_api_errors import NEW_ENTITY
+
+
+def workers_of(pid: int) -> list[int]:
+    """The processes whose parent is `pid`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                stat = (entry / "stat").read_text()
+                if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+    return sorted(found)
+
+
+def wait_for_workers(server: ServedRegistry, count: int, timeout: float = 30) -> list[int]:
+    deadline = time.monotonic() + timeout
+    while True:
+        pids = workers_of(server.proc.pid)
+        if len(pids) == count:
+            return pids
+        assert time.monotonic() < deadline, f"workers: {pids}"
+        time.sleep(0.1)
+
+
+@contextlib.contextmanager
+def stopped(pid: int) -> Iterator[None]:
+    """The worker `pid` paused: the other one accepts every connection meanwhile."""
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(pid, signal.SIGCONT)
+
+
+def screen(server: ServedRegistry, name: str) -> list[str]:
+    # A new connection each time (no keep-alive): whichever worker is running accepts it.
+    answer = requests.get(
+        f"{server.base}/screen", params={"name": name}, headers={"Connection": "close"}, timeout=30
+    )
+    assert answer.status_code == 200, answer.text
+    return [m["entity_id"] for m in answer.json()["matches"]]
+
+
+@pytest.fixture
+def write_key(loaded_db_path: Path) -> str:
+    db = open_registry(loaded_db_path)
+    try:
+        return create_key(db, "workers test", "write")[1]
+    finally:
+        db.close()
+
+
+def test_two_workers_answer_and_see_each_others_writes(
+    loaded_db_path: Path, write_key: str
+) -> None:
+    with served(loaded_db_path, "--workers", "2", "--threads", "2") as server:
+        first, second = wait_for_workers(server, 2)
+        assert snapshot_path(loaded_db_path).is_file()  # built once, before the fork
+        # Each worker answers on its own.
+        for paused in (second, first):
+            with stopped(paused):
+                assert "finder-technology-ltd" in screen(server, "Finder Technology")
+        # A write through the first worker ...
+        with stopped(second):
+            answer = requests.post(
+                f"{server.base}/entities",
+                json={**NEW_ENTITY, "name": "Quillfeather Worker Trading Ltd"},
+                headers={"Authorization": f"Bearer {write_key}", "Connection": "close"},
+                timeout=30,
+            )
+            assert answer.status_code == 201, answer.text
+            written = answer.json()["id"]
+            assert written in screen(server, "Quillfeather Worker Trading")
+        # ... is found through the second, at its very next screening.
+        with stopped(first):
+            assert written in screen(server, "Quillfeather Worker Trading")
+        # A worker that dies is replaced; the supervisor stops them all.
+        os.kill(first, signal.SIGKILL)
+        pids = wait_for_workers(server, 2)
+        assert first not in pids and second in pids
+        deadline = time.monotonic() + 30
+        while True:  # the new worker serves too
+            with stopped(second), contextlib.suppress(requests.RequestException):
+                if written in screen(server, "Quillfeather Worker Trading"):
+                    break
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        output = server.stop()
+    assert "with 2 worker processes" in output
+    assert re.search(rf"worker \d \(pid {first}\) ended .*; starting it again", output)
+    for pid in pids:  # (the supervisor waited for them before it ended)
+        assert not Path(f"/proc/{pid}").exists()
