@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import gc
 import hashlib
 import json
 import logging
@@ -152,6 +153,7 @@ def save(path: str | Path, built: Any, version_at: str | None) -> Header:
     started = time.perf_counter()
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o644)  # (mkstemp makes it 0600: the service and the CLI may differ)
         with os.fdopen(fd, "wb") as fh:
             fh.write(MAGIC)
             fh.write(b"\x00" * (ALIGN - len(MAGIC)))
@@ -259,9 +261,14 @@ def check(header: Header, db: sqlite_utils.Database) -> None:
         )
 
 
-def load(path: str | Path, db: sqlite_utils.Database) -> tuple[Any, Header]:
+def load(
+    path: str | Path, db: sqlite_utils.Database, *, freeze: bool = False
+) -> tuple[Any, Header]:
     """The BuiltIndex saved at `path` and its header, if it fits this code and
-    `db` (call inside a read transaction); SnapshotRefused otherwise."""
+    `db` (call inside a read transaction); SnapshotRefused otherwise.
+
+    `freeze`: move what was loaded out of the cyclic garbage collector's sight
+    (`gc.freeze`, as a long-lived service does with its index)."""
     from .screen_index import BuiltIndex
 
     started = time.perf_counter()
@@ -278,10 +285,15 @@ def load(path: str | Path, db: sqlite_utils.Database) -> tuple[Any, Header]:
             try:
                 if hashlib.sha256(view).hexdigest() != digest:
                     raise SnapshotRefused("corrupt (checksum differs)")
-                try:
-                    payload = pickle.loads(view)
-                except Exception as exc:
-                    raise SnapshotRefused(f"cannot be unpickled ({exc})") from None
+                # Millions of new objects: with the collector running, its passes over
+                # them took 60% of the load (4.2 s of CPU, not 1.7, with every list).
+                with _collector_paused():
+                    try:
+                        payload = pickle.loads(view)
+                    except Exception as exc:
+                        raise SnapshotRefused(f"cannot be unpickled ({exc})") from None
+                    if freeze:
+                        gc.freeze()
             finally:
                 view.release()
     index, active = payload["index"], payload["active"]
@@ -301,6 +313,17 @@ def load(path: str | Path, db: sqlite_utils.Database) -> tuple[Any, Header]:
         built.seconds,
     )
     return built, header
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @contextlib.contextmanager

@@ -847,8 +847,7 @@ class IndexCache:
                     header.data_version,
                 )
                 return None, "built"
-            with self._settling():
-                built, _ = index_snapshot.load(path, db)
+            built, _ = index_snapshot.load(path, db, freeze=self._settle)
             return built, "snapshot"
         except index_snapshot.SnapshotRefused as exc:
             log.warning("screening index: snapshot %s not used: %s; building the index", path, exc)
