@@ -277,15 +277,31 @@ def _shipped_files(db_path: Path, snapshot: Path | None) -> tuple[bytes, bytes |
     return db_bytes, snapshot_bytes
 
 
-def prepare_index(db_path: Path, snapshot: Path) -> dict[str, Any]:
-    """Make the snapshot current before the workers load it (built and saved if
-    there is none, or it is older than a large change). Returns the index state."""
-    from .screening import IndexCache
+def prepare_index(db_path: Path, snapshot: Path) -> int:
+    """Make sure the workers find a snapshot they can start from: one that fits and
+    that no large change has overtaken (checked by its header alone), else the
+    index is built here and saved. Returns the snapshot's data version."""
+    from .db import connect
+    from .index_snapshot import SnapshotRefused, check, read_header
+    from .screen_index import BULK_IDS, MID_MAX, IndexCache
+    from .versions import pending, read_snapshot
 
+    db = connect(db_path)
+    try:
+        with read_snapshot(db):
+            try:
+                header = read_header(snapshot)
+                check(header, db)
+                count, bulk = pending(db, header.data_version, max_ids=BULK_IDS)
+                if not bulk and count <= MID_MAX:
+                    return header.data_version
+            except SnapshotRefused as exc:
+                log.info("screen-book: the index snapshot cannot be used (%s): building it", exc)
+    finally:
+        db.close()
     cache = IndexCache(db_path, wait=24 * 3600, settle=False, snapshot=snapshot)
     try:
-        cache.wait_ready()
-        return cache.state()
+        return cache.wait_ready().base.version
     finally:
         cache.close()
 
@@ -300,7 +316,7 @@ def screen_book(
     scheduler: str | None = None,
     workers: int | None = None,
     out_format: str | None = None,
-    blocksize: str | int = "8MB",
+    blocksize: str | int = "2MB",
     processes: bool = True,
     progress: Callable[[int, int, int, int], None] | None = None,
 ) -> BookReport:
@@ -323,7 +339,7 @@ def screen_book(
     }
     _check_manifest(output, manifest)
     output.mkdir(parents=True, exist_ok=True)
-    index_state = prepare_index(db_path, snapshot)
+    snapshot_version = prepare_index(db_path, snapshot)
     cluster = None
     if scheduler is None:
         cluster = LocalCluster(
@@ -346,7 +362,7 @@ def screen_book(
         manifest.update(
             partitions=len(lengths),
             names=total,
-            data_version=(index_state.get("data_version")),
+            snapshot_version=snapshot_version,
         )
         tmp = output / f".{MANIFEST}.tmp"
         tmp.write_text(json.dumps(manifest, indent=2), "utf-8")

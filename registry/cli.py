@@ -274,7 +274,7 @@ def screen_cmd(names_csv: Any, db_path: str | None, **options: Any) -> None:
 )
 @click.option(
     "--partition-size",
-    default="8MB",
+    default="2MB",
     show_default=True,
     help="Bytes of a CSV book per partition (a Parquet book keeps its row groups).",
 )
