@@ -5,6 +5,8 @@ snapshot, memory, and requests per second with 1 and 2 worker processes.
 
 The registry: `--db`, or every list imported into a temporary one. Measured:
 
+- `registry screen` of one name, the whole run's CPU time, without and with the
+  snapshot, and the time to load the snapshot alone;
 - cold start: from starting `registry serve` to its first answered screening,
   with no snapshot (the index built from SQLite, as before issue 14) and with
   the snapshot the first start saved; the server's CPU seconds till then;
@@ -25,6 +27,7 @@ import argparse
 import http.client
 import os
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -34,7 +37,10 @@ import time
 import urllib.parse
 from pathlib import Path
 
+from registry import index_snapshot
+from registry.db import connect
 from registry.index_snapshot import snapshot_path
+from registry.versions import read_snapshot
 
 from .book import build_registry
 from .scaling import queries
@@ -207,6 +213,46 @@ def main(argv: list[str] | None = None) -> int:
     names = [q for q, _, _ in queries(2000, 7, 50_000)]
 
     # Cold start: no snapshot (built from SQLite), then the snapshot that start saved.
+    snapshot_path(db).unlink(missing_ok=True)
+    one = Path(tmp.name) / "one.csv"
+    one.write_text("name\nFinder Technology\n", "utf-8")
+    for label, env in (("no snapshot", {"REGISTRY_INDEX_SNAPSHOT": "false"}), ("snapshot", {})):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "registry", "screen", str(one)],
+            cwd=ROOT,
+            env={**os.environ, "REGISTRY_DB": str(db), "REGISTRY_LOG_LEVEL": "WARNING", **env},
+            check=True,
+            capture_output=True,
+        )
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        print(
+            f"registry screen of one name, {label}: {time.perf_counter() - t0:.1f} s, "
+            f"{cpu:.1f} s CPU (the whole run)"
+        )
+        if label == "no snapshot":  # the next start builds it (and saves it) first
+            subprocess.run(
+                [sys.executable, "-m", "registry", "screen", str(one)],
+                cwd=ROOT,
+                env={**os.environ, "REGISTRY_DB": str(db), "REGISTRY_LOG_LEVEL": "WARNING"},
+                check=True,
+                capture_output=True,
+            )
+    connection = connect(db)
+    try:
+        with read_snapshot(connection):
+            t0 = time.process_time()
+            built, header = index_snapshot.load(snapshot_path(db), connection)
+            load_cpu = time.process_time() - t0
+    finally:
+        connection.close()
+    print(
+        f"the snapshot alone: {snapshot_path(db).stat().st_size / 1e6:.0f} MB, {header.names:,} "
+        f"names of {header.entities:,} entities, loaded in {load_cpu:.1f} s CPU"
+    )
+    del built
     snapshot_path(db).unlink(missing_ok=True)
     for label in ("no snapshot (built from SQLite)", "from the snapshot"):
         server = Server(db, 1)
