@@ -115,7 +115,13 @@ def _print_report(report: LoadReport) -> None:
 def _load(
     db_path: str | None, paths: tuple[str, ...], dry_run: bool, make_folder: bool = False
 ) -> LoadReport:
-    with _registry(db_path, create=True, make_folder=make_folder) as db:
+    registry: contextlib.AbstractContextManager[sqlite_utils.Database]
+    if dry_run and not _settings(db_path).db_path.exists():
+        # Checked against an empty registry in memory: a dry run creates no file.
+        registry = contextlib.closing(open_registry(":memory:"))
+    else:
+        registry = _registry(db_path, create=True, make_folder=make_folder)
+    with registry as db:
         try:
             return load_paths(db, paths, actor="load", dry_run=dry_run)
         except InputError as exc:

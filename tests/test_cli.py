@@ -25,6 +25,16 @@ def test_load_twice_says_nothing_changed(tmp_path: Path) -> None:
     )
 
 
+def test_dry_run_counts_without_creating_a_registry(tmp_path: Path) -> None:
+    db = tmp_path / "new.db"
+    result = CliRunner().invoke(main, ["load", str(FIXTURES), "--dry-run", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip().splitlines()[-1] == (
+        "added=26 changed=0 removed=0 unchanged=0 (dry run, nothing written)"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_bad_file_exits_non_zero_naming_file_record_and_field(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"entities": [{"id": "Bad Id", "type": "company", "name": "X"}]}))

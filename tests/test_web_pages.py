@@ -554,6 +554,17 @@ def test_lists_show_datasets_and_runs_with_their_changes(
     assert browser.get(f"/lists/runs/{second}?change=maybe").status_code == 400
 
 
+def test_lists_say_which_list_is_current_and_which_went_stale(registry: dict[str, Any]) -> None:
+    html = make_app(registry["path"]).test_client().get("/lists").get_data(as_text=True)
+    assert "current: confirmed under a minute ago" in html and "stale" not in html
+    assert '<td data-label="Published">2024-02-23</td>' in html  # the SDN file loaded last
+    # The same registry once a list may be at most a second old, as /readyz would judge it.
+    strict = make_app(registry["path"], max_list_age=0.001).test_client()
+    time.sleep(0.01)
+    html = strict.get("/lists").get_data(as_text=True)
+    assert "stale: not confirmed current for" in html and "(the limit is under a minute)" in html
+
+
 def test_docs_are_swagger_ui_served_from_here(browser: FlaskClient) -> None:
     response = browser.get("/docs")
     assert response.status_code == 200

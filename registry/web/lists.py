@@ -11,8 +11,9 @@ from flask import Blueprint, Response, request
 
 from schemas.api import ImportChangeArgs, ImportListArgs
 
-from .. import imports, queries
-from ..api.common import get_db
+from .. import freshness, imports, queries
+from ..api.common import get_db, settings
+from ..api.datasets import active_catalogue
 from ..db import utcnow
 from ..problems import not_found
 from .entities import diff_rows
@@ -38,9 +39,46 @@ def _age(instant: str | None, now: str) -> str | None:
     return "1 day ago" if days == 1 else f"{days} days ago"
 
 
+def _duration(seconds: float) -> str:
+    if seconds < 60:
+        return "under a minute"
+    hours = seconds / 3600
+    if hours < 1:
+        return f"{max(1, round(seconds / 60))} min"
+    return f"{hours:.0f} h" if hours < 48 else f"{hours / 24:.0f} days"
+
+
+def freshness_of(state: dict[str, Any] | None, max_age: float) -> dict[str, Any]:
+    """What the Lists page says of a dataset's freshness (GET /datasets' fields)."""
+    if state is None:
+        return {"stale": False, "text": None, "failure": None}
+    attempt = state.get("last_attempt") or {}
+    failure = (
+        attempt.get("reason")
+        if attempt.get("status") not in (None, "finished", "updated", "unchanged")
+        else None
+    )
+    age = state.get("age_seconds")
+    if state["stale"]:
+        text = (
+            f"stale: not confirmed current for {_duration(age)} (the limit is {_duration(max_age)})"
+            if age is not None
+            else "stale: never confirmed current"
+        )
+    elif age is not None:
+        text = f"current: confirmed {_duration(age)} ago"
+    else:
+        text = None  # fixtures and hand edits: not a list kept current
+    return {"stale": bool(state["stale"]), "text": text, "failure": failure}
+
+
 def datasets(db: Any) -> list[dict[str, Any]]:
-    """Each dataset with its records and its last import run (from the runs; the
-    datasets that only fixture loads wrote have none)."""
+    """Each dataset with its records, its last import run (from the runs; the
+    datasets that only fixture loads wrote have none) and its freshness (what
+    GET /datasets says)."""
+    max_age = settings().max_list_age
+    states = freshness.dataset_states(db, active_catalogue(), max_age=max_age)
+    by_name = {item["name"]: item for item in states["items"]}
     records = queries.stats(db)["records_by_dataset"]
     runs = imports.list_runs(db, {"limit": 500}).items  # newest first
     now = utcnow()
@@ -58,6 +96,10 @@ def datasets(db: Any) -> list[dict[str, Any]]:
         if run["status"] == "finished" and entry["last_ok"] is None:
             entry["last_ok"] = run
             entry["age"] = _age(run["finished_at"], now)
+    for entry in out.values():
+        state = by_name.get(entry["name"])
+        entry["published"] = state and state.get("published")
+        entry["freshness"] = freshness_of(state, states["max_list_age_seconds"])
     return sorted(out.values(), key=lambda d: d["name"])
 
 
