@@ -48,9 +48,15 @@ For later work: a layer is just a `NameIndex` built by `Builder` for some
 entities, and answers are merged by score. Anything an index derives from its
 whole vocabulary (the rarity of a word, say) must therefore come from the base
 and be handed to the layers' builds, or the same name would score differently
-in a small layer. A saved snapshot of the base tagged with its data version
-(`Layer.version`) can stand in for the full build: a process that loads one
-catches up exactly as this one does, from `versions.changes_since`.
+in a small layer.
+
+Snapshots (`index_snapshot`): with `snapshot=` a full build of the base is saved
+next to the database, and the first base (or a later one, when another process
+saved a newer one: `serve --workers`, a CLI run beside the service) is loaded
+from it instead of built when it fits this code and registry and no large
+change came after it; the view then catches up from `versions.changes_since`
+exactly as after writes. `seed` hands over a base loaded before this process
+was forked (`serve --workers`), its memory shared with the parent.
 """
 
 from __future__ import annotations
