@@ -347,6 +347,9 @@ def screen_book(
             threads_per_worker=1,
             processes=processes,
             dashboard_address=None,
+            # (its INFO lines drown the progress; and a worker freeing a large index
+            # at exit outlasts the nanny's 4 s, which then ends it with a warning)
+            silence_logs=logging.ERROR,
         )
         client = Client(cluster)
         plugin = RegistryPlugin(str(db_path), str(snapshot))

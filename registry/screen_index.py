@@ -812,7 +812,9 @@ class IndexCache:
                 replaced = self._view
                 base = Layer(built, None, built.version)
                 self._swap(self._compose(self._apply_connection(), base, None, False))
-            if source == "built" and self._snapshot is not None and not self._closed:
+            # (also when closing: `registry screen` ends right after its names, and
+            # its next run should start from this build)
+            if source == "built" and self._snapshot is not None:
                 try:
                     index_snapshot.save(self._snapshot, built, at)
                 except Exception:  # the index serves; the next start builds again

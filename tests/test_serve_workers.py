@@ -5,6 +5,7 @@ with the supervisor."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import signal
@@ -14,13 +15,17 @@ from pathlib import Path
 
 import pytest
 import requests
+from click.testing import CliRunner
 
+from registry.cli import main
 from registry.db import open_registry
 from registry.index_snapshot import snapshot_path
 from registry.keys import create_key
 
 from .conftest import ServedRegistry, served
+from .listserver import ListServer
 from .test_api_errors import NEW_ENTITY
+from .test_freshness import UK, runs
 
 
 def workers_of(pid: int) -> list[int]:
@@ -113,3 +118,50 @@ def test_two_workers_answer_and_see_each_others_writes(
     assert re.search(rf"worker \d \(pid {first}\) ended .*; starting it again", output)
     for pid in pids:  # (the supervisor waited for them before it ended)
         assert not Path(f"/proc/{pid}").exists()
+
+
+def test_the_scheduled_refresh_runs_in_one_worker_only(tmp_path: Path) -> None:
+    db = tmp_path / "served.db"
+    assert CliRunner().invoke(main, ["init", "--db", str(db)]).exit_code == 0
+    with ListServer() as lists:
+        sources = tmp_path / "sources.json"
+        sources.write_text(
+            json.dumps(
+                {
+                    "datasets": [
+                        {
+                            "name": "gb-hmt",
+                            "format": "uk-fcdo-csv",
+                            "urls": [lists.serve("uk.csv", UK)],
+                        }
+                    ]
+                }
+            )
+        )
+        with served(
+            db, "--workers", "2", "--refresh-every", "1h", "--sources", str(sources)
+        ) as server:
+            first, second = wait_for_workers(server, 2)
+            deadline = time.monotonic() + 60
+            while not runs(db) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            time.sleep(3)  # time enough for a second worker's run at start-up
+            done = runs(db)
+            # The imported list is found through either worker.
+            answers = []
+            for paused in (first, second):
+                with stopped(paused):
+                    answers.append(
+                        requests.get(
+                            f"{server.base}/screen",
+                            params={"name": "Mohammad Hassan Akhund"},
+                            headers={"Connection": "close"},
+                            timeout=30,
+                        ).json()
+                    )
+    for found in answers:
+        assert found["matches"], (answers, server.output)
+        assert found["matches"][0]["entity_id"] == "gb-hmt:afg0006"
+    assert [status for _, _, status in done] == ["updated"]
+    # Once, not once per worker (a second one would have run, or been skipped as busy).
+    assert server.output.count("scheduled refresh") == 1, server.output
