@@ -44,6 +44,7 @@ import pickle
 import platform
 import struct
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -326,20 +327,36 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+_held: set[str] = set()  # snapshot paths whose build lock this process holds
+_held_guard = threading.Lock()
+
+
 @contextlib.contextmanager
 def build_lock(path: str | Path) -> Iterator[None]:
     """Held while a process builds or saves the snapshot at `path`: of several
     processes over one registry (serve --workers, a CLI screening beside the
-    service), one builds and the others wait, then load what it saved."""
-    lock_path = f"{path}.lock"
-    try:
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError:
-        yield  # a read-only folder: no snapshot will be saved there either
+    service), one builds and the others wait, then load what it saved. Within
+    one process (several apps over one file, as in tests) nobody waits: each
+    builds, and the saves replace one another whole."""
+    key = str(Path(path).resolve())
+    with _held_guard:
+        mine = key not in _held
+        _held.add(key)
+    if not mine:
+        yield
         return
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
+        try:
+            fd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError:
+            yield  # a read-only folder: no snapshot will be saved there either
+            return
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
     finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
+        with _held_guard:
+            _held.discard(key)
