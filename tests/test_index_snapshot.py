@@ -4,7 +4,10 @@ this registry or this code, or is damaged."""
 
 from __future__ import annotations
 
+import fcntl
+import os
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -223,3 +226,31 @@ def test_registry_screen_uses_the_snapshot(loaded_db_path: Path, tmp_path: Path)
     assert path.stat().st_mtime_ns == saved_at  # loaded, not built and saved again
     assert second.stdout == first.stdout
     assert "finder-technology-ltd" in second.stdout
+
+
+def test_a_process_waits_for_another_building_the_snapshot_then_loads_it(
+    saved: tuple[Path, list],
+) -> None:
+    """What serve --workers and a CLI run beside the service rely on: while another
+    process holds the build lock, this one waits, then loads what that one saved."""
+    db_path, expected = saved
+    path = snapshot_path(db_path)
+    saved_copy = path.read_bytes()
+    path.unlink()
+    fd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT)  # "another process" building
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    builds = Builds()
+    cache = open_cache(db_path, builds)
+    try:
+        cache.start()
+        time.sleep(1.0)
+        assert cache.state()["state"] == "building" and builds.full == 0  # waiting
+        path.write_bytes(saved_copy)  # what the other one saved
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        view = cache.wait_ready(60)
+        assert cache.state()["last_build"]["source"] == "snapshot"
+        assert builds.full == 0
+        assert answers(view) == expected
+    finally:
+        os.close(fd)
+        cache.close()
