@@ -346,7 +346,7 @@ def screen_book(
             n_workers=workers or os.cpu_count() or 1,
             threads_per_worker=1,
             processes=processes,
-            dashboard_address=None,
+            dashboard_address=":0",  # (None still takes port 8787 for its HTTP server)
             # (its INFO lines drown the progress; and a worker freeing a large index
             # at exit outlasts the nanny's 4 s, which then ends it with a warning)
             silence_logs=logging.ERROR,
