@@ -143,6 +143,11 @@ _MAX_SPECIAL: Final = (
     200  # joined forms / initialisms shared by more names are not used to retrieve
 )
 _MIN_EDGE_SIM: Final = 0.55
+# Query words at least this long are looked up with two deletions (see _token_hits).
+_DEEP_QUERY_LEN: Final = 6
+_DEEP_QUERY_MAX: Final = 24  # (a 499-letter word would make 125,000 keys)
+# Each listed token explains at most this many query tokens (a join of up to three).
+_MAX_JOIN: Final = 3
 
 _COMPATIBLE: Final = {
     PERSON: {PERSON, UNKNOWN},
@@ -710,6 +715,11 @@ class NameIndex:
             hit: _Stored  # (see _Stored)
             depth = _depth(text)
             keys = _deletions(text, depth)
+            if _DEEP_QUERY_LEN <= len(text) <= _DEEP_QUERY_MAX:
+                # Two deletions on the query side (one on the listed side): words two
+                # letters shorter than the query's ("dialog" for "dialogue") meet too.
+                # Query-side only, so it costs lookups, not memory.
+                keys = {d2 for d1 in keys for d2 in _deletions(d1, 1)}
             dk = self._del_keys
             for d in dk.keys() & keys if len(keys) > 1 else keys:
                 hit = dk.get(d)
@@ -907,19 +917,23 @@ class NameIndex:
             hits[k] = words[k].hits
         # Joined adjacent query words against single listed words: credit both.
         joined_hits = False
+        cand: set[int] = set()
         for idx, joined in qa.joins:
             if len(idx) > 2:
                 continue
-            extra = self._word(joined, "latin", "", fuzzy=False).hits
+            found = self._word(joined, "latin", "", fuzzy=False)
+            extra = found.hits
             if extra:
                 joined_hits = True
+                # Names with the query's words written together ("Promsvyaz Bank" ->
+                # PROMSVYAZBANK) are candidates whatever else the query has.
+                cand |= found.names
                 for k in idx:
                     if k in hits:
                         merged = hits[k] = dict(hits[k])
                         for vid, cr in extra.items():
                             if cr > merged.get(vid, 0.0):
                                 merged[vid] = cr
-        cand: set[int] = set()
         for k in distinctive:
             cand |= words[k].dominant
         if (
@@ -948,9 +962,23 @@ class NameIndex:
                 and self._two_hits_hopeless(qa, threshold)
             )
             long_names = self._long_names
-            for i, ki in enumerate(comparable):
+            # A word the query repeats is one word here: its names meet themselves
+            # once (names holding it twice), and the pairs stay few whatever the
+            # number of repetitions ("ali ali ali ...").
+            firsts: dict[tuple[str, str, str], int] = {}
+            repeated: set[int] = set()
+            for k in comparable:
+                key = (toks[k].text, toks[k].script, toks[k].native)
+                if key in firsts:
+                    repeated.add(firsts[key])
+                else:
+                    firsts[key] = k
+            distinct = list(firsts.values())
+            for k in repeated:
+                cand |= words[k].names
+            for i, ki in enumerate(distinct):
                 a = words[ki].names
-                for kj in comparable[i + 1 :]:
+                for kj in distinct[i + 1 :]:
                     b = words[kj].names
                     pair = a & b if len(a) <= len(b) else b & a
                     if triples and pair:
@@ -958,7 +986,7 @@ class NameIndex:
                         cand |= short
                         rest = pair - short if len(short) < len(pair) else None
                         if rest:
-                            for kl in comparable:
+                            for kl in distinct:
                                 if kl != ki and kl != kj:
                                     cand |= rest & words[kl].names
                     else:
@@ -1118,7 +1146,24 @@ class NameIndex:
         unresolved_q = _UNRESOLVED_CREDIT
         free_credit = _FREE_CREDIT
         single_penalty_q = q_person or q_unknown
+        # A listed name of n tokens explains at most _MAX_JOIN * n query tokens (the
+        # scorer aligns one to one, joining up to three): with a long query its
+        # coverage is bounded, and so is the score, by 0.7 + 0.3 * coverage (the
+        # better-covered side counts at most 1). Exact, and what keeps a query of
+        # hundreds of words cheap: most names are dropped before any other work.
+        n_all = len(toks)
+        capped = n_all > _MAX_JOIN
+        top_w: list[float] = [0.0]
+        if capped:
+            for w in sorted((t.weight for t in toks), reverse=True):
+                top_w.append(top_w[-1] + w)
+        entries = self._entries
+        lo_cap = 1.0 - EXTRA_WEIGHT
         for eid in cand:
+            if capped:
+                k = _MAX_JOIN * len(entries[eid].analyzed.tokens)
+                if k < n_all and lo_cap + EXTRA_WEIGHT * top_w[k] / wq < threshold:
+                    continue
             ent, words, e_names, e_parts, e_free, e_initial, e_total = rows[eid]
             if check_entity:
                 if schema_of[ent] not in schemas:

@@ -33,7 +33,18 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any, Final
 
-from .analysis import ORG, PERSON, UNKNOWN, WEIGHTS, AnalyzedName, Kind, Tok, analyze
+from .analysis import (
+    AIRCRAFT,
+    ORG,
+    PERSON,
+    UNKNOWN,
+    VESSEL,
+    WEIGHTS,
+    AnalyzedName,
+    Kind,
+    Tok,
+    analyze,
+)
 from .legal_forms import legal_forms_conflict
 from .normalize import LATIN
 from .similarity import latin_similarity, string_similarity, token_similarity
@@ -54,6 +65,7 @@ LEGAL_SAME_CLASS_SIM: Final = 0.8  # "Ltd" vs "LLC": different spelling, same ki
 EXTRA_WEIGHT: Final = 0.3  # how much the less-covered side's unexplained words cost
 SUBSTITUTION_PENALTY: Final = 0.12  # per unit of distinctive weight replaced (max 1 unit)
 LEGAL_CONFLICT_PENALTY: Final = 0.1
+LEGAL_ONE_SIDE_PENALTY: Final = 0.2  # a company's legal form against a person or vessel
 ORDER_PENALTY: Final = 0.02
 SINGLE_TOKEN_PENALTY: Final = 0.1
 PATRONYMIC_SWAP_PENALTY: Final = 0.25
@@ -471,12 +483,25 @@ def _score(q: AnalyzedName, c: AnalyzedName, floor: float) -> ScoreDetail | None
         )
     if len(chosen) > 1 and _inversions([e for e in chosen if e.how in _NAME_HOWS]) > 0:
         penalties.append(("word_order", ORDER_PENALTY, "aligned words appear in a different order"))
-    if schema == PERSON:
+    if schema in _NAMED_ONE_WORD:
+        # One given name, or a one-word vessel or aircraft name, inside a longer
+        # name: "Olga Smith" is not the vessel OLGA.
         pq, pc = q.part_count, c.part_count
         if min(pq, pc) == 1 and max(pq, pc) >= 2:
             penalties.append(
                 ("single_name", SINGLE_TOKEN_PENALTY, "a single name against a full name")
             )
+        if _has_legal(qt) != _has_legal(ct) and (q.schema == UNKNOWN or c.schema == UNKNOWN):
+            # A company's legal form on one side only, against a person, vessel or
+            # aircraft: "Daniel S.A.S." is not the vessel DANIEL.
+            penalties.append(
+                (
+                    "legal_form_on_one_side",
+                    LEGAL_ONE_SIDE_PENALTY,
+                    "a company's legal form against a person, vessel or aircraft",
+                )
+            )
+    if schema == PERSON:
         sf_q, sf_c = _son_father(qt), _son_father(ct)
         if sf_q and sf_c:
             pairs = {(e.q[0], e.c[0]) for e in chosen if len(e.q) == len(e.c) == 1}
@@ -501,6 +526,11 @@ def _score(q: AnalyzedName, c: AnalyzedName, floor: float) -> ScoreDetail | None
 
 
 _NAME_HOWS: Final = frozenset({"token", "join", "initial"})
+_NAMED_ONE_WORD: Final = frozenset({PERSON, VESSEL, AIRCRAFT})
+
+
+def _has_legal(toks: tuple[Tok, ...]) -> bool:
+    return any(t.kind == Kind.LEGAL for t in toks)
 
 
 def _unexplained(
