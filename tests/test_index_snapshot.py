@@ -254,3 +254,21 @@ def test_a_process_waits_for_another_building_the_snapshot_then_loads_it(
     finally:
         os.close(fd)
         cache.close()
+
+
+def test_a_bad_query_is_refused_without_waiting_for_the_index(loaded_db_path: Path) -> None:
+    """Nothing to screen, nothing to wait for: a 400 at once while the first build runs."""
+    builds = Builds()
+    builds.hold_full.set()
+    app = make_app(loaded_db_path)
+    cache = app.extensions["registry_index"] = IndexCache(loaded_db_path, build=builds, wait=5.0)
+    try:
+        started = time.monotonic()
+        bad = app.test_client().get("/screen", query_string={"name": "Kim", "dob": "1962-02-30"})
+        assert bad.status_code == 400 and bad.get_json()["errors"][0]["field"] == "dob"
+        assert time.monotonic() - started < 4  # not after the 5 s wait for the index
+        good = app.test_client().get("/screen", query_string={"name": "Kim"})
+        assert good.status_code == 503  # a valid one does wait, and is told to come back
+    finally:
+        builds.release.set()
+        cache.close()
