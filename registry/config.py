@@ -119,12 +119,22 @@ class Settings:
     monitor_workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     webhook_backoff_s: float = 2.0
     webhook_backoff_max_s: float = 600.0
+    # Save the screening index next to the database (`<db>.index`) after a full
+    # build and load it at start instead of building (registry/index_snapshot.py).
+    index_snapshot: bool = True
 
     @property
     def audit_file(self) -> Path:
         if self.audit_path is not None:
             return self.audit_path
         return self.db_path.with_name(self.db_path.stem + ".audit.db")
+
+    @property
+    def snapshot_path(self) -> Path | None:
+        """Where the screening index is saved, or None when it is not."""
+        from .index_snapshot import snapshot_path
+
+        return snapshot_path(self.db_path) if self.index_snapshot else None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -161,6 +171,7 @@ class Settings:
             webhook_backoff_max_s=_float(
                 "REGISTRY_WEBHOOK_BACKOFF_MAX_S", cls.webhook_backoff_max_s
             ),
+            index_snapshot=_bool("REGISTRY_INDEX_SNAPSHOT", cls.index_snapshot),
         )
 
 

@@ -87,6 +87,7 @@ def index_cache(app: Flask | None = None) -> IndexCache:
                 busy_timeout_ms=config.busy_timeout_ms,
                 keep_past=config.past_indexes,
                 wait=config.index_wait_ms / 1000,
+                snapshot=config.snapshot_path,
             ),
         )
     return cache
