@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import gc
 import logging
@@ -230,7 +231,15 @@ def screen_cmd(names_csv: Any, db_path: str | None, **options: Any) -> None:
     writer.writerow(CSV_COLUMNS)
     settings = _settings(db_path)
     # Waits for the index (no 503 here); a write meanwhile is patched in as by the service.
-    cache = IndexCache(settings.db_path, busy_timeout_ms=settings.busy_timeout_ms, wait=24 * 3600)
+    # The index comes from its snapshot next to the database when that is current
+    # (and is saved there after a build, for the next run).
+    cache = IndexCache(
+        settings.db_path,
+        busy_timeout_ms=settings.busy_timeout_ms,
+        wait=24 * 3600,
+        snapshot=settings.snapshot_path,
+    )
+    audit = _audit_log(settings)
     with _registry(db_path) as db:
         started = time.monotonic()
         cache.view(db, opts.as_of)
@@ -244,8 +253,156 @@ def screen_cmd(names_csv: Any, db_path: str | None, **options: Any) -> None:
                         result["index"] += start
                     writer.writerows(csv_rows(results))
                     bar.update(len(chunk))
+                    # Each chunk in the audit trail (registry.monitoring.audit).
+                    audit.record(
+                        kind="cli screen",
+                        actor="cli",
+                        queries=chunk,
+                        params={k: v for k, v in args.items() if v is not None},
+                        data_version=cache.view(db, opts.as_of).version,
+                        datasets=[],
+                        results=results,
+                        answer=results,
+                    )
         finally:
             cache.close()
+            audit.close()
+
+
+def _audit_log(settings: Settings) -> Any:
+    from .monitoring.audit import AuditLog
+
+    return AuditLog(
+        settings.audit_file,
+        minimise=settings.audit_minimise,
+        retention_s=settings.audit_retention,
+        flush_ms=settings.audit_flush_ms,
+    )
+
+
+def _add_books() -> None:
+    from .monitoring.cli import books
+
+    main.add_command(books)
+
+
+_add_books()
+
+
+@main.command(name="screen-book")
+@click.argument("book", type=click.Path(exists=True, path_type=Path))
+@click.argument("output", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="A Dask scheduler (tcp://host:8786); the registry and its index are shipped to "
+    "its workers. Default: a local cluster.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 256),
+    default=None,
+    help="Worker processes of the local cluster [default: one per core].",
+)
+@click.option(
+    "--format",
+    "out_format",
+    type=click.Choice(["parquet", "csv"]),
+    default=None,
+    help="Of the answer files [default: the book's].",
+)
+@click.option(
+    "--partition-size",
+    default="2MB",
+    show_default=True,
+    help="Bytes of a CSV book per partition (a Parquet book keeps its row groups).",
+)
+@click.option("--threshold", type=click.FloatRange(0, 1), default=None)
+@click.option("--min-score", type=click.FloatRange(0, 1), default=None)
+@click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True)
+@click.option("--jurisdiction", default=None)
+@click.option("--authority", default=None)
+@click.option("--program", default=None)
+@click.option("--include-delisted", is_flag=True)
+@click.option("--hide-false-positives", is_flag=True)
+@db_option
+def screen_book_cmd(
+    book: Path,
+    output: Path,
+    scheduler: str | None,
+    workers: int | None,
+    out_format: str | None,
+    partition_size: str,
+    db_path: str | None,
+    **options: Any,
+) -> None:
+    """Screen a whole book (CSV or Parquet: column name; optional id, type, country,
+    dob, nationality, id_number) on Dask into OUTPUT, one answer file per partition
+    (the columns of `registry screen`). A rerun skips the partitions already done.
+    """
+    from marshmallow import ValidationError
+
+    from schemas.api import ScreenOptionsArgs
+
+    from .screening import ScreenOptions
+
+    try:
+        from .book import screen_book
+    except ImportError as exc:  # pragma: no cover (the dev install has it)
+        raise click.ClickException(
+            f"screen-book needs Dask ({exc.name} is missing): pip install "
+            "'sanctions-registry[book]'"
+        ) from None
+    try:
+        args = ScreenOptionsArgs().load(
+            {k: v for k, v in options.items() if v not in (None, False)}
+        )
+    except ValidationError as exc:
+        raise click.UsageError(str(exc.messages)) from None
+    settings = _settings(db_path)
+    with _registry(db_path) as db:
+        entities = db.conn.execute(
+            "SELECT COUNT(*) FROM entities WHERE status != 'deleted'"
+        ).fetchone()[0]
+    if not entities:
+        raise click.ClickException(
+            f"The registry at {settings.db_path} holds no entities: fill it first."
+        )
+    last = [0.0]
+
+    def progress(done: int, parts: int, names_done: int, names: int) -> None:
+        now = time.monotonic()
+        if done == parts or now - last[0] >= 1.0:
+            last[0] = now
+            click.echo(
+                f"partitions {done}/{parts}, names {names_done:,}/{names:,} "
+                f"({100 * names_done // max(names, 1)}%)",
+                err=True,
+            )
+
+    from .index_snapshot import snapshot_path
+
+    try:
+        report = screen_book(
+            book,
+            output,
+            db_path=settings.db_path,
+            snapshot=settings.snapshot_path or snapshot_path(settings.db_path),
+            options=ScreenOptions(**dict(args)),
+            scheduler=scheduler,
+            workers=workers,
+            out_format=out_format,
+            blocksize=partition_size,
+            progress=progress,
+        )
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(
+        f"screened={report.screened} skipped_partitions={report.skipped} "
+        f"partitions={report.partitions} names={report.names} seconds={report.seconds:.1f} "
+        f"names_per_s={report.names_per_s:.0f} output={report.output}"
+    )
 
 
 @main.group()
@@ -410,6 +567,14 @@ def _seconds(start: str, end: str) -> float:
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
 @click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Processes serving (one core each at most); with more than one, the screening "
+    "index is loaded before they start and shared by them.",
+)
+@click.option(
     "--load",
     "load_paths_",
     multiple=True,
@@ -435,6 +600,7 @@ def serve(
     host: str,
     port: int,
     threads: int,
+    workers: int,
     load_paths_: tuple[str, ...],
     refresh_every: str | None,
     sources_file: str | None,
@@ -474,10 +640,29 @@ def serve(
     # and at the default threshold (700) the collector walked them again and again:
     # a tenth of the service's time in 500 pauses per 20,000 requests; now a few.
     gc.set_threshold(50_000, 20, 10)
-    cache = index_cache(app)
-    # Built in the background: /healthz answers at once, /readyz once screening can.
-    cache.start()
-    if every:
+    door = DoorSettings(
+        header_timeout=settings.header_timeout_s,
+        idle_timeout=settings.idle_timeout_s,
+        connection_limit=settings.max_connections,
+        max_body_bytes=max(settings.max_body_bytes, settings.max_import_bytes),
+    )
+
+    def start_background(cache: Any, first: bool) -> None:
+        """The monitor (delta screening of books, webhooks) and the scheduled refresh
+        run in one process only (`first`); every process writes its audit entries
+        and flushes them at SIGTERM."""
+        from .api.books import monitor
+        from .monitoring.service import handle_sigterm
+
+        handle_sigterm()
+        atexit.register(monitor(app).stop)
+        if not first:
+            return
+        monitor(app).start()
+        if every:
+            start_refresh(cache)
+
+    def start_refresh(cache: Any) -> None:
         from .refresh import Scheduler
         from .sources import catalogue
 
@@ -485,6 +670,7 @@ def serve(
             if any(o.status == "updated" for o in outcomes):
                 cache.changed()  # caught up in the background (a new base if large)
 
+        assert every is not None
         Scheduler(
             settings.db_path,
             lambda: catalogue(settings.sources_file),
@@ -492,21 +678,95 @@ def serve(
             busy_timeout_ms=settings.busy_timeout_ms,
             after=rebuild,
         ).start()
+
+    where = (
+        f"{settings.db_path} on http://{host}:{port} (pages at /, API docs at /docs, "
+        "OpenAPI at /openapi.json)"
+    )
+    if workers > 1:
+        if every:
+            click.echo(f"Refreshing the official lists every {refresh_every} (worker 0)", err=True)
+        _serve_workers(app, settings, door, host, port, threads, workers, start_background, where)
+        return
+    cache = index_cache(app)
+    # Built in the background: /healthz answers at once, /readyz once screening can.
+    cache.start()
+    start_background(cache, True)
+    if every:
         click.echo(f"Refreshing the official lists every {refresh_every}", err=True)
-    click.echo(
-        f"Serving {settings.db_path} on http://{host}:{port} (pages at /, API docs at /docs, "
-        "OpenAPI at /openapi.json)",
-        err=True,
-    )
-    door = DoorSettings(
-        header_timeout=settings.header_timeout_s,
-        idle_timeout=settings.idle_timeout_s,
-        connection_limit=settings.max_connections,
-        max_body_bytes=max(settings.max_body_bytes, settings.max_import_bytes),
-    )
+    click.echo(f"Serving {where}", err=True)
     serve_app(
         app, gate=make_gate(app), door=door, host=host, port=port, threads=threads, ident="registry"
     )
+
+
+def _serve_workers(
+    app: Any,
+    settings: Settings,
+    door: Any,
+    host: str,
+    port: int,
+    threads: int,
+    workers: int,
+    start_background: Any,
+    where: str,
+) -> None:
+    """`serve --workers N`: the index loaded (or built) once, then N forked
+    processes over one socket (registry/workers.py)."""
+    from .api.gate import make_gate
+    from .api.screen import index_cache
+    from .screen_index import IndexCache
+    from .server import serve as serve_app
+    from .workers import Supervisor, bind, freeze
+
+    try:
+        sock = bind(host, port)
+    except OSError as exc:
+        raise click.ClickException(f"Cannot listen on {host}:{port}: {exc.strerror}") from None
+    started = time.monotonic()
+    click.echo(
+        f"Loading the screening index for {workers} workers "
+        f"({'from its snapshot, or ' if settings.snapshot_path else ''}built from the registry)",
+        err=True,
+    )
+    # Loaded (or built and saved) here, before the fork: the workers share its
+    # memory. The cache's threads end with close(): nothing runs across the fork.
+    preload = IndexCache(
+        settings.db_path,
+        busy_timeout_ms=settings.busy_timeout_ms,
+        wait=24 * 3600,
+        settle=False,
+        snapshot=settings.snapshot_path,
+    )
+    try:
+        base = preload.wait_ready().base.built
+        source = (preload.state().get("last_build") or {}).get("source", "built")
+    finally:
+        preload.close()
+    del preload
+    click.echo(
+        f"Screening index ready ({source}: {base.names:,} names, data version "
+        f"{base.version}) in {time.monotonic() - started:.1f}s",
+        err=True,
+    )
+    freeze()
+
+    def run(slot: int) -> None:
+        cache = index_cache(app)
+        cache.seed(base)
+        cache.start()
+        start_background(cache, slot == 0)  # the monitor and the refresh: in one worker
+        serve_app(
+            app,
+            gate=make_gate(app),
+            door=door,
+            sock=sock,
+            threads=threads,
+            ident="registry",
+        )
+
+    click.echo(f"Serving {where} with {workers} worker processes", err=True)
+    sys.exit(Supervisor(workers, run).serve_forever())
 
 
 def _catalogue(sources_file: str | Path | None) -> list[Any]:

@@ -42,6 +42,19 @@ def _int(name: str, default: int) -> int:
         raise SystemExit(f"{name} must be an integer, got {raw!r}") from None
 
 
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SystemExit(f"{name} must be a number, got {raw!r}") from None
+    if not value > 0:
+        raise SystemExit(f"{name} must be more than zero, got {raw!r}")
+    return value
+
+
 def _bool(name: str, default: bool) -> bool:
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
@@ -90,6 +103,38 @@ class Settings:
     header_timeout_s: int = 10
     idle_timeout_s: int = 30
     max_connections: int = 1_000
+    # Monitoring (registry/monitoring): the audit trail's own SQLite file (None: next
+    # to the registry, <name>.audit.db), whether it keeps only a SHA-256 of each
+    # query, how long rows are kept (None: for ever), and how often queued rows are
+    # written (what a crash can lose at most).
+    audit_path: Path | None = None
+    audit_minimise: bool = False
+    audit_retention: float | None = None
+    audit_flush_ms: int = 1000
+    # Seconds between two version checks of the monitor (writes by other processes);
+    # the first retry delay of a webhook delivery (doubled each time, capped).
+    monitor_poll_s: float = 1.0
+    # Processes testing a large book (50,000 records or more) against the changed
+    # entities (default: one per CPU core).
+    monitor_workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    webhook_backoff_s: float = 2.0
+    webhook_backoff_max_s: float = 600.0
+    # Save the screening index next to the database (`<db>.index`) after a full
+    # build and load it at start instead of building (registry/index_snapshot.py).
+    index_snapshot: bool = True
+
+    @property
+    def audit_file(self) -> Path:
+        if self.audit_path is not None:
+            return self.audit_path
+        return self.db_path.with_name(self.db_path.stem + ".audit.db")
+
+    @property
+    def snapshot_path(self) -> Path | None:
+        """Where the screening index is saved, or None when it is not."""
+        from .index_snapshot import snapshot_path
+
+        return snapshot_path(self.db_path) if self.index_snapshot else None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -114,6 +159,19 @@ class Settings:
             header_timeout_s=_int("REGISTRY_HEADER_TIMEOUT_S", cls.header_timeout_s),
             idle_timeout_s=_int("REGISTRY_IDLE_TIMEOUT_S", cls.idle_timeout_s),
             max_connections=_int("REGISTRY_MAX_CONNECTIONS", cls.max_connections),
+            audit_path=Path(os.environ["REGISTRY_AUDIT_DB"])
+            if os.environ.get("REGISTRY_AUDIT_DB")
+            else None,
+            audit_minimise=_bool("REGISTRY_AUDIT_MINIMISE", cls.audit_minimise),
+            audit_retention=_duration("REGISTRY_AUDIT_RETENTION"),
+            audit_flush_ms=_int("REGISTRY_AUDIT_FLUSH_MS", cls.audit_flush_ms),
+            monitor_poll_s=_float("REGISTRY_MONITOR_POLL_S", cls.monitor_poll_s),
+            monitor_workers=_int("REGISTRY_MONITOR_WORKERS", os.cpu_count() or 1),
+            webhook_backoff_s=_float("REGISTRY_WEBHOOK_BACKOFF_S", cls.webhook_backoff_s),
+            webhook_backoff_max_s=_float(
+                "REGISTRY_WEBHOOK_BACKOFF_MAX_S", cls.webhook_backoff_max_s
+            ),
+            index_snapshot=_bool("REGISTRY_INDEX_SNAPSHOT", cls.index_snapshot),
         )
 
 

@@ -590,3 +590,122 @@ def m009_live_records_dataset_updated(db: sqlite_utils.Database) -> None:
         "CREATE INDEX records_dataset_updated ON records(dataset, updated_at) "
         "WHERE deleted_at IS NULL"
     )
+
+
+@migrations()
+def m010_monitoring_books_alerts(db: sqlite_utils.Database) -> None:
+    # Monitoring (registry/monitoring): customer books and their records, the matches
+    # each record has now (with a fingerprint of the entity's listings, to tell a
+    # changed listing), alerts with their history, load jobs, the last data version
+    # delta screening has processed, webhooks and their delivery outbox.
+    db.executescript(
+        """
+        CREATE TABLE books (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            created_by TEXT NOT NULL
+        );
+        CREATE TABLE book_records (
+            book_id TEXT NOT NULL REFERENCES books(id) ON DELETE CASCADE,
+            id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            type TEXT,
+            country TEXT,
+            dob TEXT,
+            nationality TEXT,
+            id_number TEXT,
+            hash TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (book_id, id)
+        ) WITHOUT ROWID;
+        CREATE TABLE book_matches (
+            book_id TEXT NOT NULL,
+            record_id TEXT NOT NULL,
+            entity_id TEXT NOT NULL,
+            score REAL NOT NULL,
+            listing TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (book_id, record_id, entity_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX book_matches_entity ON book_matches(entity_id);
+        CREATE TABLE alerts (
+            id TEXT PRIMARY KEY,
+            book_id TEXT NOT NULL,
+            record_id TEXT NOT NULL,
+            entity_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            status TEXT NOT NULL,
+            score REAL,
+            listing TEXT NOT NULL,
+            data_version INTEGER NOT NULL,
+            doc TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX alerts_book ON alerts(book_id, status, created_at);
+        CREATE INDEX alerts_pair ON alerts(book_id, record_id, entity_id, created_at);
+        CREATE INDEX alerts_entity ON alerts(entity_id);
+        CREATE INDEX alerts_created ON alerts(created_at);
+        CREATE TABLE alert_events (
+            alert_id TEXT NOT NULL,
+            at TEXT NOT NULL,
+            action TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            note TEXT,
+            decision_id TEXT
+        );
+        CREATE INDEX alert_events_alert ON alert_events(alert_id, at);
+        CREATE TABLE book_jobs (
+            id TEXT PRIMARY KEY,
+            book_id TEXT NOT NULL,
+            state TEXT NOT NULL,
+            total INTEGER NOT NULL,
+            screened INTEGER NOT NULL DEFAULT 0,
+            added INTEGER NOT NULL DEFAULT 0,
+            replaced INTEGER NOT NULL DEFAULT 0,
+            unchanged INTEGER NOT NULL DEFAULT 0,
+            alerts INTEGER NOT NULL DEFAULT 0,
+            error TEXT,
+            created_at TEXT NOT NULL,
+            finished_at TEXT
+        );
+        CREATE INDEX book_jobs_state ON book_jobs(state, created_at);
+        CREATE TABLE book_job_records (
+            job_id TEXT NOT NULL,
+            record_id TEXT NOT NULL,
+            PRIMARY KEY (job_id, record_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE monitor_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE webhooks (
+            id TEXT PRIMARY KEY,
+            book_id TEXT NOT NULL REFERENCES books(id) ON DELETE CASCADE,
+            url TEXT NOT NULL,
+            secret TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            created_by TEXT NOT NULL
+        );
+        CREATE INDEX webhooks_book ON webhooks(book_id);
+        CREATE TABLE deliveries (
+            id TEXT PRIMARY KEY,
+            webhook_id TEXT NOT NULL,
+            alert_id TEXT NOT NULL,
+            body TEXT NOT NULL,
+            status TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_at TEXT NOT NULL,
+            last_error TEXT,
+            created_at TEXT NOT NULL,
+            delivered_at TEXT
+        );
+        CREATE INDEX deliveries_due ON deliveries(status, next_at);
+        CREATE INDEX deliveries_webhook ON deliveries(webhook_id, created_at);
+        -- Entities written at one instant (a large import is logged in data_versions
+        -- without its ids): delta screening reads them from history by instant.
+        CREATE INDEX history_at ON history(at) WHERE object_type = 'record';
+        """
+    )
+    # Delta screening starts from now: earlier writes are not alerts.
+    db.execute(
+        "INSERT INTO monitor_state (key, value) VALUES ('last_version', ?)", (str(generation(db)),)
+    )

@@ -48,9 +48,15 @@ For later work: a layer is just a `NameIndex` built by `Builder` for some
 entities, and answers are merged by score. Anything an index derives from its
 whole vocabulary (the rarity of a word, say) must therefore come from the base
 and be handed to the layers' builds, or the same name would score differently
-in a small layer. A saved snapshot of the base tagged with its data version
-(`Layer.version`) can stand in for the full build: a process that loads one
-catches up exactly as this one does, from `versions.changes_since`.
+in a small layer.
+
+Snapshots (`index_snapshot`): with `snapshot=` a full build of the base is saved
+next to the database, and the first base (or a later one, when another process
+saved a newer one: `serve --workers`, a CLI run beside the service) is loaded
+from it instead of built when it fits this code and registry and no large
+change came after it; the view then catches up from `versions.changes_since`
+exactly as after writes. `seed` hands over a base loaded before this process
+was forked (`serve --workers`), its memory shared with the parent.
 """
 
 from __future__ import annotations
@@ -71,6 +77,7 @@ from typing import Any
 
 import sqlite_utils
 
+from . import index_snapshot
 from .db import connect, utcnow
 from .matching import Match, NameIndex, clear_caches
 from .versions import (
@@ -418,8 +425,13 @@ class IndexCache:
         wait: float = 5.0,
         build: Builder | None = None,
         settle: bool = True,
+        snapshot: str | Path | None = None,
     ) -> None:
         self._db_path = str(db_path)
+        # Where the base index is saved after a full build and loaded from at
+        # start (index_snapshot); None: never saved.
+        self._snapshot = Path(snapshot) if snapshot is not None else None
+        self._seed: BuiltIndex | None = None  # a base loaded before this process forked
         self._busy_timeout_ms = busy_timeout_ms
         self._keep_past = max(0, keep_past)
         self._wait = wait  # how long a reader waits for an index that is not there yet
@@ -550,6 +562,12 @@ class IndexCache:
         return max(1, math.ceil(left))
 
     # ------------------------------------------------------------------ writers
+    def seed(self, built: BuiltIndex) -> None:
+        """Use `built` (a base at `built.version`, loaded by the process this one was
+        forked from, its memory shared) for the first view instead of building or
+        loading one; writes since its version are patched in as usual."""
+        self._seed = built
+
     def start(self) -> None:
         """Build the current index in the background, if nothing has yet."""
         with self._lock:
@@ -771,18 +789,36 @@ class IndexCache:
 
     def _build_base(self, db: sqlite_utils.Database) -> None:
         started = time.perf_counter()
-        with read_snapshot(db):
-            version = current_version(db)
-            with self._lock:
-                self._base_from = version
-            with self._settling():
-                built = self._build(db, None, None)
-        built.version = version
-        self._note_build("current", built, version, time.perf_counter() - started)
-        with self._apply_lock:
-            replaced = self._view
-            base = Layer(built, None, version)
-            self._swap(self._compose(self._apply_connection(), base, None, False))
+        # Of several processes over one registry, one builds (and saves) at a time;
+        # the others then load what it saved rather than build it again.
+        locked = (
+            index_snapshot.build_lock(self._snapshot)
+            if self._snapshot is not None
+            else contextlib.nullcontext()
+        )
+        with locked:
+            with read_snapshot(db):
+                version = current_version(db)
+                with self._lock:
+                    self._base_from = version
+                built, source = self._ready_made_base(db)
+                if built is None:
+                    with self._settling():
+                        built = self._build(db, None, None)
+                    built.version = version
+                at = index_snapshot.version_instant(db, built.version)
+            self._note_build("current", built, built.version, time.perf_counter() - started, source)
+            with self._apply_lock:
+                replaced = self._view
+                base = Layer(built, None, built.version)
+                self._swap(self._compose(self._apply_connection(), base, None, False))
+            # (also when closing: `registry screen` ends right after its names, and
+            # its next run should start from this build)
+            if source == "built" and self._snapshot is not None:
+                try:
+                    index_snapshot.save(self._snapshot, built, at)
+                except Exception:  # the index serves; the next start builds again
+                    log.exception("screening index: saving the snapshot failed")
         del built, base
         with self._lock:
             self._failure = None
@@ -790,6 +826,40 @@ class IndexCache:
             old = weakref.ref(replaced.base.built)
             del replaced
             self._release(old, "previous index")
+
+    def _ready_made_base(self, db: sqlite_utils.Database) -> tuple[BuiltIndex | None, str]:
+        """A base that needs no build: the one handed over by `seed` (loaded by a
+        parent before it forked this process), or the saved snapshot, if either is
+        newer than the current base and no large change came after it (that one
+        would need a new base anyway). Inside the caller's read transaction."""
+        seeded, self._seed = self._seed, None
+        current = self._view
+        floor = current.base.version if current is not None else -1
+
+        def usable(version: int) -> bool:
+            count, bulk = pending(db, version, max_ids=BULK_IDS)
+            return version > floor and not bulk and count <= MID_MAX
+
+        if seeded is not None and usable(seeded.version):
+            return seeded, "preloaded"
+        del seeded
+        path = self._snapshot
+        if path is None or not path.exists():
+            return None, "built"
+        try:
+            header = index_snapshot.read_header(path)
+            if not usable(header.data_version):
+                log.info(
+                    "screening index: the snapshot (data version %d) is older than a large "
+                    "change or the index in use; building a new one",
+                    header.data_version,
+                )
+                return None, "built"
+            built, _ = index_snapshot.load(path, db, freeze=self._settle)
+            return built, "snapshot"
+        except index_snapshot.SnapshotRefused as exc:
+            log.warning("screening index: snapshot %s not used: %s; building the index", path, exc)
+            return None, "built"
 
     def _build_past(self, db: sqlite_utils.Database, version: int, at: str | None) -> None:
         started = time.perf_counter()
@@ -814,18 +884,23 @@ class IndexCache:
         for old, old_version in olds:
             self._release(old, f"index of data version {old_version}")
 
-    def _note_build(self, what: str, built: BuiltIndex, version: int, seconds: float) -> None:
+    def _note_build(
+        self, what: str, built: BuiltIndex, version: int, seconds: float, source: str = "built"
+    ) -> None:
         with self._lock:
-            self._full_build_seconds = seconds
+            if source == "built":  # (what a rebuild, and so Retry-After, will take)
+                self._full_build_seconds = seconds
             self._last_build = {
                 "index": what,
                 "data_version": version,
                 "names": built.names,
                 "seconds": round(seconds, 3),
+                "source": source,  # built, snapshot (loaded from the file), preloaded
                 "finished_at": utcnow(),
             }
         log.info(
-            "screening index built (%s): data version %d, %d names of %d entities in %.1f s",
+            "screening index %s (%s): data version %d, %d names of %d entities in %.1f s",
+            {"built": "built", "snapshot": "loaded from its snapshot"}.get(source, source),
             what,
             version,
             built.names,

@@ -445,10 +445,12 @@ def screen(
     db: sqlite_utils.Database, cache: IndexCache, queries: Sequence[Any], options: ScreenOptions
 ) -> list[dict[str, Any]]:
     """Screen each query (a dict, checked row by row); results in input order."""
-    view = cache.view(db, options.as_of)  # one view for every name of the request
-    allowed = view.restrict(_allowed(db, view, options))
     checked = [check_query(raw) for raw in queries]
     valid_queries = [query for query, _ in checked if query is not None]
+    # One view for every name of the request; none when no row can be screened
+    # (a bad query gets its 400 at once, not after waiting for an index build).
+    view = cache.view(db, options.as_of) if valid_queries else None
+    allowed = view.restrict(_allowed(db, view, options)) if view is not None else ()
     hidden = (
         false_positive_entities(db, (q.name for q in valid_queries), options.as_of)
         if options.hide_false_positives
@@ -476,6 +478,7 @@ def screen(
                 }
             )
             continue
+        assert view is not None  # (there is a valid query)
         false_positives = hidden.get(query_key(query.name), set()) if hidden else set()
         # A date of birth or a nationality may lift a name below the floor, or
         # lower one above others: ask for more, from lower down.

@@ -24,8 +24,8 @@ and error task, the server's maintenance pass):
   line, a raw non-ASCII URL, headers too large, a body too large) were
   text/plain; they leave in the service's error envelope, with its headers.
 
-One process; `--workers N` (issue 14) can bind the socket once and run this
-server in N forked processes over it (waitress takes `sockets=`).
+`registry serve --workers N` (registry/workers.py) binds the socket once and
+runs this server in N forked processes over it (`sock=`).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from __future__ import annotations
 import json
 import logging
 import resource
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -155,7 +156,14 @@ class DoorChannel(HTTPChannel):
 class DoorServer(TcpWSGIServer):
     channel_class = DoorChannel
 
-    def __init__(self, app: Any, gate: Gate | None, door: DoorSettings, **kw: Any) -> None:
+    def __init__(
+        self,
+        app: Any,
+        gate: Gate | None,
+        door: DoorSettings,
+        sock: socket.socket | None = None,
+        **kw: Any,
+    ) -> None:
         self.gate = gate
         self.door = door
         adj = Adjustments(
@@ -164,9 +172,14 @@ class DoorServer(TcpWSGIServer):
             cleanup_interval=1,  # how often the deadlines below are checked
             asyncore_use_poll=True,  # select() fails past descriptor 1024
             max_request_body_size=door.max_body_bytes,
+            **({"sockets": [sock]} if sock is not None else {}),
             **kw,
         )
-        super().__init__(app, adj=adj)
+        if sock is None:
+            super().__init__(app, adj=adj)
+        else:  # a socket bound (and shared with other processes) by registry.workers
+            info = (sock.family, sock.type, sock.proto, sock.getsockname())
+            super().__init__(app, adj=adj, _sock=sock, sockinfo=info, bind_socket=False)
 
     def check_gate(self, channel: DoorChannel, parser: DoorParser) -> Refusal | None:
         if self.gate is None:
@@ -202,14 +215,20 @@ def _raise_open_file_limit(needed: int) -> None:
 
 
 def create_server(
-    app: Any, *, gate: Gate | None = None, door: DoorSettings | None = None, **kw: Any
+    app: Any,
+    *,
+    gate: Gate | None = None,
+    door: DoorSettings | None = None,
+    sock: socket.socket | None = None,
+    **kw: Any,
 ) -> DoorServer:
-    """A hardened waitress server for `app`; `kw` are waitress adjustments (host,
-    port, threads, ident, ...)."""
+    """A hardened waitress server for `app`, on `sock` (bound already) or on the
+    host and port of `kw`; `kw` are waitress adjustments (host, port, threads,
+    ident, ...)."""
     door = door or DoorSettings()
     # The connections, plus files and the database for the worker threads.
     _raise_open_file_limit(door.connection_limit + 256)
-    return DoorServer(app, gate, door, **kw)
+    return DoorServer(app, gate, door, sock, **kw)
 
 
 def serve(app: Any, **kw: Any) -> None:

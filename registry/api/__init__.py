@@ -33,7 +33,7 @@ class SecurityPlugin(BasePlugin):
                 operation["security"] = []
                 continue
             read = method in SAFE_METHODS or (path in READ_POSTS and method == "post")
-            if read and not (path or "").startswith("/keys"):
+            if read and not (path or "").startswith(("/keys", "/audit")):
                 # Open unless REGISTRY_REQUIRE_KEY_FOR_READS is set.
                 operation["security"] = [{}, {"bearerAuth": []}]
             else:
@@ -64,6 +64,7 @@ class RegistryApi(Api):
 
 def register_api(app: Flask) -> RegistryApi:
     from . import (
+        books,
         datasets,
         decisions,
         entities,
@@ -100,6 +101,9 @@ def register_api(app: Flask) -> RegistryApi:
         decisions.blp,
         match.blp,
         reconcile.blp,
+        books.blp,
+        books.alerts_blp,
+        books.audit_blp,
     ):
         api.register_blueprint(blueprint)
     api.spec.components.schema("ScreenQueryItem", schema=ScreenQueryItemSchema)

@@ -16,7 +16,8 @@ from .common import get_db, settings
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 PUBLIC_ENDPOINTS = {"meta.healthz", "meta.readyz", "api-docs.openapi_json"}
-BLUEPRINT_SCOPES = {"keys": "admin"}
+# (the audit trail holds every screened name: admins only, whatever the read setting)
+BLUEPRINT_SCOPES = {"keys": "admin", "audit": "admin"}
 # POST for its body, but a read: screening a list changes nothing.
 READ_ENDPOINTS = {"screen.screen_many", "yente.match", "reconcile.queries_post"}
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="registry"'}

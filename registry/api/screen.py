@@ -87,6 +87,7 @@ def index_cache(app: Flask | None = None) -> IndexCache:
                 busy_timeout_ms=config.busy_timeout_ms,
                 keep_past=config.past_indexes,
                 wait=config.index_wait_ms / 1000,
+                snapshot=config.snapshot_path,
             ),
         )
     return cache
@@ -127,6 +128,22 @@ def _dataset_versions(as_of: str | None) -> list[dict[str, Any]]:
     return cache.get(get_db(), as_of)
 
 
+def _audit(
+    kind: str,
+    queries: list[Any],
+    options: ScreenOptions,
+    versions: Any,
+    results: list[dict[str, Any]],
+) -> None:
+    """The screening for the audit trail (registry.monitoring.audit), recorded with
+    the answer's bytes once it is made (queued, not waited for)."""
+    from dataclasses import asdict
+
+    from .books import audit_screening
+
+    audit_screening(kind, queries, asdict(options), versions, results)
+
+
 def screen_options(args: dict[str, Any]) -> ScreenOptions:
     return ScreenOptions(
         threshold=args.get("threshold", DEFAULT_THRESHOLD),
@@ -156,21 +173,23 @@ def screen_name(args: dict[str, Any]) -> dict[str, Any]:
     with view(get_db()):  # filters, entity summaries and decisions from one snapshot
         (result,) = screen(get_db(), index_cache(), [query], options)
         versions = _dataset_versions(options.as_of)
-    if result["error"] is not None:
-        raise InputError(
-            [
-                Problem(e["message"], field=e.get("field"), location="query")
-                for e in result["error"]["errors"]
-            ]
-        )
-    return {
-        "query": result["query"],
-        "threshold": options.threshold,
-        "as_of": options.as_of,
-        "matches": result["matches"],
-        "hidden_false_positives": result["hidden_false_positives"],
-        "datasets": versions,
-    }
+        if result["error"] is not None:
+            raise InputError(
+                [
+                    Problem(e["message"], field=e.get("field"), location="query")
+                    for e in result["error"]["errors"]
+                ]
+            )
+        answer = {
+            "query": result["query"],
+            "threshold": options.threshold,
+            "as_of": options.as_of,
+            "matches": result["matches"],
+            "hidden_false_positives": result["hidden_false_positives"],
+            "datasets": versions,
+        }
+        _audit("GET /screen", [query], options, versions, [result])
+    return answer
 
 
 @blp.route("", methods=["POST"])
@@ -232,6 +251,8 @@ def screen_many(**_: Any) -> Any:
     with view(get_db()):
         results = screen(get_db(), index_cache(), queries, opts)
         versions = _dataset_versions(opts.as_of)
+        # (the JSON answer; a CSV or XLSX one is made from the same results)
+        _audit("POST /screen", queries, opts, versions, results)
     if table is not None:
         annotate_cells(results, table)
     wanted = request.accept_mimetypes.best_match(["application/json", "text/csv", XLSX_MIMETYPE])
