@@ -346,3 +346,11 @@ PERSON_PARTICLES: Final[dict[str, str]] = {
     "dos": "de", "das": "de", "du": "de", "la": "de", "le": "de", "van": "de", "von": "de",
     "y": "y", "und": "y", "and": "y", "na": "na", "ter": "de", "ten": "de",
 }  # fmt: skip
+
+
+@lru_cache(maxsize=1)
+def legal_form_words() -> frozenset[str]:
+    """Every word of the legal forms of two words or more ("limited", "liability",
+    "stock"): a name that keeps one of them as a word of its own ("LIMITED COMPANY
+    LIABILITY", a form broken by a typo) is still not naming anything with it."""
+    return frozenset(w for phrase in _phrases()[0] if len(phrase) > 1 for w in phrase)

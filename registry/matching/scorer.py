@@ -28,12 +28,17 @@ How a score is made (all constants below are module-level and documented):
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
 from operator import attrgetter
 from typing import Any, Final
 
 from .analysis import (
+    _PATRONYMIC,
     AIRCRAFT,
     ORG,
     PERSON,
@@ -45,9 +50,14 @@ from .analysis import (
     Tok,
     analyze,
 )
-from .legal_forms import legal_forms_conflict
-from .normalize import LATIN
-from .similarity import latin_similarity, string_similarity, token_similarity
+from .legal_forms import legal_form_words, legal_forms_conflict
+from .normalize import HAN, HANGUL, LATIN, VOWEL_LOSSY
+from .similarity import (
+    SKELETON_DISCOUNT,
+    latin_similarity,
+    string_similarity,
+    token_similarity,
+)
 
 __all__ = ["DEFAULT_THRESHOLD", "NameScore", "compare_analyzed", "compare_names", "credit"]
 
@@ -72,6 +82,18 @@ PATRONYMIC_SWAP_PENALTY: Final = 0.25
 GENERIC_ONLY_CAP: Final = 0.45
 NUMBER_MISMATCH_SIM: Final = 0.5
 NUMBER_MISMATCH_CREDIT: Final = 0.5
+# Precision (issue 9): each of these only lowers a score (the index's bounds
+# assume the score can only fall below the coverage formula).
+ANCHOR_SIM: Final = 0.9  # a distinctive word matched at least this well anchors a match
+NO_ANCHOR_PENALTY: Final = 0.04  # every distinctive word only approximately matched
+SYLLABLE_MISMATCH_PENALTY: Final = 0.12  # per syllable of an East Asian name not matched
+SYLLABLE_ORDER_PENALTY: Final = 0.2  # given-name syllables in another order
+ACRONYM_NOT_WRITTEN_PENALTY: Final = 0.15  # a query word read as initials, not written so
+ACRONYM_SHORT_PENALTY: Final = 0.1  # three letters or fewer are all the evidence
+SKELETON_ONLY_PENALTY: Final = 0.1  # one word's consonants are all the evidence
+COMMON_WORDS_PENALTY: Final = 0.3  # times the unexplained share, times how common the match is
+COMMON_FROM: Final = 20  # a word used by this many listed entities starts to be common
+COMMON_AT: Final = 400  # ... and is fully common at this many (Mohammad, Ali, Trading)
 
 
 def credit(sim: float) -> float:
@@ -483,24 +505,38 @@ def _score(q: AnalyzedName, c: AnalyzedName, floor: float) -> ScoreDetail | None
         )
     if len(chosen) > 1 and _inversions([e for e in chosen if e.how in _NAME_HOWS]) > 0:
         penalties.append(("word_order", ORDER_PENALTY, "aligned words appear in a different order"))
-    if schema in _NAMED_ONE_WORD:
-        # One given name, or a one-word vessel or aircraft name, inside a longer
-        # name: "Olga Smith" is not the vessel OLGA.
-        pq, pc = q.part_count, c.part_count
-        if min(pq, pc) == 1 and max(pq, pc) >= 2:
+    pq, pc = q.part_count, c.part_count
+    if min(pq, pc) == 1 and max(pq, pc) >= 2:
+        if schema in _NAMED_ONE_WORD:
+            # One given name, or a one-word vessel or aircraft name, inside a longer
+            # name: "Olga Smith" is not the vessel OLGA.
             penalties.append(
                 ("single_name", SINGLE_TOKEN_PENALTY, "a single name against a full name")
             )
-        if _has_legal(qt) != _has_legal(ct) and (q.schema == UNKNOWN or c.schema == UNKNOWN):
-            # A company's legal form on one side only, against a person, vessel or
-            # aircraft: "Daniel S.A.S." is not the vessel DANIEL.
+        elif schema == ORG and (_name_left_over(qt, matched_q) or _name_left_over(ct, matched_c)):
+            # One distinctive word of an organisation's several: "Santos" is not
+            # AGROGANADERA LOS SANTOS S.A., "Isis Gomes" not ISIS.
             penalties.append(
                 (
-                    "legal_form_on_one_side",
-                    LEGAL_ONE_SIDE_PENALTY,
-                    "a company's legal form against a person, vessel or aircraft",
+                    "single_name",
+                    SINGLE_TOKEN_PENALTY,
+                    "one distinctive word against a name with several",
                 )
             )
+    if (
+        schema in _NAMED_ONE_WORD
+        and _has_legal(qt) != _has_legal(ct)
+        and (q.schema == UNKNOWN or c.schema == UNKNOWN)
+    ):
+        # A company's legal form on one side only, against a person, vessel or
+        # aircraft: "Daniel S.A.S." is not the vessel DANIEL.
+        penalties.append(
+            (
+                "legal_form_on_one_side",
+                LEGAL_ONE_SIDE_PENALTY,
+                "a company's legal form against a person, vessel or aircraft",
+            )
+        )
     if schema == PERSON:
         sf_q, sf_c = _son_father(qt), _son_father(ct)
         if sf_q and sf_c:
@@ -513,6 +549,8 @@ def _score(q: AnalyzedName, c: AnalyzedName, floor: float) -> ScoreDetail | None
                         "the son's name of one is the father's name of the other ('X bin Y')",
                     )
                 )
+    if distinctive_pair:
+        _precision_penalties(q, c, chosen, matched_q, matched_c, penalties)
     score = base - sum((p[1] for p in penalties), 0.0)
     rule = "alignment"
     if not distinctive_pair and (q.name_count or c.name_count):
@@ -527,6 +565,353 @@ def _score(q: AnalyzedName, c: AnalyzedName, floor: float) -> ScoreDetail | None
 
 _NAME_HOWS: Final = frozenset({"token", "join", "initial"})
 _NAMED_ONE_WORD: Final = frozenset({PERSON, VESSEL, AIRCRAFT})
+
+
+def _name_left_over(toks: tuple[Tok, ...], matched: list[bool]) -> bool:
+    """Whether a distinctive word of this side is aligned with nothing (a word of a
+    legal form, or one letter from one, does not count)."""
+    for k, t in enumerate(toks):
+        if t.kind == Kind.NAME and not matched[k] and not _legal_word(t.text):
+            return True
+    return False
+
+
+def _legal_word(text: str) -> bool:
+    """A word of a legal form, or one edit from one ("limitd", "jonit", "compeany")."""
+    if text in legal_form_words():
+        return True
+    if len(text) < _LEGAL_TYPO_MIN:
+        return False  # ("gomez" less a letter is a word of a Czech form)
+    near = _legal_near()
+    if text in near:
+        return True
+    for k in range(len(text)):  # noqa: SIM110 (a loop is faster than any() here)
+        if text[:k] + text[k + 1 :] in near:
+            return True
+    return False
+
+
+_LEGAL_TYPO_MIN: Final = 5  # shorter words are not read as legal-form words with a typo
+
+
+@lru_cache(maxsize=1)
+def _legal_near() -> frozenset[str]:
+    """Legal-form words of five letters or more, and each with one letter deleted:
+    a word within one edit of one shares a key with it (SymSpell)."""
+    words = [w for w in legal_form_words() if len(w) >= _LEGAL_TYPO_MIN]
+    return frozenset(words) | {w[:k] + w[k + 1 :] for w in words for k in range(len(w))}
+
+
+def _precision_penalties(
+    q: AnalyzedName,
+    c: AnalyzedName,
+    chosen: list[_Edge],
+    matched_q: list[bool],
+    matched_c: list[bool],
+    penalties: list[tuple[str, float, str]],
+) -> None:
+    """Penalties for matches that are less believable than their coverage says
+    (issue 9): each only lowers the score."""
+    qt, ct = q.tokens, c.tokens
+    anchored = False
+    for e in chosen:
+        if e.how == "acronym":
+            anchored = True  # (judged by the acronym rules below)
+            break
+        if e.sim >= ANCHOR_SIM and _names_a_word(e, qt, ct):
+            anchored = True
+            break
+    if not anchored and (
+        q.schema in _ONE_WORD_THINGS
+        or c.schema in _ONE_WORD_THINGS
+        or _legal_keys(qt) != _legal_keys(ct)
+    ):
+        # One short word with a typo is weak evidence once anything else differs
+        # too: "Rivera Inc" is not JSC RIMERA, nor "Castro" the vessel CASTOR
+        # (vessels are named with ordinary words); "Appel Inc." may be Apple Inc.
+        penalties.append(
+            (
+                "no_exact_word",
+                NO_ANCHOR_PENALTY,
+                "no distinctive word matches closely, only approximately",
+            )
+        )
+    if q.schema != PERSON and c.schema != PERSON and _one_skeleton(chosen, qt, ct):
+        # Written without vowels (Arabic, Persian) against a romanised name, one
+        # word's consonants say little of a company: ساسان is not SINIE. (A
+        # person's one-word given name, משה = Moshe, is judged as before.)
+        penalties.append(
+            (
+                "consonants_only",
+                SKELETON_ONLY_PENALTY,
+                "one word matches by its consonants alone (no vowels written)",
+            )
+        )
+    common = _common_share(chosen, qt, ct, matched_q, matched_c)
+    if common > 0.0:
+        penalties.append(
+            (
+                "common_words",
+                common,
+                "the words that match are common among listed names, and the rest differs",
+            )
+        )
+    syl = _syllable_problems(q, c, chosen, matched_q) or _syllable_problems(
+        c, q, [_Edge(e.c, e.q, e.sim, e.how, e.credit_c, e.credit_q) for e in chosen], matched_c
+    )
+    if syl is not None:
+        differing, reordered = syl
+        if differing:
+            penalties.append(
+                (
+                    "syllable_mismatch",
+                    SYLLABLE_MISMATCH_PENALTY * min(2, differing),
+                    "syllables of an East Asian name differ or are missing",
+                )
+            )
+        if reordered:
+            penalties.append(
+                (
+                    "syllable_order",
+                    SYLLABLE_ORDER_PENALTY,
+                    "the given name's syllables are in another order",
+                )
+            )
+    for e in chosen:
+        if e.how != "acronym" or len(e.q) != 1:
+            continue  # (only a query word read as initials is judged here)
+        word = qt[e.q[0]]
+        if not written_as_acronym(q.original, word.raw):
+            penalties.append(
+                (
+                    "acronym_not_written",
+                    ACRONYM_NOT_WRITTEN_PENALTY,
+                    f"'{word.raw}' is not written as initials",
+                )
+            )
+        elif (
+            len(word.text) <= 3
+            and not _alone_as_acronym(q, word.raw)
+            and not any(
+                f.how != "acronym"
+                and f.sim >= ANCHOR_SIM
+                and any(qt[i].kind == Kind.NAME for i in f.q)
+                for f in chosen
+            )
+        ):
+            penalties.append(
+                (
+                    "short_acronym",
+                    ACRONYM_SHORT_PENALTY,
+                    f"three letters ('{word.raw}') are all the match rests on",
+                )
+            )
+        break
+
+
+def _names_a_word(e: _Edge, qt: tuple[Tok, ...], ct: tuple[Tok, ...]) -> bool:
+    """Whether an aligned pair involves a distinctive word on either side."""
+    for i in e.q:
+        if qt[i].kind == Kind.NAME:
+            return True
+    for j in e.c:  # noqa: SIM110 (a loop is faster than any() here)
+        if ct[j].kind == Kind.NAME:
+            return True
+    return False
+
+
+def _one_skeleton(chosen: list[_Edge], qt: tuple[Tok, ...], ct: tuple[Tok, ...]) -> bool:
+    """Whether the match's distinctive evidence is one word matched only by its
+    consonant skeleton (a script without vowels against one with them)."""
+    skeletons = 0
+    for e in chosen:
+        if not _names_a_word(e, qt, ct):
+            continue
+        if e.sim > SKELETON_DISCOUNT or len(e.q) != 1 or len(e.c) != 1:
+            return False
+        a, b = qt[e.q[0]], ct[e.c[0]]
+        if (a.script in VOWEL_LOSSY) == (b.script in VOWEL_LOSSY):
+            return False
+        skeletons += 1
+    return skeletons == 1
+
+
+@lru_cache(maxsize=1)
+def word_frequency() -> dict[str, int]:
+    """Listed entities using each common word (registry/data/name_word_frequency.json,
+    built by scripts/build_word_frequency.py; words not there are rare)."""
+    raw = resources.files("registry.data").joinpath("name_word_frequency.json")
+    table: dict[str, int] = json.loads(raw.read_text("utf-8"))["words"]
+    return table
+
+
+def commonness(word: str) -> float:
+    """0 for a word few listed entities use, 1 for one used by COMMON_AT or more
+    (logarithmic in between)."""
+    n = word_frequency().get(word, 0)
+    if n <= COMMON_FROM:
+        return 0.0
+    if n >= COMMON_AT:
+        return 1.0
+    return math.log(n / COMMON_FROM) / math.log(COMMON_AT / COMMON_FROM)
+
+
+def _common_share(
+    chosen: list[_Edge],
+    qt: tuple[Tok, ...],
+    ct: tuple[Tok, ...],
+    matched_q: list[bool],
+    matched_c: list[bool],
+) -> float:
+    """The common_words penalty: COMMON_WORDS_PENALTY times the share of a name
+    left unexplained (by weight, the less-covered side), times how common the
+    aligned words are (weighted mean). A name matched in full, however common
+    its words (a true namesake), pays nothing: "Maria Martinez" against CHAVEZ
+    MARTINEZ, Maria Icela pays, "Maria Martinez" against MARIA MARTINEZ does not."""
+    total = common = 0.0
+    for e in chosen:
+        if e.how == "legal" or e.how == "number":
+            continue
+        w = 0.0
+        c = 0.0
+        for i in e.q:
+            t = qt[i]
+            if t.kind <= Kind.GENERIC and not _legal_word(t.text):
+                w += t.weight
+                c = max(c, commonness(t.text))
+        for j in e.c:
+            t = ct[j]
+            if t.kind <= Kind.GENERIC and not _legal_word(t.text):
+                c = max(c, commonness(t.text))
+        total += w
+        common += w * c
+    if total <= 0.0 or common <= 0.0:
+        return 0.0
+    left = max(_left_share(qt, matched_q), _left_share(ct, matched_c))
+    return COMMON_WORDS_PENALTY * left * common / total
+
+
+def _left_share(toks: tuple[Tok, ...], matched: list[bool]) -> float:
+    """Share of a name's distinctive and generic weight aligned with nothing (the
+    words of a legal form broken by a typo or reordering left out)."""
+    total = left = 0.0
+    for k, t in enumerate(toks):
+        if t.kind <= Kind.GENERIC and not _legal_word(t.text):
+            total += t.weight
+            if not matched[k] and not (k > 0 and _PATRONYMIC.search(t.text)):
+                left += t.weight  # (a patronymic is often left out: not a second name)
+    return left / total if total > 0.0 else 0.0
+
+
+_ONE_WORD_THINGS: Final = (VESSEL, AIRCRAFT)
+
+
+def _legal_keys(toks: tuple[Tok, ...]) -> set[str]:
+    return {t.legal.key for t in toks if t.legal is not None}
+
+
+_SYLLABIC: Final = (HAN, HANGUL)
+
+
+def _syllable_problems(
+    a: AnalyzedName, b: AnalyzedName, chosen: list[_Edge], matched_a: list[bool]
+) -> tuple[int, bool] | None:
+    """For a person's name written in Hangul or Chinese characters (`a`) against a
+    romanised one (`b`): how many of its syllables are missing or differ, and
+    whether the given name's syllables come in another order. None when `a` is
+    not such a name.
+
+    In these names each syllable is a whole part of the name: 김상철 (Kim
+    Sang-chol) is not KIM Song Chol, and 김광수 (Kim Kwang-su) not KIM Su-Kwang,
+    although their romanisations differ by one letter or one swap.
+    """
+    at = a.tokens
+    if not at or len(at) > 4 or a.schema == ORG:
+        return None
+    for t in at:
+        if t.kind != Kind.NAME or t.script not in _SYLLABIC or not t.native:
+            return None
+    bt = b.tokens
+    if any(t.script in _SYLLABIC and t.native for t in bt):
+        return None  # both written natively: compared character by character already
+    differing = sum(1 for k in range(len(at)) if not matched_a[k])
+    positions: list[tuple[int, int]] = []
+    for e in chosen:
+        if len(e.q) == 1 and len(e.c) == 1:
+            i, j = e.q[0], e.c[0]
+            ta, tb = at[i], bt[j]
+            if tb.kind == Kind.NAME and not _same_syllable(ta, tb.text):
+                differing += 1
+            if i > 0:  # (the family name comes first, and may move)
+                positions.append((i, j))
+        elif len(e.c) > 1 and len(e.q) == 1:
+            # A Chinese given name written in parts ("jin ping"): the parts in order.
+            joined = "".join(bt[j].text for j in e.c)
+            if not _same_syllable(at[e.q[0]], joined):
+                differing += 1
+    positions.sort()
+    reordered = any(positions[k][1] > positions[k + 1][1] for k in range(len(positions) - 1))
+    return differing, reordered
+
+
+def _same_syllable(tok: Tok, latin: str) -> bool:
+    """Whether a romanised word may be this Hangul or Chinese syllable (or run of
+    them) in another romanisation."""
+    if tok.text == latin:
+        return True
+    if tok.script == HANGUL:
+        return korean_key(tok.text) == korean_key(latin)
+    return False  # (pinyin spellings are exact)
+
+
+_KOREAN_VOWELS: Final = (
+    ("eo", "o"), ("eu", "u"), ("ae", "e"), ("oe", "e"), ("ui", "i"), ("ee", "i"),
+    ("oo", "u"), ("ou", "o"), ("yi", "i"), ("u", "o"), ("w", ""),
+)  # fmt: skip
+_KOREAN_CONSONANTS: Final = str.maketrans("gdbjr", "ktpcl")
+
+
+def korean_key(syllables: str) -> str:
+    """A key equal for the usual romanisations of one Korean syllable (or run):
+    Revised, McCune-Reischauer without marks, and common spellings (Kwang/Gwang,
+    Jong/Jung/Chong/Jeong, Un/Eun, Ryong/Yong, Lee/Ri/Yi)."""
+    s = syllables.lower().replace("ch", "c").replace("sh", "s").replace("-", "")
+    for old, new in _KOREAN_VOWELS:
+        s = s.replace(old, new)
+    s = s.translate(_KOREAN_CONSONANTS)
+    if len(s) > 1 and s[0] in "ln" and s[1] in "iy":
+        s = s[1:]  # the initial r/l/n dropped in the South (Ryong/Yong, Ri/Yi)
+    return s
+
+
+_WORD_AS_WRITTEN: Final = re.compile(r"[^\W_](?:[^\W_]|\.(?=[^\W_]))*\.?")
+
+
+def _alone_as_acronym(q: AnalyzedName, raw: str) -> bool:
+    """Whether the query is this acronym alone ("PLA") or writes it dotted ("A.B.C.")."""
+    if len(q.tokens) == 1:
+        return True  # (and written as initials: see written_as_acronym)
+    return any(
+        "." in w.rstrip(".") and w.replace(".", "").lower() == raw
+        for w in _WORD_AS_WRITTEN.findall(q.original)
+    )
+
+
+def written_as_acronym(original: str, raw: str) -> bool:
+    """Whether the query writes this word as initials: dotted ("A.B.C."), or in
+    capitals in a name that is not all capitals ("ABC Corporation", not "Smit
+    BV"), or in capitals on its own ("SKF")."""
+    has_lower = any(ch.islower() for ch in original)
+    words = _WORD_AS_WRITTEN.findall(original)
+    for w in words:
+        letters = w.replace(".", "")
+        if letters.lower() != raw:
+            continue
+        if "." in w.rstrip(".") or (w.count(".") >= len(letters) and len(letters) > 1):
+            return True
+        if letters.isupper() and (has_lower or len(words) == 1):
+            return True
+    return False
 
 
 def _has_legal(toks: tuple[Tok, ...]) -> bool:
