@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -255,8 +256,37 @@ def run_job(
     index_wait_s: float = 600.0,
 ) -> dict[str, Any]:
     """Screen a job's records against the whole registry, opening alerts; resumable
-    (records already screened are skipped after a restart)."""
-    job = get_job(db, job_id)
+    (records already screened are skipped after a restart). One runner per job in a
+    process: a request running it inline and the monitor's thread never both do."""
+    with _ACTIVE:
+        while job_id in _ACTIVE_IDS:
+            _ACTIVE.wait()  # the other runner ends it; then it is finished (or failed)
+        job = get_job(db, job_id)
+        if job["state"] in ("finished", "failed"):
+            return job
+        _ACTIVE_IDS.add(job_id)
+    try:
+        return _run_job(db, cache, job, progress=progress, audit=audit, index_wait_s=index_wait_s)
+    finally:
+        with _ACTIVE:
+            _ACTIVE_IDS.discard(job_id)
+            _ACTIVE.notify_all()
+
+
+_ACTIVE = threading.Condition()
+_ACTIVE_IDS: set[str] = set()
+
+
+def _run_job(
+    db: sqlite_utils.Database,
+    cache: IndexCache,
+    job: dict[str, Any],
+    *,
+    progress: Callable[[int], None] | None,
+    audit: Callable[..., Any] | None,
+    index_wait_s: float,
+) -> dict[str, Any]:
+    job_id = job["id"]
     book_id = job["book_id"]
     with immediate(db):
         db.conn.execute("UPDATE book_jobs SET state = 'running' WHERE id = ?", (job_id,))
