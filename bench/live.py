@@ -53,6 +53,7 @@ from registry.loader import load_paths
 from .data import Listed, make_variant, uk_person_parts
 from .import_lists import LISTS
 from .paths import SHARED_DATA
+from .procstats import cpu_s, rss_mb
 
 ROOT = Path(__file__).resolve().parents[1]
 # Every list, the OFAC SDN as its file of 2024-02-20 (as the README imports it
@@ -74,21 +75,6 @@ COMPANY_KINDS = (
     "Trading", "Logistics", "Shipping", "Holdings", "Industries", "Engineering", "Capital",
 )  # fmt: skip
 FORMS = ("Ltd", "LLC", "GmbH", "S.A.", "Co., Ltd.", "Limited", "Inc")
-
-
-def rss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def cpu_s(pid: int) -> float:
-    """CPU time (user + system) a process has used, in seconds."""
-    with open(f"/proc/{pid}/stat") as fh:
-        fields = fh.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def pct(values: list[float], q: float) -> float:

@@ -253,7 +253,8 @@ def all_lists(db: Path | None, names: list[str]) -> None:
     from registry.index_snapshot import snapshot_path
 
     from .book import build_registry
-    from .serve_workers import Server, cpu_s, proc_status
+    from .procstats import cpu_s, proc_status
+    from .serve_workers import Server
 
     tmp = tempfile.TemporaryDirectory(prefix="bench-throughput-")
     if db is None:

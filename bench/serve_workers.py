@@ -43,6 +43,7 @@ from registry.index_snapshot import snapshot_path
 from registry.versions import read_snapshot
 
 from .book import build_registry
+from .procstats import cpu_s, proc_status
 from .scaling import queries
 from .screen_throughput import machine
 
@@ -57,27 +58,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def proc_status(pid: int, field: str) -> float:
-    """A /proc/PID/status figure in MB (VmRSS, VmHWM)."""
-    with open(f"/proc/{pid}/status") as fh:
-        for line in fh:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1024
-    return 0.0
-
-
 def pss_mb(pid: int) -> float:
     with open(f"/proc/{pid}/smaps_rollup") as fh:
         for line in fh:
             if line.startswith("Pss:"):
                 return int(line.split()[1]) / 1024
     return 0.0
-
-
-def cpu_s(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as fh:
-        fields = fh.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def family(pid: int) -> list[int]:
