@@ -123,6 +123,11 @@ def audit_cost(folder: Path, entries: int = 300) -> str:
     return f"audit per screening: queued {out[0]:.3f} ms, durable before answering {out[1]:.2f} ms"
 
 
+def _load() -> str:
+    """The 1, 5 and 15 minute load averages (other work on the machine's cores)."""
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--book", type=int, default=1_000_000)
@@ -174,6 +179,7 @@ def main() -> None:
         print(f"import 2024-02-23: {result.counts.as_dict()} in "
               f"{time.perf_counter() - started:.1f}s", file=sys.stderr)  # fmt: skip
         before = last_version(db)
+        load_before = _load()
         started, cpu = time.perf_counter(), time.process_time()
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
         run = run_delta(db, workers=args.workers, db_path=str(db_path))
@@ -205,6 +211,11 @@ def main() -> None:
             "SELECT COUNT(*) FROM alerts WHERE record_id LIKE 'p%'"
         ).fetchone()[0]
         print(f"planted records alerted: {planted_alerts} of {args.planted}", file=sys.stderr)
+        print(
+            f"workers: {args.workers} ({os.cpu_count()} cores); load average before the delta "
+            f"{load_before}, after {_load()}",
+            file=sys.stderr,
+        )
         db.close()
         print(
             f"book={len(checked)} changed={run.changed} alerts={run.alerts} seconds={seconds:.1f}"
