@@ -420,6 +420,10 @@ _KANA_CONSONANTS: Final[dict[str, tuple[str, ...]]] = {
     "r": ("r", "l"), "w": ("w", "v"), "v": ("v", "b"),
 }  # fmt: skip
 _KANA_MAX_MORAE: Final = 12
+# Readings tried per kana word at most (the names tested need at most 22; a
+# hostile word of ambiguous kana could need thousands).
+_KANA_BUDGET: Final = 60
+_KANA_SPLIT_MAX: Final = 6  # morae of a katakana word read as two (a given name's syllables)
 # Particles of names, read as such (アル・ザワヒリ: al-Zawahiri, not "all").
 _KANA_PARTICLES: Final = ("al", "bin", "ibn", "bint", "abd", "van", "von", "der", "dos", "del")
 _FOLD_YO: Final = str.maketrans("yo", "iu")
@@ -483,12 +487,16 @@ def _kana_options(morae: list[str], k: int) -> list[str]:
     return [c + v for c in _KANA_CONSONANTS.get(cons, (cons,)) for v in vowels]
 
 
-def _listed_reading(morae: list[str]) -> str:
-    """The most used listed word that `morae` may spell, or ""."""
+def _listed_reading(morae: list[str], budget: list[int]) -> str:
+    """The most used listed word that `morae` may spell, or "" (also once the
+    readings tried exhaust `budget`, shared by the calls for one kana word)."""
     best, prefixes = _listed_spellings()
     found: tuple[int, str] = (0, "")
     stack: list[tuple[int, str]] = [(0, "")]
     while stack:
+        budget[0] -= 1
+        if budget[0] < 0:
+            return ""
         k, acc = stack.pop()
         if k == len(morae):
             hit = best.get(acc)
@@ -496,7 +504,11 @@ def _listed_reading(morae: list[str]) -> str:
                 found = hit
             continue
         for option in _kana_options(morae, k):
-            nxt = _spelling_key(acc + option) if option else acc
+            # (acc is a spelling key already: fold the option and the seam only)
+            tail = option.translate(_FOLD_YO)
+            if acc and tail and acc[-1] == tail[0]:
+                tail = tail[1:]
+            nxt = acc + tail
             if nxt in prefixes:
                 stack.append((k + 1, nxt))
     return found[1]
@@ -521,15 +533,16 @@ def kana_reading(run: str) -> str:
         return ""
     katakana = any("\u30a1" <= c <= "\u30ff" for c in run)
     if katakana and 2 <= len(morae) <= _KANA_MAX_MORAE:
-        listed = _listed_reading(morae)
+        budget = [_KANA_BUDGET]
+        listed = _listed_reading(morae, budget)
         if listed:
             return listed
         # Korean and Chinese given names come as one katakana word (キム・ジョンウン,
         # Kim Jong Un): two listed words of two morae or more each.
-        for cut in range(2, len(morae) - 1):
-            head = _listed_reading(morae[:cut])
+        for cut in range(2, len(morae) - 1 if len(morae) <= _KANA_SPLIT_MAX else 2):
+            head = _listed_reading(morae[:cut], budget)
             if head:
-                tail = _listed_reading(morae[cut:])
+                tail = _listed_reading(morae[cut:], budget)
                 if tail:
                     return f"{head} {tail}"
     return "".join(morae)
