@@ -6,11 +6,11 @@ GmbH) 0.15, particles (al, bin, de) and function words 0.2, titles (Mr, Dr,
 Sheikh) 0.1, initials 0.35. A name with no distinctive word at all is judged
 on what it has: its generic words and numbers are promoted to full weight.
 
-Titles before a person's name ("Dr AL ZAWAHIRI", "Sheikh Haji ...") weigh
+Titles before a person's name ("Dr AL ZAWAHIRI", "Sheikh Dr ...") weigh
 nothing: they say nothing about who is named, so one side's title neither lowers
 nor raises a score; they stay tokens (an explanation shows them). A title word
-inside a name keeps its low weight ("Khalid Shaikh MOHAMMED": the lists hold it
-as part of the name).
+inside a name, or one that is also a given name (Haji, Imam), keeps its low
+weight ("Khalid Shaikh MOHAMMED": the lists hold it as part of the name).
 """
 
 from __future__ import annotations
@@ -330,8 +330,12 @@ def analyze_with(name: str, schema: str | None, interner: Interner) -> AnalyzedN
 
 
 def _leading_title(word: str, schema: str) -> bool:
-    """Whether `word`, before a name's first word, is a title that weighs nothing."""
-    if word not in HONORIFICS:
+    """Whether `word`, before a name's first word, is a title that weighs nothing.
+
+    Titles that are also given names (Haji, Imam, Sayed) keep their low weight:
+    in "BHEEL, Imam" the title is his name.
+    """
+    if word not in HONORIFICS or word in AMBIGUOUS_TITLES:
         return False
     return schema == PERSON or (schema == UNKNOWN and word not in _ORG_LEADING_TITLES)
 

@@ -12,9 +12,9 @@ information it keeps) wins:
   (Arabic, Hebrew, Brahmic scripts) against any other script: the consonant
   skeleton (محمد -> "mhmd" meets Mohamed);
 * for kana (which write vowels, and add some) against any other script: both
-  as Japanese hears them (`kana_key`:
-  r = l, b = v = f, chi = ti, ji = di, and the vowel Japanese adds after a
-  consonant dropped), so プーチン (puchin) meets Putin and ドナルド Donald.
+  as Japanese hears them (`kana_key`: r = l, b = v = f, chi = ti, ji = di, the
+  vowel Japanese adds after a consonant dropped), so プーチン (puchin) meets
+  Putin and ドナルド (donarudo) Donald.
 
 Two tokens from the same non-Latin script are compared in that script: in Han
 or Hangul one character is a whole syllable, so 习近朋 is not 习近平 even though

@@ -162,6 +162,11 @@ def test_a_title_inside_a_name_is_part_of_it() -> None:
     # A leading title weighs nothing; a title word that is the last word is the name.
     dr = analyze("Dr Ayman", "person").tokens
     assert (dr[0].kind, dr[0].weight) == (Kind.HONORIFIC, LEADING_TITLE_WEIGHT)
+    # A title that is also a given name keeps its low weight: in "BHEEL, Imam" it is his
+    # name (a typo of the surname must not leave one letter-different word to go on).
+    imam = analyze("BHEEL, Imam", "person").tokens[0]
+    assert (imam.text, imam.weight) == ("imam", WEIGHTS[Kind.HONORIFIC])
+    assert compare_names("BHELE, Imam", "BHEEL, Imam", "person").score >= DEFAULT_THRESHOLD
     assert analyze("Sheikh Haji", "person").tokens[1].kind == Kind.NAME
     # A name of titles alone is judged on them.
     assert analyze("Mr Dr").total_weight > 0
