@@ -5,6 +5,12 @@ organisation words (Trading, Technology, Bank) 0.45, legal forms (Ltd, OOO,
 GmbH) 0.15, particles (al, bin, de) and function words 0.2, titles (Mr, Dr,
 Sheikh) 0.1, initials 0.35. A name with no distinctive word at all is judged
 on what it has: its generic words and numbers are promoted to full weight.
+
+Titles before a person's name ("Dr AL ZAWAHIRI", "Sheikh Dr ...") weigh
+nothing: they say nothing about who is named, so one side's title neither lowers
+nor raises a score; they stay tokens (an explanation shows them). A title word
+inside a name, or one that is also a given name (Haji, Imam), keeps its low
+weight ("Khalid Shaikh MOHAMMED": the lists hold it as part of the name).
 """
 
 from __future__ import annotations
@@ -50,6 +56,18 @@ WEIGHTS: Final = {
     Kind.NUMBER: 0.25,
     Kind.INITIAL: 0.35,
 }
+
+LEADING_TITLE_WEIGHT: Final = 0.0  # a title before the name (see the module docstring)
+# Titles that also begin names of organisations, vessels and places ("General
+# Dynamics", "King Faisal ...", "Saint Petersburg"): leading ones weigh nothing
+# only when the name is known to be a person's.
+_ORG_LEADING_TITLES: Final = frozenset(
+    """
+    general president presidente king queen prince princess emir saint lord lady major
+    captain admiral commander marshal minister judge senator deputy father sir dame don
+    dom hon honourable honorable engineer eng mayor kapitan akademik
+    """.split()  # noqa: SIM905
+)
 
 PATRONYMIC_WEIGHT: Final = 0.5
 # East-Slavic and Turkic patronymic endings.
@@ -251,6 +269,7 @@ def analyze_with(name: str, schema: str | None, interner: Interner) -> AnalyzedN
     caches = interner.tokens[kind_of_name][count > 1]
     total = 0.0
     names = parts = 0
+    titles = kind_of_name in (PERSON, UNKNOWN)  # still in the titles before the name?
     for i, word in enumerate(words):
         if forms:
             if i in inside:
@@ -260,7 +279,16 @@ def analyze_with(name: str, schema: str | None, interner: Interner) -> AnalyzedN
                 raw = " ".join(words[f.start : f.end])
                 toks.append(Tok(f.key.lower(), Kind.LEGAL, WEIGHTS[Kind.LEGAL], LATIN, "", f, raw))
                 total += WEIGHTS[Kind.LEGAL]
+                titles = False
                 continue
+        if titles and i > 0:
+            if _leading_title(word, kind_of_name) and i < count - 1:
+                # A second title before the name ("Sheikh Dr ..."); not cached (rare).
+                nt = ntoks[i] if ntoks is not None else NormToken(word)
+                weight = LEADING_TITLE_WEIGHT
+                toks.append(Tok(word, Kind.HONORIFIC, weight, nt.script, nt.native, None, word))
+                continue
+            titles = False
         cache = caches[i == 0]
         key: str | tuple[str, str, str] = word
         if ntoks is not None and (ntoks[i].script != LATIN or ntoks[i].native):
@@ -272,6 +300,8 @@ def analyze_with(name: str, schema: str | None, interner: Interner) -> AnalyzedN
             if len(cache) >= interner.size:
                 cache.clear()
             cache[key] = tok
+        if i == 0 and (tok.kind != Kind.HONORIFIC or tok.weight != LEADING_TITLE_WEIGHT):
+            titles = False
         toks.append(tok)
         total += tok.weight
         if tok.kind == Kind.NAME:
@@ -280,11 +310,14 @@ def analyze_with(name: str, schema: str | None, interner: Interner) -> AnalyzedN
         elif tok.kind == Kind.INITIAL:
             parts += 1
     if toks and not names:
-        # Nothing distinctive: judge the name on the words it has.
+        # Nothing distinctive: judge the name on the words it has (titles alone
+        # at their low weight).
         promoted = []
         for t in toks:
             if t.kind in (Kind.GENERIC, Kind.NUMBER, Kind.LEGAL, Kind.INITIAL):
                 t = Tok(t.text, t.kind, 1.0, t.script, t.native, t.legal, t.raw)
+            elif t.kind == Kind.HONORIFIC and t.weight == LEADING_TITLE_WEIGHT:
+                t = Tok(t.text, t.kind, WEIGHTS[Kind.HONORIFIC], t.script, t.native, t.legal, t.raw)
             promoted.append(t)
         toks = promoted
         total = sum((t.weight for t in toks), 0.0)
@@ -296,6 +329,17 @@ def analyze_with(name: str, schema: str | None, interner: Interner) -> AnalyzedN
     )  # fmt: skip
 
 
+def _leading_title(word: str, schema: str) -> bool:
+    """Whether `word`, before a name's first word, is a title that weighs nothing.
+
+    Titles that are also given names (Haji, Imam, Sayed) keep their low weight:
+    in "BHEEL, Imam" the title is his name.
+    """
+    if word not in HONORIFICS or word in AMBIGUOUS_TITLES:
+        return False
+    return schema == PERSON or (schema == UNKNOWN and word not in _ORG_LEADING_TITLES)
+
+
 def _token(nt: NormToken, schema: str, i: int, count: int) -> Tok:
     """The token for word `i` of `count` (not a legal form) in a name of `schema`."""
     kind = _classify(nt, schema, i, count)
@@ -303,6 +347,8 @@ def _token(nt: NormToken, schema: str, i: int, count: int) -> Tok:
     if kind == Kind.NAME and i > 0 and schema == PERSON and _PATRONYMIC.search(nt.text):
         # Patronymics (Vladimirovich, Viktorovna) are often left out.
         weight = PATRONYMIC_WEIGHT
+    elif kind == Kind.HONORIFIC and i == 0 and _leading_title(nt.text, schema):
+        weight = LEADING_TITLE_WEIGHT
     return Tok(_comparison_text(nt.text, kind), kind, weight, nt.script, nt.native, None, nt.text)
 
 

@@ -333,6 +333,8 @@ HONORIFICS: Final = frozenset(
     monsieur madame mme mlle herr frau senor senora sr sra don dona dom doctor engineer eng
     hon honourable honorable rev reverend father fr saint judge minister senator sen deputy
     ayatollah hojatoleslam sayyed sayed sayyid
+    doktor gospodin gospozha sheykh shejkh khadzhi polkovnik kapitan leytenant akademik
+    mayor
     """.split()  # noqa: SIM905
 )
 # Titles that are also common given names are only titles before another name.

@@ -29,6 +29,7 @@ names written in the same script can be compared in that script.
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -134,7 +135,7 @@ def _script_of(char: str) -> str:
         return HAN
     if first == "HANGUL":
         return HANGUL
-    if first in ("HIRAGANA", "KATAKANA"):
+    if first in ("HIRAGANA", "KATAKANA", "KATAKANA-HIRAGANA"):  # (with the long-vowel mark)
         return KANA
     if first in ("ARABIC", "HEBREW", "SYRIAC", "THAANA"):
         return ABJAD
@@ -347,6 +348,206 @@ def _hangul_syllables(word: str) -> list[NormToken]:
     return out
 
 
+# --- Japanese kana ------------------------------------------------------------
+
+# Katakana in Hepburn (hiragana are read through their katakana twins).
+_KANA: Final[dict[str, str]] = {
+    "ア": "a", "イ": "i", "ウ": "u", "エ": "e", "オ": "o",
+    "カ": "ka", "キ": "ki", "ク": "ku", "ケ": "ke", "コ": "ko",
+    "ガ": "ga", "ギ": "gi", "グ": "gu", "ゲ": "ge", "ゴ": "go",
+    "サ": "sa", "シ": "shi", "ス": "su", "セ": "se", "ソ": "so",
+    "ザ": "za", "ジ": "ji", "ズ": "zu", "ゼ": "ze", "ゾ": "zo",
+    "タ": "ta", "チ": "chi", "ツ": "tsu", "テ": "te", "ト": "to",
+    "ダ": "da", "ヂ": "ji", "ヅ": "zu", "デ": "de", "ド": "do",
+    "ナ": "na", "ニ": "ni", "ヌ": "nu", "ネ": "ne", "ノ": "no",
+    "ハ": "ha", "ヒ": "hi", "フ": "fu", "ヘ": "he", "ホ": "ho",
+    "バ": "ba", "ビ": "bi", "ブ": "bu", "ベ": "be", "ボ": "bo",
+    "パ": "pa", "ピ": "pi", "プ": "pu", "ペ": "pe", "ポ": "po",
+    "マ": "ma", "ミ": "mi", "ム": "mu", "メ": "me", "モ": "mo",
+    "ヤ": "ya", "ユ": "yu", "ヨ": "yo",
+    "ラ": "ra", "リ": "ri", "ル": "ru", "レ": "re", "ロ": "ro",
+    "ワ": "wa", "ヰ": "i", "ヱ": "e", "ヲ": "o", "ン": "n",
+    "ヴ": "vu", "ヷ": "va", "ヸ": "vi", "ヹ": "ve", "ヺ": "vo", "ヵ": "ka", "ヶ": "ke",
+}  # fmt: skip
+_KANA_SMALL_VOWEL: Final = {"ァ": "a", "ィ": "i", "ゥ": "u", "ェ": "e", "ォ": "o", "ヮ": "a"}
+_KANA_SMALL_Y: Final = {"ャ": "a", "ュ": "u", "ョ": "o"}
+# The prolonged-sound mark, the small tsu (a doubled consonant) and iteration
+# marks add nothing a Latin spelling of a foreign name shows.
+_KANA_SILENT: Final = frozenset("ーッゝゞヽヾ")
+_KANA_VOWELS: Final = "aeiou"
+
+
+def _kana_morae(text: str) -> list[str]:
+    """Kana -> romanised morae (Hepburn; syllabic n as m before b, p, m)."""
+    out: list[str] = []
+    for ch in text:
+        if "\u3041" <= ch <= "\u3096":
+            ch = chr(ord(ch) + 0x60)  # hiragana -> katakana
+        syllable = _KANA.get(ch)
+        if syllable is not None:
+            out.append(syllable)
+        elif ch in _KANA_SILENT:
+            continue
+        elif ch in _KANA_SMALL_Y and out and len(out[-1]) > 1 and out[-1].endswith("i"):
+            head = out[-1][:-1]  # キャ kya, シャ sha, ジョ jo
+            out[-1] = head + ("" if head in ("sh", "ch", "j") else "y") + _KANA_SMALL_Y[ch]
+        elif ch in _KANA_SMALL_VOWEL and out:
+            prev, vowel = out[-1], _KANA_SMALL_VOWEL[ch]
+            if prev == "u":
+                out[-1] = "w" + vowel  # ウィ wi, ウォ wo
+            elif prev == "i":
+                out[-1] = "y" + vowel  # イェ ye
+            elif len(prev) > 1 and prev[-1] in _KANA_VOWELS:
+                out[-1] = prev[:-1] + vowel  # ティ ti, ファ fa, ヴァ va, シェ she
+            else:
+                out.append(vowel)
+        elif ch in _KANA_SMALL_VOWEL:
+            out.append(_KANA_SMALL_VOWEL[ch])
+        elif ch in _KANA_SMALL_Y:
+            out.append("y" + _KANA_SMALL_Y[ch])
+    for k in range(len(out) - 1):
+        if out[k] == "n" and out[k + 1][:1] in ("b", "p", "m"):
+            out[k] = "m"
+    return out
+
+
+# Foreign names written in katakana transcribe sounds: one kana spelling stands
+# for several Latin ones. What each consonant may stand for:
+_KANA_CONSONANTS: Final[dict[str, tuple[str, ...]]] = {
+    "k": ("k", "c"), "s": ("s", "z"), "sh": ("sh", "s"), "z": ("z", "s"),
+    "j": ("j", "d", "g", "z", "dj", "zh"), "t": ("t", "th"), "ch": ("ch", "t", "tch"),
+    "ts": ("ts", "z", "t"), "h": ("h", "kh"), "f": ("f", "h", "v"), "b": ("b", "v"),
+    "r": ("r", "l"), "w": ("w", "v"), "v": ("v", "b"),
+}  # fmt: skip
+_KANA_MAX_MORAE: Final = 12
+# Readings tried per kana word at most (the names tested need at most 22; a
+# hostile word of ambiguous kana could need thousands).
+_KANA_BUDGET: Final = 60
+_KANA_SPLIT_MAX: Final = 6  # morae of a katakana word read as two (a given name's syllables)
+# Particles of names, read as such (アル・ザワヒリ: al-Zawahiri, not "all").
+_KANA_PARTICLES: Final = ("al", "bin", "ibn", "bint", "abd", "van", "von", "der", "dos", "del")
+_FOLD_YO: Final = str.maketrans("yo", "iu")
+_DOUBLED: Final = re.compile(r"(.)\1+")
+
+
+def _spelling_key(text: str) -> str:
+    """Latin spellings that a katakana reading cannot tell apart (y/i, o/u, doubled
+    letters) fall together."""
+    s = text.translate(_FOLD_YO)
+    return _DOUBLED.sub(_first_of_run, s) if _DOUBLED.search(s) else s
+
+
+def _first_of_run(m: re.Match[str]) -> str:
+    return m.group(1)
+
+
+@lru_cache(maxsize=1)
+def _listed_spellings() -> tuple[dict[str, tuple[int, str]], frozenset[str]]:
+    """The words many listed entities use (registry/data/name_word_frequency.json),
+    by spelling key: (entities, word), and every prefix of those keys."""
+    from importlib import resources
+
+    raw = resources.files("registry.data").joinpath("name_word_frequency.json")
+    words: dict[str, int] = json.loads(raw.read_text("utf-8"))["words"]
+    best: dict[str, tuple[int, str]] = {}
+    for word, count in words.items():
+        if len(word) >= 2 and word.isalpha() and word.isascii():
+            key = _spelling_key(word)
+            if key not in best or best[key][0] < count:
+                best[key] = (count, word)
+    for word in _KANA_PARTICLES:  # (not in the table: it counts distinctive words)
+        best[_spelling_key(word)] = (1_000_000, word)
+    prefixes = frozenset(key[:n] for key in best for n in range(len(key) + 1))
+    return best, prefixes
+
+
+def _kana_options(morae: list[str], k: int) -> list[str]:
+    """The Latin spellings mora `k` may stand for in a foreign name."""
+    mora = morae[k]
+    if mora == "n":
+        return ["n", "ng", "m"]
+    if mora == "m":
+        return ["m", "n"]
+    if mora[-1] not in _KANA_VOWELS:
+        return [mora]
+    cons, vowel = mora[:-1], mora[-1]
+    if not cons:
+        if vowel == "u" and k == 0 and len(morae) > 1 and morae[1][0] not in _KANA_VOWELS:
+            return ["u", "v", "w"]  # ウラジーミル: Vladimir
+        if k > 0 and vowel in ("u", "i") and morae[k - 1][-1] in ("o", "e"):
+            return [vowel, ""]  # a long vowel written out (ou, ei)
+        return [vowel]
+    vowels = [vowel]
+    if (
+        (vowel == "u" and cons not in ("y", "w"))
+        or (vowel == "o" and cons in ("t", "d"))
+        or (vowel == "i" and cons in ("ch", "j", "sh"))
+    ):
+        vowels.append("")  # a vowel Japanese adds after a consonant: ル l, ド d
+    return [c + v for c in _KANA_CONSONANTS.get(cons, (cons,)) for v in vowels]
+
+
+def _listed_reading(morae: list[str], budget: list[int]) -> str:
+    """The most used listed word that `morae` may spell, or "" (also once the
+    readings tried exhaust `budget`, shared by the calls for one kana word)."""
+    best, prefixes = _listed_spellings()
+    found: tuple[int, str] = (0, "")
+    stack: list[tuple[int, str]] = [(0, "")]
+    while stack:
+        budget[0] -= 1
+        if budget[0] < 0:
+            return ""
+        k, acc = stack.pop()
+        if k == len(morae):
+            hit = best.get(acc)
+            if hit is not None and hit > found:
+                found = hit
+            continue
+        for option in _kana_options(morae, k):
+            # (acc is a spelling key already: fold the option and the seam only)
+            tail = option.translate(_FOLD_YO)
+            if acc and tail and acc[-1] == tail[0]:
+                tail = tail[1:]
+            nxt = acc + tail
+            if nxt in prefixes:
+                stack.append((k + 1, nxt))
+    return found[1]
+
+
+@lru_cache(maxsize=4096)
+def kana_reading(run: str) -> str:
+    """A run of kana in Latin letters.
+
+    Hiragana write Japanese words: Hepburn, long vowels as written. Katakana
+    write foreign names by their sound, so one spelling stands for several
+    (ウラジーミル: u-ra-ji-mi-ru for Vladimir; ラ行 is r or l, ジ ji or di, a
+    final u or o is often only Japanese phonology): when the readings these
+    conventions allow include a word many listed entities use, that word is the
+    reading (ウラジーミル -> vladimir, ムハンマド -> mohammad), or two such words
+    (ジョンウン -> jong un); otherwise Hepburn
+    without long vowels (プーチン -> puchin), which `similarity` compares with
+    Latin words through the same conventions.
+    """
+    morae = _kana_morae(run)
+    if not morae:
+        return ""
+    katakana = any("\u30a1" <= c <= "\u30ff" for c in run)
+    if katakana and 2 <= len(morae) <= _KANA_MAX_MORAE:
+        budget = [_KANA_BUDGET]
+        listed = _listed_reading(morae, budget)
+        if listed:
+            return listed
+        # Korean and Chinese given names come as one katakana word (キム・ジョンウン,
+        # Kim Jong Un): two listed words of two morae or more each.
+        for cut in range(2, len(morae) - 1 if len(morae) <= _KANA_SPLIT_MAX else 2):
+            head = _listed_reading(morae[:cut], budget)
+            if head:
+                tail = _listed_reading(morae[cut:], budget)
+                if tail:
+                    return f"{head} {tail}"
+    return "".join(morae)
+
+
 # --- Latin clean-up ---------------------------------------------------------
 
 _APOSTROPHES: Final = str.maketrans("", "", "'’‘ʼʻ`´′ʹ\u02bf\u02be")
@@ -481,9 +682,7 @@ def _cjk_tokens(word: str, standalone: bool) -> list[NormToken]:
         elif script == HANGUL:
             out.extend(_hangul_tokens(text))
         elif script == KANA:
-            # The prolonged-sound mark lengthens a vowel; anyascii renders it as "-".
-            native = text
-            out.extend(_latin_pieces(anyascii(text.replace("ー", "")), KANA, native))
+            out.extend(NormToken(piece, KANA, text) for piece in kana_reading(text).split())
         else:
             out.extend(_latin_pieces(anyascii(text)))
     return out
@@ -534,9 +733,20 @@ def tokenize_name(name: str) -> list[NormToken]:
     return _tokenize_prepared(_prepare(name))
 
 
+# Russian abbreviated titles, written with a hyphen (which would split them).
+_CYRILLIC_TITLES: Final = re.compile(r"(?<!\w)(д-р|г-н|г-жа)\.?(?!\w)", re.IGNORECASE)
+_CYRILLIC_TITLE_WORDS: Final = {"д-р": "доктор", "г-н": "господин", "г-жа": "госпожа"}
+
+
+def _cyrillic_title(m: re.Match[str]) -> str:
+    return _CYRILLIC_TITLE_WORDS[m.group(1).lower()]
+
+
 def _tokenize_prepared(text: str) -> list[NormToken]:
     if text.isascii():
         return _numbers(_latin_pieces(text))
+    if "-" in text:
+        text = _CYRILLIC_TITLES.sub(_cyrillic_title, text)
     # Punctuation (including CJK brackets and the katakana middle dot) separates words.
     words = [w for w in re.split(r"[\s\u30fb\u00b7\u3001\u3002\uff0c\u300c\u300d]+", text) if w]
     latin_context = any(any(c.isascii() and c.isalpha() for c in w) for w in words)

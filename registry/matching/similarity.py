@@ -9,8 +9,12 @@ information it keeps) wins:
 * a phonetic key that folds common transliteration variants (w/v, ph/f, kh/h,
   zh/j, ou/u, o/u, y/i, doubled letters): Usama = Osama, Rouhani = Rohani;
 * for tokens transliterated from scripts that do not write (all) vowels
-  (Arabic, Hebrew, Brahmic scripts, Kana) against any other script: the
-  consonant skeleton (محمد -> "mhmd" meets Mohamed).
+  (Arabic, Hebrew, Brahmic scripts) against any other script: the consonant
+  skeleton (محمد -> "mhmd" meets Mohamed);
+* for kana (which write vowels, and add some) against any other script: both
+  as Japanese hears them (`kana_key`: r = l, b = v = f, chi = ti, ji = di, the
+  vowel Japanese adds after a consonant dropped), so プーチン (puchin) meets
+  Putin and ドナルド (donarudo) Donald.
 
 Two tokens from the same non-Latin script are compared in that script: in Han
 or Hangul one character is a whole syllable, so 习近朋 is not 习近平 even though
@@ -25,9 +29,10 @@ from typing import Final
 
 from rapidfuzz.distance import OSA
 
-from .normalize import LATIN, VOWEL_LOSSY
+from .normalize import KANA, LATIN, VOWEL_LOSSY
 
 __all__ = [
+    "kana_key",
     "keyed_latin_similarity",
     "latin_similarity",
     "phonetic_key",
@@ -104,6 +109,31 @@ def skeleton_key(text: str, abjad: bool = False) -> str:
     return _undouble(s)
 
 
+KANA_DISCOUNT: Final = 0.9  # equal as Japanese hears them: the spellings may differ
+# Japanese has no l (ラ行 is r or l), no v (ヴ or バ行), writes f and h in one row (フ),
+# t before i as chi (older usage: プーチン Putin), d before i as ji (ウラジーミル), s
+# before i as shi; and adds a vowel (u, o after t and d) after a consonant.
+_KANA_FOLD: Final = str.maketrans("lvf", "rbb")
+_KANA_DIGRAPHS: Final = (("tch", "t"), ("ch", "t"), ("sh", "s"), ("ts", "t"), ("j", "d"))
+_KANA_EPENTHETIC: Final = re.compile(r"(?<=[^aeiu])u")
+# A word-initial v or u before a consonant (ウラジーミル: Vladimir).
+_KANA_LEAD: Final = re.compile(r"^[ub](?=[^aeiu])")
+KANA_KEY_MIN: Final = 3  # shorter keys say too little
+
+
+@lru_cache(maxsize=_KEYS_CACHE)
+def kana_key(text: str) -> str:
+    """A word as Japanese hears it: the same key for a katakana reading and the
+    Latin spellings it transcribes (puchin / Putin -> "ptin")."""
+    s = phonetic_key(text)
+    for old, new in _KANA_DIGRAPHS:
+        if old in s:
+            s = s.replace(old, new)
+    s = _KANA_EPENTHETIC.sub("", s.translate(_KANA_FOLD))
+    s = _KANA_LEAD.sub("", s)
+    return _undouble(s)
+
+
 def string_similarity(a: str, b: str) -> float:
     """Normalised OSA similarity in [0, 1]."""
     if a == b:
@@ -154,7 +184,14 @@ def token_similarity(
             best = max(best, PHONETIC_DISCOUNT)
         else:
             best = max(best, PHONETIC_DISCOUNT * string_similarity(pa, pb))
-    if (script_a in VOWEL_LOSSY) != (script_b in VOWEL_LOSSY):
+    if script_a == KANA or script_b == KANA:
+        # Kana write their vowels (and add some): compared as Japanese hears a
+        # word, not on consonants alone ("taichi" is not "toshio").
+        if script_a != script_b and best < KANA_DISCOUNT:
+            ka, kb = kana_key(a), kana_key(b)
+            if len(ka) >= KANA_KEY_MIN and len(kb) >= KANA_KEY_MIN:
+                best = max(best, KANA_DISCOUNT * string_similarity(ka, kb))
+    elif (script_a in VOWEL_LOSSY) != (script_b in VOWEL_LOSSY):
         sa = skeleton_key(a, script_a == "abjad")
         sb = skeleton_key(b, script_b == "abjad")
         if sa and sb:
