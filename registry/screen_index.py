@@ -661,13 +661,19 @@ class IndexCache:
         bench.live's trace): so the writer's thread folds them into a new middle
         layer once, here (or waits for the fold under way), and the top layer
         holds its own write only. With `fold=False` (a reader) it leaves that to
-        the background and returns None."""
+        the background and returns None, as it does when another thread is
+        catching up (a reader never waits for that: it answers from the view as
+        it is, which the other thread is about to replace)."""
         if self._view is None:
             return None  # the first build will read it
         if fold:
             with self._changed:  # (its build runs outside _apply_lock)
                 self._changed.wait_for(lambda: not self._folding or self._closed, FOLD_WAIT)
-        with self._apply_lock:
+            self._apply_lock.acquire()
+        elif not self._apply_lock.acquire(blocking=False):
+            self._schedule_catch_up()  # (in case the other thread stops short of it)
+            return None
+        try:
             db = self._apply_connection()
             current = self._view
             if current is None or current_version(db) == current.version:
@@ -687,6 +693,8 @@ class IndexCache:
             view = self._compose(db, current.base, mid, behind)
             self._swap(view)
             return view
+        finally:
+            self._apply_lock.release()
 
     def _apply_connection(self) -> sqlite_utils.Database:  # (holding _apply_lock)
         if self._apply_db is None:
