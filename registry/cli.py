@@ -610,6 +610,7 @@ def serve(
     registry/server.py)."""
     import dataclasses
 
+    from .api.common import pool_connections
     from .api.gate import make_gate
     from .api.screen import index_cache
     from .app import create_app
@@ -637,6 +638,7 @@ def serve(
     else:
         _require_registry(settings.db_path, create=False)
     app = create_app(settings)
+    pool_connections(app)
     # Fewer young collections: a screening request makes sets of thousands of ids,
     # and at the default threshold (700) the collector walked them again and again:
     # a tenth of the service's time in 500 pauses per 20,000 requests. Not too few
