@@ -255,6 +255,42 @@ def test_a_write_after_a_large_change_by_another_process_folds_it_once(
         assert len(found(writer, f"{word} Lantern Holdings")) == 1
 
 
+def test_a_reader_never_waits_for_another_threads_catch_up(
+    writer: FlaskClient, loaded_db_path: Path, tmp_path: Path
+) -> None:
+    assert found(writer, "Finder Technology")[0] == FINDER
+    fixture = tmp_path / "other.json"
+    fixture.write_text(
+        '{"dataset": "other", "entities": [{"id": "quetzal-lantern", "type": "company", '
+        '"name": "Quetzal Lantern Holdings", "designations": [{"id": "q-1", "jurisdiction": '
+        '"GB", "authority": "FCDO", "list": "UK Sanctions List", "evidence": [{"source": '
+        '"seed-000", "quote": "including three Chinese companies"}]}]}]}'
+    )
+    result = CliRunner().invoke(main, ["load", str(fixture), "--db", str(loaded_db_path)])
+    assert result.exit_code == 0, result.output
+    cache: IndexCache = writer.application.extensions["registry_index"]
+    holding, done = threading.Event(), threading.Event()
+
+    def hold() -> None:  # another thread patching, or folding a large change: 8 s
+        with cache._apply_lock:
+            holding.set()
+            done.wait(8)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert holding.wait(5)
+    started = time.monotonic()
+    assert found(writer, "Quetzal Lantern Holdings") == []  # the view as it was
+    assert found(writer, "Finder Technology")[0] == FINDER
+    assert time.monotonic() - started < 5
+    done.set()
+    holder.join()
+    deadline = time.monotonic() + 10
+    while found(writer, "Quetzal Lantern Holdings") != ["quetzal-lantern"]:
+        assert time.monotonic() < deadline, "never caught up"
+        time.sleep(0.05)
+
+
 def test_the_version_log_lists_what_each_write_changed(loaded_db_path: Path) -> None:
     db = open_registry(loaded_db_path)
     try:
