@@ -15,6 +15,10 @@
    screened against it, the alerts written. Timed from the end of the import
    to the last alert written (wall and this process's CPU time).
 
+Then what the audit trail costs a screening (queued, or durable before the answer),
+and the small index's word cache against the default bound on the book's first
+200,000 records in this process (CPU per record; the answers must be the same).
+
 Last line: `book=N changed=N alerts=N seconds=S` (S: wall seconds from the end of
 the import to the alerts). Target (issue 15): under 60 s for 1,000,000 records.
 """
@@ -123,6 +127,43 @@ def audit_cost(folder: Path, entries: int = 300) -> str:
     return f"audit per screening: queued {out[0]:.3f} ms, durable before answering {out[1]:.2f} ms"
 
 
+def word_cache_ab(db: Any, entity_ids: set[str], count: int = 200_000) -> str:
+    """The small index's word cache (`delta.keep_words`) against the default bound,
+    in this process: the book's first `count` records through `may_match`, in
+    alternate chunks against two copies of the same small index; the answers must
+    be the same."""
+    from registry.monitoring.delta import book_records, keep_words, may_match
+    from registry.screening import build_index
+
+    plain = build_index(db, entity_ids=entity_ids).index
+    kept = keep_words(build_index(db, entity_ids=entity_ids).index)
+    records: list[dict[str, Any]] = []
+    for chunk in book_records(db):
+        records += chunk
+        if len(records) >= count:
+            break
+    seconds = [0.0, 0.0]
+    seen: dict[tuple[Any, ...], bool] = {}
+    for start in range(0, len(records), 20_000):
+        part = records[start : start + 20_000]
+        answers = []
+        for k, (index, memo) in enumerate(((plain, None), (kept, seen))):
+            cpu = time.process_time()
+            answers.append([may_match(index, r, OPTIONS.floor, memo) for r in part])
+            seconds[k] += time.process_time() - cpu
+        assert answers[0] == answers[1], "the word cache changed an answer"
+    per = [s / len(records) * 1e6 for s in seconds]
+    return (
+        f"small index, {len(records):,} records in one process: default word cache "
+        f"{per[0]:.1f} us/record, every word kept {per[1]:.1f} us/record (same answers)"
+    )
+
+
+def _load() -> str:
+    """The 1, 5 and 15 minute load averages (other work on the machine's cores)."""
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--book", type=int, default=1_000_000)
@@ -174,10 +215,12 @@ def main() -> None:
         print(f"import 2024-02-23: {result.counts.as_dict()} in "
               f"{time.perf_counter() - started:.1f}s", file=sys.stderr)  # fmt: skip
         before = last_version(db)
+        load_before = _load()
         started, cpu = time.perf_counter(), time.process_time()
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
         run = run_delta(db, workers=args.workers, db_path=str(db_path))
         seconds = time.perf_counter() - started
+        load_after = _load()
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         # This process and its worker processes.
         cpu_seconds = (
@@ -202,9 +245,16 @@ def main() -> None:
             file=sys.stderr,
         )
         planted_alerts = db.conn.execute(
-            "SELECT COUNT(*) FROM alerts WHERE record_id LIKE 'p%'"
+            "SELECT COUNT(DISTINCT record_id) FROM alerts WHERE record_id LIKE 'p%'"
         ).fetchone()[0]
         print(f"planted records alerted: {planted_alerts} of {args.planted}", file=sys.stderr)
+        print(audit_cost(folder), file=sys.stderr)
+        print(word_cache_ab(db, changed_entities(db, run.since, run.version)), file=sys.stderr)
+        print(
+            f"workers: {args.workers} ({os.cpu_count()} cores); load average before the delta "
+            f"{load_before}, after {load_after}",
+            file=sys.stderr,
+        )
         db.close()
         print(
             f"book={len(checked)} changed={run.changed} alerts={run.alerts} seconds={seconds:.1f}"

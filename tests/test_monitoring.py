@@ -476,6 +476,12 @@ def test_books_from_the_command_line(loaded_db_path: Path, tmp_path: Path) -> No
     bad.write_text("id,name,dob\nb1,Someone,tomorrow\n", encoding="utf-8")
     refused = runner.invoke(main, ["books", "load", "suppliers", str(bad), *db])
     assert refused.exit_code == 1 and "records[0].dob" in refused.output
+    removed = runner.invoke(main, ["books", "remove", "suppliers", "s2", *db])
+    assert (removed.exit_code, removed.stdout.strip()) == (0, "removed=1"), removed.output
+    listed = runner.invoke(main, ["books", "list", *db])
+    assert listed.stdout.split()[:3] == [book_id, "1", "1"]  # s1 left, its alert open
+    missing = runner.invoke(main, ["books", "remove", "suppliers", "s2", *db])
+    assert missing.exit_code == 1 and "No record 's2'" in missing.output
 
 
 def test_audit_retention_prunes_old_entries(tmp_path: Path) -> None:

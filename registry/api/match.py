@@ -7,6 +7,7 @@ they are built (not re-serialised), and errors are problem details whose
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from flask import Response, jsonify, request
@@ -22,11 +23,12 @@ from schemas.yente import (
 )
 
 from ..compat import yente
+from ..db import view
 from ..matching import DEFAULT_THRESHOLD
 from ..problems import Problem
 from .common import Blueprint, get_db, problem, settings
 from .errors import problem_response
-from .screen import index_cache
+from .screen import audit_compat, index_cache
 
 blp = Blueprint(
     "yente",
@@ -75,9 +77,16 @@ def match(args: dict[str, Any], body: dict[str, Any], dataset: str) -> Response:
                 "topics",
             ),
         )
-        answer = yente.match(
-            get_db(), index_cache(), body, params, max_queries=settings().max_screen_batch
-        )
+        with view(get_db()):  # the answer and the versions it is recorded with: one snapshot
+            answer = yente.match(
+                get_db(), index_cache(), body, params, max_queries=settings().max_screen_batch
+            )
+            audit_compat(
+                "POST /match",
+                body.get("queries") or {},
+                asdict(params),
+                {key: found["results"] for key, found in answer["responses"].items()},
+            )
     except yente.MatchError as error:
         return _refusal(error)
     response = jsonify(answer)

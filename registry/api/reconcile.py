@@ -23,10 +23,12 @@ from schemas.reconcile import (
 
 from .. import queries
 from ..compat import reconcile as protocol
+from ..db import view
+from ..matching import DEFAULT_THRESHOLD
 from ..problems import InputError, Problem, not_found
 from .common import Blueprint, get_db, problem, settings
 from .headers import csp
-from .screen import index_cache
+from .screen import audit_compat, index_cache
 
 blp = Blueprint(
     "reconcile",
@@ -60,12 +62,17 @@ def _cross_origin(response: Response) -> Response:
 
 
 def _answer(batch: Any) -> Response:
-    results = protocol.reconcile(
-        get_db(),
-        index_cache(),
-        protocol.parse_batch(batch),
-        max_queries=settings().max_screen_batch,
-    )
+    parsed = protocol.parse_batch(batch)
+    with view(get_db()):  # the answer and the versions it is recorded with: one snapshot
+        results = protocol.reconcile(
+            get_db(), index_cache(), parsed, max_queries=settings().max_screen_batch
+        )
+        audit_compat(
+            f"{request.method} /reconcile",
+            parsed,
+            {"threshold": DEFAULT_THRESHOLD, "min_score": protocol.RECONCILE_MIN_SCORE},
+            {key: found["result"] for key, found in results.items()},
+        )
     return jsonify(results)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from flask import Flask, Response, current_app, g, request
@@ -142,6 +142,30 @@ def _audit(
     from .books import audit_screening
 
     audit_screening(kind, queries, asdict(options), versions, results)
+
+
+def audit_compat(
+    kind: str,
+    queries: Mapping[str, Any],
+    params: Mapping[str, Any],
+    found: Mapping[str, list[Mapping[str, Any]]],
+) -> None:
+    """A /match or /reconcile answer for the audit trail, recorded as /screen's are:
+    each query as given with its key in the batch, the parameters, the dataset
+    versions in force and the entities returned (`id`, `score`) for each query;
+    the answer's bytes once made. Call inside the answer's read snapshot."""
+    from .books import audit_screening
+
+    keys = list(queries)
+    returned = {key: [{"entity_id": m["id"], "score": m["score"]} for m in found.get(key, [])]
+                for key in keys}  # fmt: skip
+    audit_screening(
+        kind,
+        [{"key": key, "query": queries[key]} for key in keys],
+        {k: v for k, v in params.items() if v not in (None, ())},
+        _dataset_versions(None),
+        [{"index": k, "key": key, "matches": returned[key]} for k, key in enumerate(keys)],
+    )
 
 
 def screen_options(args: dict[str, Any]) -> ScreenOptions:

@@ -232,19 +232,21 @@ class _QueryCache:
     of the running total only makes the bound approximate.
     """
 
-    __slots__ = ("_data", "_ids")
+    __slots__ = ("_data", "_ids", "_max_entries", "_max_ids")
 
-    def __init__(self) -> None:
+    def __init__(self, entries: int = _HITS_CACHE_SIZE, ids: int = _CACHE_MAX_IDS) -> None:
         self._data: dict[Any, Any] = {}
         self._ids = 0
+        self._max_entries = entries
+        self._max_ids = ids
 
     def get(self, key: Any) -> Any:
         return self._data.get(key)
 
     def put(self, key: Any, value: Any, ids: int) -> None:
-        if ids > _CACHE_MAX_IDS // 4:
+        if ids > self._max_ids // 4:
             return  # too big to keep: computed again when asked
-        if len(self._data) >= _HITS_CACHE_SIZE or self._ids + ids > _CACHE_MAX_IDS:
+        if len(self._data) >= self._max_entries or self._ids + ids > self._max_ids:
             self.clear()
         self._data[key] = value
         self._ids += ids
@@ -463,6 +465,15 @@ class NameIndex:
         self._hits_cache = _QueryCache()
         self._specials_cache = _QueryCache()
         self._interner = None
+
+    def keep_query_words(self, entries: int, ids: int = 4 * _CACHE_MAX_IDS) -> None:
+        """Cache the hits of up to `entries` query words (holding up to `ids` ids)
+        instead of the default bounds: for a small index asked by very many queries
+        whose words repeat (monitoring screens a book of a million names against an
+        index of the few hundred entities an import changed: the book's distinct
+        words are each looked up once). Empties the caches; not pickled."""
+        self._hits_cache = _QueryCache(entries, ids)
+        self._specials_cache = _QueryCache(entries, ids)
 
     # ------------------------------------------------------------------ build
     def __len__(self) -> int:

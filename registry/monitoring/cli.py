@@ -148,6 +148,25 @@ def books_load(book: str, records_csv: Any, db_path: str | None) -> None:
     )
 
 
+@books.command("remove")
+@click.argument("book")
+@click.argument("record_ids", nargs=-1, required=True)
+@db_option
+def books_remove(book: str, record_ids: tuple[str, ...], db_path: str | None) -> None:
+    """Take records out of BOOK by their ids (as DELETE /books/{id}/records/{record}):
+    they are screened no more; their alerts stay as they were."""
+    from . import books as book_store
+
+    with _registry(db_path) as db:
+        try:
+            book_id = book_store.find_book(db, book)
+            for record_id in record_ids:
+                book_store.delete_record(db, book_id, record_id)
+        except InputError as exc:
+            raise _fail(exc) from None
+    click.echo(f"removed={len(record_ids)}")
+
+
 @books.command("alerts")
 @click.argument("book")
 @click.option("--status", type=click.Choice(["open", "cleared", "escalated"]), default="open")

@@ -19,6 +19,16 @@ through the small index alone (`candidates`: `NameIndex.screen` with the floor
 `screening.screen` would use, one result), which is a superset test: a record
 that `screen` would match there has a result. Only those (and records with an
 identifier number, which `screen` also looks up by value) go through `screen`.
+
+What makes a million records cheap: the words of a book repeat (a million names
+hold a few hundred thousand distinct words), and most of a query's cost against
+a small index is looking its words up (deletion neighbourhoods, phonetic keys,
+similarity of each word found). The small index keeps every query word's hits
+for the run (`NameIndex.keep_query_words`, instead of the live index's bound of
+20,000 words, which a book's words would empty again and again), so each
+distinct word is looked up once per process; and a name met again (same type,
+country and floor) is answered from `may_match`'s memo. Both only remember what
+the index answered, so the answers are those of an index without them.
 `python -m bench.monitoring` measures it on a 1,000,000-record book.
 """
 
@@ -53,6 +63,7 @@ class FixedIndex(IndexCache):
     def __init__(self, view: IndexView) -> None:
         super().__init__(":memory:", settle=False)
         self._fixed = view
+        self._may: dict[tuple[Any, ...], bool] = {}
 
     def view(self, db: sqlite_utils.Database, as_of: str | None = None) -> IndexView:
         return self._fixed
@@ -62,21 +73,33 @@ class FixedIndex(IndexCache):
     ) -> list[dict[str, Any]]:
         """The records `screen` could find a match for in this index (a superset)."""
         index = self._fixed.base.built.index
-        return [r for r in records if may_match(index, r, options.floor)]
+        return [r for r in records if may_match(index, r, options.floor, self._may)]
 
     @property
     def index(self) -> NameIndex:
         return self._fixed.base.built.index
 
 
-def may_match(index: NameIndex, record: Mapping[str, Any], floor: float) -> bool:
+def may_match(
+    index: NameIndex,
+    record: Mapping[str, Any],
+    floor: float,
+    seen: dict[tuple[Any, ...], bool] | None = None,
+) -> bool:
     """Whether `screen` could match the record in `index`: it has an identifier
     number (looked up by value), or the index has a result at the floor `screen`
-    asks it for (lower with a date of birth or nationality, which may lift a score)."""
+    asks it for (lower with a date of birth or nationality, which may lift a score).
+    `seen` remembers the answer per (name, type, country, floor): a book holds the
+    same name many times."""
     if record.get("id_number"):
         return True
     lift = MAX_RAISE_WITHOUT_IDENTIFIER if record.get("dob") or record.get("nationality") else 0.0
-    return bool(
+    key = (record["name"], record.get("type"), record.get("country"), lift)
+    if seen is not None:
+        known = seen.get(key)
+        if known is not None:
+            return known
+    found = bool(
         index.screen(
             record["name"],
             entity_type=record.get("type"),
@@ -85,6 +108,27 @@ def may_match(index: NameIndex, record: Mapping[str, Any], floor: float) -> bool
             limit=1,
         )
     )
+    if seen is not None:
+        if len(seen) >= SEEN_MAX:
+            seen.clear()
+        seen[key] = found
+    return found
+
+
+#: Answers of `may_match` kept per run (names; about 200 bytes each).
+SEEN_MAX = 1_000_000
+#: Query words whose hits the small index keeps for a run (see
+#: `NameIndex.keep_query_words`): a book's words repeat (a million generated names
+#: hold about 220,000 distinct words), and a word's lookup costs several times
+#: what the cached answer does. About 300 bytes a word.
+WORDS_KEPT = 2_000_000
+WORD_IDS_KEPT = 40_000_000
+
+
+def keep_words(index: NameIndex) -> NameIndex:
+    """The small index with a cache for every word of a book (see WORDS_KEPT)."""
+    index.keep_query_words(WORDS_KEPT, WORD_IDS_KEPT)
+    return index
 
 
 # ------------------------------------------------------------ in worker processes
@@ -92,11 +136,12 @@ def may_match(index: NameIndex, record: Mapping[str, Any], floor: float) -> bool
 # the service's threads hold locks a fork would copy), each over a range of keys.
 PARALLEL_MIN = 50_000  # records below which one process does it all
 _WORKER_INDEX: NameIndex | None = None
+_WORKER_SEEN: dict[tuple[Any, ...], bool] = {}
 
 
 def _init_worker(index_bytes: bytes) -> None:
     global _WORKER_INDEX
-    _WORKER_INDEX = NameIndex.load(io.BytesIO(index_bytes))
+    _WORKER_INDEX = keep_words(NameIndex.load(io.BytesIO(index_bytes)))
 
 
 def _range_candidates(
@@ -116,9 +161,10 @@ def _range_candidates(
             sql += " AND (book_id, id) < (?, ?)"
             params += [*high]
         out = []
+        seen = _WORKER_SEEN
         for row in db.conn.execute(sql, params):
             record = dict(zip(_COLUMNS, row, strict=True))
-            if may_match(index, record, floor):
+            if may_match(index, record, floor, seen):
                 out.append((row[0], row[1]))
         return out
     finally:
@@ -190,6 +236,7 @@ def small_index(db: sqlite_utils.Database, entity_ids: Collection[str]) -> Fixed
     version = current_version(db)
     built = build_index(db, entity_ids=entity_ids)
     built.version = version
+    keep_words(built.index)
     return FixedIndex(IndexView.of(Layer(built, None, version)))
 
 

@@ -304,3 +304,19 @@ def test_dump_and_load(tmp_path: Path) -> None:
     path.write_bytes(pickle.dumps({"not": "an index"}))
     with path.open("rb") as fh, pytest.raises(TypeError):
         NameIndex.load(fh)
+
+
+def test_kept_query_words_answer_the_same_and_stay_cached() -> None:
+    """keep_query_words (monitoring's small indexes): a cache of another size, the
+    same answers; words are kept up to the bound given, not the default's."""
+    queries = _queries(13)
+    wide = pickle.loads(pickle.dumps(INDEX))
+    wide.keep_query_words(100_000)
+    narrow = pickle.loads(pickle.dumps(INDEX))
+    narrow.keep_query_words(3)
+    expected = _answers(INDEX, queries)
+    assert _answers(wide, queries) == expected == _answers(narrow, queries)
+    assert _answers(wide, queries) == expected  # answered from the cache
+    words = {(t.text, t.script, t.native) for q, s in queries for t in analyze(q, s).tokens}
+    assert len(wide._hits_cache) >= len(words) // 2 > 3 >= len(narrow._hits_cache)
+    assert pickle.loads(pickle.dumps(wide))._hits_cache.ids == 0  # not pickled
