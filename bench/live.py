@@ -6,7 +6,7 @@ Imports every official list (bench.import_lists) and the seed fixtures into a
 fresh registry, starts a real `registry serve` subprocess and measures:
 
 - start-up: when /healthz answers, when /readyz says ready, the first screening;
-- screening clients (threads, `requests`, default parameters; names are seeded
+- screening clients (processes, `requests`, default parameters; names are seeded
   variants of listed names and made-up people and companies) running all along;
 - `--writes` writes through the API (POST /entities, and PATCH renaming an entity
   written earlier) with a write key from `registry keys create`; after each 2xx,
@@ -27,6 +27,7 @@ Targets (issue 10): screening p99 during writes <= 100 ms, write-to-visible
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import platform
 import random
@@ -138,6 +139,7 @@ class Record:
     started: float
     seconds: float
     status: int
+    name: str = ""
 
 
 @dataclass
@@ -152,10 +154,23 @@ class Stats:
 
 
 def screening_client(
-    base: str, names: list[str], seed: int, think: float, stop: threading.Event, stats: Stats
+    base: str,
+    names: list[str],
+    seed: int,
+    think: float,
+    stop: Any,
+    done: Any,
+    results: Any,
 ) -> None:
+    """One screening client, in a process of its own (run by `multiprocessing`):
+    as threads of the benchmark's process, the clients' own work (requests, JSON)
+    competed for its interpreter lock with each other and with the writer whose
+    write-to-visible times are measured. Counts its requests in `done`, and puts
+    its records and errors in `results` when `stop` is set."""
     rng = random.Random(seed)
     session = requests.Session()
+    records: list[Record] = []
+    errors: list[str] = []
     while not stop.is_set():
         name = rng.choice(names)
         started = time.monotonic()
@@ -164,14 +179,15 @@ def screening_client(
             status = response.status_code
         except requests.RequestException as exc:
             status = 0
-            stats.error(f"screen {name!r}: {exc}")
-        record = Record(started, time.monotonic() - started, status)
-        with stats.lock:
-            stats.screens.append(record)
+            errors.append(f"screen {name!r}: {exc}")
+        records.append(Record(started, time.monotonic() - started, status, name))
+        with done.get_lock():
+            done.value += 1
         if status != 200:
-            stats.error(f"screen {name!r}: HTTP {status}")
+            errors.append(f"screen {name!r}: HTTP {status}")
         if think:
             stop.wait(think)
+    results.put((records, errors))
 
 
 def new_entity(rng: random.Random, n: int) -> dict[str, Any]:
@@ -203,7 +219,13 @@ def _word(rng: random.Random) -> str:
 
 
 def writes(
-    base: str, key: str, n: int, stats: Stats, on_half: threading.Event, pause: float
+    base: str,
+    key: str,
+    n: int,
+    stats: Stats,
+    on_half: threading.Event,
+    pause: float,
+    trace: list[tuple[str, float, float, float, float]] | None = None,
 ) -> Iterator[tuple[float, float]]:
     """Make `n` writes; yield each one's write-to-visible time and its own duration
     (the answer comes once the index has it), in seconds."""
@@ -238,11 +260,15 @@ def writes(
         if method == "POST":
             created.append(entity_id)
         while True:
+            asked = time.monotonic()
             found = session.get(f"{base}/screen", params={"name": name}, timeout=60)
             if found.status_code == 200 and entity_id in [
                 m["entity_id"] for m in found.json()["matches"]
             ]:
-                yield time.monotonic() - answered, answered - sent
+                seen = time.monotonic()
+                if trace is not None:
+                    trace.append((name, sent, answered, asked, seen))
+                yield seen - answered, answered - sent
                 break
             if time.monotonic() - answered > 60:
                 stats.error(f"write {k}: {name!r} not screened 60 s after the write")
@@ -268,7 +294,7 @@ def wait_until(check: object, timeout: float, what: str) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--writes", type=int, default=200)
-    parser.add_argument("--clients", type=int, default=4, help="screening client threads")
+    parser.add_argument("--clients", type=int, default=4, help="screening client processes")
     parser.add_argument("--think-ms", type=float, default=20.0, help="pause between requests")
     parser.add_argument("--pause-ms", type=float, default=100.0, help="pause between writes")
     parser.add_argument(
@@ -292,6 +318,11 @@ def main() -> None:
     )
     parser.add_argument("--from", dest="source", type=Path, help="start from a copy of this DB")
     parser.add_argument("--keep", type=Path, help="keep the database and the server log here")
+    parser.add_argument(
+        "--trace",
+        action="store_true",
+        help="run the server under bench.live_trace and say what the slowest requests waited for",
+    )
     args = parser.parse_args()
 
     tmp = tempfile.TemporaryDirectory(prefix="bench-live-")
@@ -323,13 +354,21 @@ def main() -> None:
     log_path = work / "serve.log"
     log = log_path.open("w")
     started = time.monotonic()
+    trace_path = work / "trace.jsonl"
+    tracing = (
+        [sys.executable, "-m", "bench.live_trace", str(trace_path)] if args.trace else registry
+    )
+    visibility: list[tuple[str, float, float, float, float]] = []
     server = subprocess.Popen(
-        [*registry, "serve", "--port", str(port)],
+        [*tracing, "serve", "--port", str(port)],
         env={**env, "REGISTRY_LOG_LEVEL": "INFO"}, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     stats = Stats()
-    stop = threading.Event()
-    clients: list[threading.Thread] = []
+    mp = multiprocessing.get_context("fork")
+    stop = mp.Event()
+    done = mp.Value("i", 0)
+    results = mp.Queue()
+    clients: list[Any] = []
     try:
         health_s = wait_until(
             lambda: requests.get(f"{base}/healthz", timeout=2).ok, 120, "/healthz"
@@ -350,27 +389,23 @@ def main() -> None:
         )
         del ready_s
         for k in range(args.clients):
-            thread = threading.Thread(
+            client = mp.Process(
                 target=screening_client,
-                args=(base, names, k, args.think_ms / 1000, stop, stats),
+                args=(base, names, k, args.think_ms / 1000, stop, done, results),
                 daemon=True,
             )
-            thread.start()
-            clients.append(thread)
+            client.start()
+            clients.append(client)
         warm_started = time.monotonic()
         rss_half = 0.0
-        while len(stats.screens) < args.warm_up and time.monotonic() - warm_started < 900:
+        warm_half = warm_started
+        while done.value < args.warm_up and time.monotonic() - warm_started < 900:
             time.sleep(0.2)
-            if not rss_half and len(stats.screens) >= args.warm_up // 2:
-                rss_half = rss_mb(server.pid)
+            if not rss_half and done.value >= args.warm_up // 2:
+                rss_half, warm_half = rss_mb(server.pid), time.monotonic()
         rss_start = rss_mb(server.pid)
-        warm = len(stats.screens)
-        quiet = [r.seconds * 1000 for r in stats.screens[warm // 2 : warm]]
-        print(
-            f"warm-up: {warm:,} screenings in {time.monotonic() - warm_started:.0f} s (p50 "
-            f"{pct(quiet, 0.5):.1f} ms, p99 {pct(quiet, 0.99):.1f} ms with no write); "
-            f"RSS {rss_half:.0f} MB half-way, {rss_start:.0f} MB at the end"
-        )
+        warm = done.value
+        warm_seconds = time.monotonic() - warm_started
 
         half = threading.Event()
         import_result: dict[str, float | str] = {}
@@ -406,7 +441,9 @@ def main() -> None:
         write_s: list[float] = []
         writes_started = time.monotonic()
         cpu_started, load_started = cpu_s(server.pid), os.getloadavg()[0]
-        for seconds, took in writes(base, key, args.writes, stats, half, args.pause_ms / 1000):
+        for seconds, took in writes(
+            base, key, args.writes, stats, half, args.pause_ms / 1000, visibility
+        ):
             visible.append(seconds)
             write_s.append(took)
             rss_peak = max(rss_peak, rss_mb(server.pid))
@@ -416,8 +453,13 @@ def main() -> None:
         importer.join()
         time.sleep(5)  # screening goes on after the rebuild, then the old index is gone
         stop.set()
-        for thread in clients:
-            thread.join()
+        for _client in clients:
+            records, errors = results.get(timeout=120)
+            stats.screens += records
+            stats.errors += errors
+        for client in clients:
+            client.join()
+        stats.screens.sort(key=lambda r: r.started)
         rss_peak = max(rss_peak, rss_mb(server.pid))
         rss_end = rss_mb(server.pid)
     finally:
@@ -432,7 +474,13 @@ def main() -> None:
     during = [
         r.seconds * 1000 for r in stats.screens if writes_started <= r.started <= writes_ended
     ]
-    everything = [r.seconds * 1000 for r in stats.screens[warm:]]
+    everything = [r.seconds * 1000 for r in stats.screens if r.started >= writes_started]
+    quiet = [r.seconds * 1000 for r in stats.screens if warm_half <= r.started < writes_started]
+    print(
+        f"warm-up: {warm:,} screenings in {warm_seconds:.0f} s (p50 "
+        f"{pct(quiet, 0.5):.1f} ms, p99 {pct(quiet, 0.99):.1f} ms with no write); "
+        f"RSS {rss_half:.0f} MB half-way, {rss_start:.0f} MB at the end"
+    )
     server_log = log_path.read_text()
     builds = re.findall(r"screening index built \(current\).*in ([\d.]+) s", server_log)
     patches = re.findall(
@@ -471,6 +519,8 @@ def main() -> None:
         f"RSS: ready {rss_ready:.0f} MB, after warm-up (start) {rss_start:.0f} MB, peak "
         f"{rss_peak:.0f} MB, end {rss_end:.0f} MB (end - start {rss_end - rss_start:+.0f} MB)"
     )
+    if args.trace:
+        explain(trace_path, visibility, stats.screens, writes_started, writes_ended)
     for error in stats.errors[:10]:
         print(f"error: {error}")
     if args.keep:
@@ -481,6 +531,117 @@ def main() -> None:
         f"errors={len(stats.errors)}"
     )
     tmp.cleanup()
+
+
+def explain(
+    trace_path: Path,
+    visibility: list[tuple[str, float, float, float, float]],
+    screens: list[Record],
+    since: float,
+    until: float,
+) -> None:
+    """What the slowest requests during the writes waited for, from the server's
+    trace (bench.live_trace) and the clients' own times."""
+    import json
+
+    reqs: list[dict[str, Any]] = []
+    gcs: list[dict[str, Any]] = []
+    work: list[dict[str, Any]] = []
+    for line in trace_path.read_text().splitlines():
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue  # (the last line, cut at exit)
+        {"req": reqs, "gc": gcs, "idx": work}[event["k"]].append(event)
+    screens_by_name: dict[str, list[dict[str, Any]]] = {}
+    for r in reqs:
+        if r["p"] == "/screen" and r["name"]:
+            screens_by_name.setdefault(r["name"], []).append(r)
+
+    def server_side(name: str, asked: float, seen: float) -> dict[str, Any] | None:
+        for r in screens_by_name.get(name, ()):
+            if asked <= r["start"] <= seen:
+                return r
+        return None
+
+    def overlapping(events: list[dict[str, Any]], a: float, b: float) -> list[dict[str, Any]]:
+        return [e for e in events if e["t" if "t" in e else "start"] < b and _end(e) > a]
+
+    def describe(kind: str, name: str, asked: float, seen: float) -> str:
+        total = (seen - asked) * 1000
+        r = server_side(name, asked, seen)
+        if r is None:
+            return f"{kind} {total:.0f} ms: no server record"
+        queued = (r["start"] - r["queued"]) * 1000 if r["queued"] else 0.0
+        wall = (r["end"] - r["start"]) * 1000
+        cpu = r["cpu"] * 1000
+        others = [o for o in reqs if o is not r and o["start"] < r["end"] and o["end"] > r["start"]]
+        pauses = overlapping(gcs, r["start"], r["end"])
+        jobs = overlapping(work, r["start"], r["end"])
+        return (
+            f"{kind} {total:.0f} ms = queued {queued:.0f} + app {wall:.0f} (cpu {cpu:.0f}) + "
+            f"outside {total - queued - wall:.0f}; {len(others)} requests overlapping "
+            f"({sum(1 for o in others if o['m'] != 'GET')} writes); gc "
+            f"{sum(g['d'] for g in pauses) * 1000:.0f} ms in {len(pauses)}; index work: "
+            + (
+                ", ".join(
+                    f"{j['what']} {(j['end'] - j['start']) * 1000:.0f} ms "
+                    f"(cpu {j['cpu'] * 1000:.0f})"
+                    for j in jobs
+                )
+                or "none"
+            )
+        )
+
+    print("trace: the slowest write-to-visible screenings")
+    for name, _sent, _answered, asked, seen in sorted(visibility, key=lambda v: v[3] - v[4])[:8]:
+        print("  " + describe("visible", name, asked, seen))
+    print("trace: the slowest screenings during the writes")
+    during = [r for r in screens if since <= r.started <= until]
+    for record in sorted(during, key=lambda r: -r.seconds)[:8]:
+        print(
+            "  " + describe("screen", record.name, record.started, record.started + record.seconds)
+        )
+    window = [r for r in reqs if since <= r["start"] <= until]
+    served = [r for r in window if r["p"] == "/screen"]
+    writes_ = [r for r in window if r["m"] != "GET"]
+    if served:
+        wait = [(r["end"] - r["start"] - r["cpu"]) * 1000 for r in served]
+        queue = [(r["start"] - r["queued"]) * 1000 for r in served if r["queued"]]
+        cpu = [r["cpu"] * 1000 for r in served]
+        print(
+            f"trace: /screen during the writes, server side: cpu p50 {pct(cpu, 0.5):.1f} p99 "
+            f"{pct(cpu, 0.99):.1f} ms; waiting in the app (wall - cpu) p50 {pct(wait, 0.5):.1f} "
+            f"p99 {pct(wait, 0.99):.1f} ms; queued p99 {pct(queue, 0.99):.1f} ms"
+        )
+    if writes_:
+        cpu = [r["cpu"] * 1000 for r in writes_]
+        wall = [(r["end"] - r["start"]) * 1000 for r in writes_]
+        print(
+            f"trace: writes, server side: cpu p50 {pct(cpu, 0.5):.1f} p99 {pct(cpu, 0.99):.1f} "
+            f"ms, wall p50 {pct(wall, 0.5):.1f} p99 {pct(wall, 0.99):.1f} ms"
+        )
+    in_window = [g for g in gcs if since <= g["t"] <= until]
+    print(
+        f"trace: gc pauses > 1 ms during the writes: {len(in_window)}, total "
+        f"{sum(g['d'] for g in in_window) * 1000:.0f} ms, max "
+        f"{max((g['d'] for g in in_window), default=0) * 1000:.0f} ms"
+    )
+    kinds: dict[str, list[dict[str, Any]]] = {}
+    for j in work:
+        if since <= j["start"] <= until:
+            kinds.setdefault(j["what"], []).append(j)
+    for what, jobs in sorted(kinds.items()):
+        ms = [(j["end"] - j["start"]) * 1000 for j in jobs]
+        cpu = [j["cpu"] * 1000 for j in jobs]
+        print(
+            f"trace: index {what}: {len(jobs)}, wall p50 {pct(ms, 0.5):.1f} max {max(ms):.0f} "
+            f"ms, cpu total {sum(cpu):.0f} ms max {max(cpu):.0f} ms"
+        )
+
+
+def _end(event: dict[str, Any]) -> float:
+    return float(event["end"]) if "end" in event else float(event["t"] + event["d"])
 
 
 def _free_port() -> int:

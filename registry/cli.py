@@ -610,10 +610,12 @@ def serve(
     registry/server.py)."""
     import dataclasses
 
+    from .api.common import pool_connections
     from .api.gate import make_gate
     from .api.screen import index_cache
     from .app import create_app
     from .config import parse_duration
+    from .screen_index import GC_YOUNG
     from .server import DoorSettings
     from .server import serve as serve_app
 
@@ -636,10 +638,12 @@ def serve(
     else:
         _require_registry(settings.db_path, create=False)
     app = create_app(settings)
+    pool_connections(app)
     # Fewer young collections: a screening request makes sets of thousands of ids,
     # and at the default threshold (700) the collector walked them again and again:
-    # a tenth of the service's time in 500 pauses per 20,000 requests; now a few.
-    gc.set_threshold(50_000, 20, 10)
+    # a tenth of the service's time in 500 pauses per 20,000 requests. Not too few
+    # either: each one stops every thread (`keep_gc_short`, screen_index.GcKeeper).
+    gc.set_threshold(GC_YOUNG, 20, 10)
     door = DoorSettings(
         header_timeout=settings.header_timeout_s,
         idle_timeout=settings.idle_timeout_s,
@@ -691,6 +695,7 @@ def serve(
     cache = index_cache(app)
     # Built in the background: /healthz answers at once, /readyz once screening can.
     cache.start()
+    cache.keep_gc_short()
     start_background(cache, True)
     if every:
         click.echo(f"Refreshing the official lists every {refresh_every}", err=True)
@@ -755,6 +760,7 @@ def _serve_workers(
         cache = index_cache(app)
         cache.seed(base)
         cache.start()
+        cache.keep_gc_short()
         start_background(cache, slot == 0)  # the monitor and the refresh: in one worker
         serve_app(
             app,

@@ -99,6 +99,8 @@ TOP_MAX = 32
 MID_MAX = 5_000
 # Past indexes waiting to be built; more is a 503.
 PAST_QUEUE = 2
+# Seconds a write's catch-up waits for a fold under way (see `catch_up`).
+FOLD_WAIT = 10.0
 
 
 class IndexUnavailable(Exception):
@@ -402,6 +404,77 @@ class _Settler:
         gc.freeze()
 
 
+# A young collection every this many allocations. Each one stops every thread
+# (about 10 ms of CPU each here); at 50,000 each stopped them for 100-170 ms of
+# CPU, the worst of bench.live's screening tail (bench.live --trace).
+GC_YOUNG = 5_000
+# Long-lived objects not frozen beyond which they are frozen (see GcKeeper).
+GC_FREEZE_ABOVE = 20_000
+
+
+class GcKeeper:
+    """Keeps a serving process's garbage collections short.
+
+    The index is frozen (`_Settler`), but what is loaded or cached later is not:
+    data loaded at the first query that needs it (a Chinese query loads the
+    pinyin dictionaries: 130,000 objects) and the matcher's query caches. The
+    collector walks it all again at every older-generation collection, 45-65 ms
+    of CPU each, the whole service stopped. So after such a collection, when
+    more than `above` objects have reached the oldest generation, this collects
+    and freezes them at a moment when no request is in flight (waiting at most
+    `patience`; at worst the garbage of the requests then in flight is frozen
+    with them). That happens a few times as the caches fill, then rarely: what
+    is frozen and later dropped (an evicted cache entry) is still freed by
+    reference counting."""
+
+    def __init__(
+        self, idle: Callable[[], bool], above: int = GC_FREEZE_ABOVE, patience: float = 0.2
+    ) -> None:
+        self._idle = idle
+        self._above = above
+        self._patience = patience
+        self._check = threading.Event()
+        self._stopped = False
+        self.freezes = 0
+        self._thread = threading.Thread(target=self._run, name="gc-keeper", daemon=True)
+
+    def start(self) -> None:
+        gc.set_threshold(GC_YOUNG, 20, 10)
+        gc.callbacks.append(self._callback)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopped = True
+        with contextlib.suppress(ValueError):
+            gc.callbacks.remove(self._callback)
+        self._check.set()
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "stop" and info["generation"] >= 1:
+            self._check.set()
+
+    def _run(self) -> None:
+        while True:
+            self._check.wait()
+            self._check.clear()
+            if self._stopped:
+                return
+            if len(gc.get_objects(2)) < self._above:
+                continue
+            deadline = time.monotonic() + self._patience
+            while not self._idle() and time.monotonic() < deadline:
+                time.sleep(0.002)
+            started = time.perf_counter()
+            gc.collect()
+            gc.freeze()
+            self.freezes += 1
+            log.info(
+                "garbage collector: long-lived objects frozen (%d objects frozen in all) in %.3f s",
+                gc.get_freeze_count(),
+                time.perf_counter() - started,
+            )
+
+
 def _give_back_memory() -> None:
     """Return freed heap pages to the system (glibc keeps them otherwise)."""
     with contextlib.suppress(OSError, AttributeError):
@@ -458,6 +531,7 @@ class IndexCache:
         self._failure: str | None = None
         self._closed = False
         self._in_flight = 0
+        self._gc_keeper: GcKeeper | None = None
 
     # ------------------------------------------------------------------ readers
     def view(self, db: sqlite_utils.Database, as_of: str | None = None) -> IndexView:
@@ -498,7 +572,7 @@ class IndexCache:
         if bulk or count > TOP_MAX:
             self._schedule_catch_up()
             return current
-        return self.catch_up() or current
+        return self.catch_up(fold=False) or current
 
     def poll(self, db: sqlite_utils.Database) -> None:
         """Catch up in the background if another process changed the registry."""
@@ -575,21 +649,52 @@ class IndexCache:
                 self._want_base = True
                 self._start_builder()
 
-    def catch_up(self) -> IndexView | None:
+    def catch_up(self, fold: bool = True) -> IndexView | None:
         """Bring the current view up to the registry's data version: rebuild the top
         layer for the entities changed since the middle one (a few: milliseconds),
         and leave larger work to the background. For the thread that has just
-        committed a write, so that its next screening sees it."""
+        committed a write, so that its next screening sees it.
+
+        After a change of more than `TOP_MAX` entities (another process's import)
+        the top layer would hold all of them, and every write until the background
+        fold ends would rebuild it (a quarter of a second of CPU each, seen in
+        bench.live's trace): so the writer's thread folds them into a new middle
+        layer once, here (or waits for the fold under way), and the top layer
+        holds its own write only. With `fold=False` (a reader) it leaves that to
+        the background and returns None, as it does when another thread is
+        catching up (a reader never waits for that: it answers from the view as
+        it is, which the other thread is about to replace)."""
         if self._view is None:
             return None  # the first build will read it
-        with self._apply_lock:
+        if fold:
+            with self._changed:  # (its build runs outside _apply_lock)
+                self._changed.wait_for(lambda: not self._folding or self._closed, FOLD_WAIT)
+            self._apply_lock.acquire()
+        elif not self._apply_lock.acquire(blocking=False):
+            self._schedule_catch_up()  # (in case the other thread stops short of it)
+            return None
+        try:
             db = self._apply_connection()
             current = self._view
             if current is None or current_version(db) == current.version:
                 return current
-            view = self._compose(db, current.base, current.mid, current.behind)
+            mid, behind = current.mid, current.behind
+            count, bulk = pending(db, (mid or current.base).version, max_ids=BULK_IDS)
+            if count > TOP_MAX and not bulk:
+                if not fold:
+                    self._schedule_fold()
+                    return None
+                with read_snapshot(db):
+                    started = time.perf_counter()
+                    changes = changes_since(db, current.base.version, max_ids=BULK_IDS)
+                    mid = self._layer(db, changes)
+                behind = behind or changes.bulk
+                self._note_fold(mid, time.perf_counter() - started, "by a write")
+            view = self._compose(db, current.base, mid, behind)
             self._swap(view)
             return view
+        finally:
+            self._apply_lock.release()
 
     def _apply_connection(self) -> sqlite_utils.Database:  # (holding _apply_lock)
         if self._apply_db is None:
@@ -705,8 +810,9 @@ class IndexCache:
         try:
             self._fold_now(db)
         finally:
-            with self._lock:
+            with self._changed:
                 self._folding = False
+                self._changed.notify_all()
 
     def _fold_now(self, db: sqlite_utils.Database) -> None:
         current = self._view
@@ -722,11 +828,17 @@ class IndexCache:
             current = self._view
             if current is None or current.base is not base:
                 return  # the base was rebuilt meanwhile
+            if current.mid is not None and mid is not None and current.mid.version >= mid.version:
+                return  # a write folded as much meanwhile
             self._swap(
                 self._compose(self._apply_connection(), base, mid, current.behind or changes.bulk)
             )
+        self._note_fold(mid, seconds, "in the background")
+
+    def _note_fold(self, mid: Layer | None, seconds: float, how: str) -> None:
         log.info(
-            "screening index: middle layer rebuilt: %d changed entities, %d names in %.2f s",
+            "screening index: middle layer rebuilt %s: %d changed entities, %d names in %.2f s",
+            how,
             mid.entities if mid else 0,
             mid.built.names if mid else 0,
             seconds,
@@ -935,6 +1047,12 @@ class IndexCache:
     def idle(self) -> bool:
         return self._in_flight <= 0
 
+    def keep_gc_short(self) -> None:
+        """For a serving process: short garbage collections (see `GcKeeper`)."""
+        if self._gc_keeper is None:
+            self._gc_keeper = GcKeeper(self.idle)
+            self._gc_keeper.start()
+
     def _release(
         self, ref: weakref.ReferenceType[BuiltIndex], what: str, timeout: float = 10.0
     ) -> None:
@@ -993,6 +1111,8 @@ class IndexCache:
             self._closed = True
             self._changed.notify_all()
             threads = [t for t in (self._builder, self._applier) if t is not None]
+        if self._gc_keeper is not None:
+            self._gc_keeper.stop()
         for thread in threads:
             if thread is not threading.current_thread():
                 thread.join()

@@ -223,6 +223,74 @@ def test_a_write_by_another_process_is_picked_up(
         db.close()
 
 
+def test_a_write_after_a_large_change_by_another_process_folds_it_once(
+    writer: FlaskClient, loaded_db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An import by another process changed more than a top layer takes: the next
+    write folds it into the middle layer, and its own top layer holds the write
+    only (before, every write rebuilt a top layer of the whole import until a
+    background fold ended)."""
+    monkeypatch.setattr(screen_index, "TOP_MAX", 2)
+    assert found(writer, "Finder Technology")[0] == FINDER
+    words = ["Quetzal", "Zanzibar", "Orinoco", "Kilimanjaro"]
+    entities = ", ".join(
+        f'{{"id": "{w.lower()}-lantern", "type": "company", "name": "{w} Lantern Holdings", '
+        f'"designations": [{{"id": "{w.lower()}-1", "jurisdiction": "GB", "authority": "FCDO", '
+        '"list": "UK Sanctions List", "evidence": [{"source": "seed-000", '
+        '"quote": "including three Chinese companies"}]}]}'
+        for w in words
+    )
+    fixture = tmp_path / "other.json"
+    fixture.write_text(f'{{"dataset": "other", "entities": [{entities}]}}')
+    result = CliRunner().invoke(main, ["load", str(fixture), "--db", str(loaded_db_path)])
+    assert result.exit_code == 0, result.output
+    for word in ["Patagonia", "Atacama"]:
+        response = writer.post("/entities", json=entity(f"{word} Lantern Holdings", word.lower()))
+        assert response.status_code == 201
+    # The first write folded the load and itself into the middle layer; the
+    # second is alone on top.
+    layers = writer.get("/healthz").get_json()["index"]["layers"]
+    assert [layer["entities"] for layer in layers[1:]] == [5, 1]
+    for word in [*words, "Patagonia", "Atacama"]:
+        assert len(found(writer, f"{word} Lantern Holdings")) == 1
+
+
+def test_a_reader_never_waits_for_another_threads_catch_up(
+    writer: FlaskClient, loaded_db_path: Path, tmp_path: Path
+) -> None:
+    assert found(writer, "Finder Technology")[0] == FINDER
+    fixture = tmp_path / "other.json"
+    fixture.write_text(
+        '{"dataset": "other", "entities": [{"id": "quetzal-lantern", "type": "company", '
+        '"name": "Quetzal Lantern Holdings", "designations": [{"id": "q-1", "jurisdiction": '
+        '"GB", "authority": "FCDO", "list": "UK Sanctions List", "evidence": [{"source": '
+        '"seed-000", "quote": "including three Chinese companies"}]}]}]}'
+    )
+    result = CliRunner().invoke(main, ["load", str(fixture), "--db", str(loaded_db_path)])
+    assert result.exit_code == 0, result.output
+    cache: IndexCache = writer.application.extensions["registry_index"]
+    holding, done = threading.Event(), threading.Event()
+
+    def hold() -> None:  # another thread patching, or folding a large change: 8 s
+        with cache._apply_lock:
+            holding.set()
+            done.wait(8)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert holding.wait(5)
+    started = time.monotonic()
+    assert found(writer, "Quetzal Lantern Holdings") == []  # the view as it was
+    assert found(writer, "Finder Technology")[0] == FINDER
+    assert time.monotonic() - started < 5
+    done.set()
+    holder.join()
+    deadline = time.monotonic() + 10
+    while found(writer, "Quetzal Lantern Holdings") != ["quetzal-lantern"]:
+        assert time.monotonic() < deadline, "never caught up"
+        time.sleep(0.05)
+
+
 def test_the_version_log_lists_what_each_write_changed(loaded_db_path: Path) -> None:
     db = open_registry(loaded_db_path)
     try:
@@ -397,3 +465,25 @@ def test_an_import_stands_when_another_writer_keeps_the_planner_statistics_waiti
         assert runs == [("finished",)]
     finally:
         check.close()
+
+
+def test_long_lived_objects_are_frozen_out_of_the_collectors_walks() -> None:
+    """What a serving process loads or caches after its index (a dictionary loaded
+    by the first query that needs it) is frozen once it has reached the oldest
+    generation, so that older-generation collections stop walking it."""
+    thresholds = gc.get_threshold()
+    keeper = screen_index.GcKeeper(lambda: True, above=10_000)
+    keeper.start()
+    try:
+        loaded = {f"word {n}": [n] for n in range(20_000)}  # (tracked: 20,001 objects)
+        frozen = gc.get_freeze_count()
+        gc.collect()  # (as the collector would, in time)
+        deadline = time.monotonic() + 10
+        while keeper.freezes == 0:
+            assert time.monotonic() < deadline, "never frozen"
+            time.sleep(0.01)
+        assert gc.get_freeze_count() >= frozen + len(loaded)
+        assert len(gc.get_objects(2)) < 10_000
+    finally:
+        keeper.stop()
+        gc.set_threshold(*thresholds)
