@@ -59,7 +59,10 @@ from .similarity import (
     token_similarity,
 )
 
-__all__ = ["DEFAULT_THRESHOLD", "NameScore", "compare_analyzed", "compare_names", "credit"]
+__all__ = [
+    "DEFAULT_THRESHOLD", "NameScore", "compare_analyzed", "compare_names", "credit",
+    "evidence_kinds", "score_bound",
+]  # fmt: skip
 
 #: The service's single default decision threshold: a score at or above it is a
 #: potential match. Scores are calibrated so that equivalent names score near 1
@@ -94,6 +97,9 @@ SKELETON_ONLY_PENALTY: Final = 0.1  # one word's consonants are all the evidence
 COMMON_WORDS_PENALTY: Final = 0.3  # times the unexplained share, times how common the match is
 COMMON_FROM: Final = 20  # a word used by this many listed entities starts to be common
 COMMON_AT: Final = 400  # ... and is fully common at this many (Mohammad, Ali, Trading)
+INITIALS_ONLY_PENALTY: Final = 0.25  # one-letter initials are all that meets a distinctive word
+ACRONYM_PARTIAL_PENALTY: Final = 0.15  # initials read from some of a name's words, not all
+SPELLED_OUT_PENALTY: Final = 0.2  # a query's words are all a short initialism's evidence
 
 
 def credit(sim: float) -> float:
@@ -107,6 +113,25 @@ def credit(sim: float) -> float:
     if sim <= MIN_EDGE_SIM:
         return 0.0
     return 0.7 * (sim - MIN_EDGE_SIM) / (0.65 - MIN_EDGE_SIM)
+
+
+def score_bound(cov_q: float, cov_c: float) -> float:
+    """An upper bound of the score of a pair whose coverages are at most `cov_q`
+    and `cov_c` (the index prunes with it; tests/matching/test_bounds.py checks
+    it on many pairs).
+
+    Why it holds: each side's coverage is the credited weight of its tokens over
+    its total weight, a token is in at most one aligned edge, so a coverage is at
+    most the sum of weight x best credit any edge could give each token; ``base``
+    (step 4) does not decrease when either coverage grows; penalties, the
+    generic-only cap and the country penalty only lower it; rounding to six
+    places is monotone, so the bound is rounded the same way (after 1e-9 for
+    float sums made in another order).
+    """
+    q = 1.0 if cov_q > 1.0 else cov_q
+    c = 1.0 if cov_c > 1.0 else cov_c
+    hi, lo = (q, c) if q >= c else (c, q)
+    return round(hi * (1.0 - EXTRA_WEIGHT * (1.0 - lo)) + 1e-9, 6)
 
 
 @dataclass(frozen=True)
@@ -551,12 +576,33 @@ def _score(q: AnalyzedName, c: AnalyzedName, floor: float) -> ScoreDetail | None
                 )
     if distinctive_pair:
         _precision_penalties(q, c, chosen, matched_q, matched_c, penalties)
+    substantive, initials, wordy = evidence_kinds(chosen, qt, ct)
+    if initials and not substantive:
+        # "Triangulatica" is not DON T: a name's initial standing for a whole
+        # word is all that matches.
+        penalties.append(
+            (
+                "initials_only",
+                INITIALS_ONLY_PENALTY,
+                "only initials match the other name's distinctive words",
+            )
+        )
+    partial = _partial_acronym(chosen, qt, ct, matched_q, matched_c)
+    if partial:
+        penalties.append(
+            (
+                "acronym_partial",
+                ACRONYM_PARTIAL_PENALTY,
+                f"'{partial}' stands for some of the other name's words, not all of them",
+            )
+        )
     score = base - sum((p[1] for p in penalties), 0.0)
     rule = "alignment"
-    if not distinctive_pair and (q.name_count or c.name_count):
+    if not distinctive_pair and (q.name_count or c.name_count or not wordy):
+        # (a name of legal forms only, "COMPANY", matches no other name)
         if score > GENERIC_ONLY_CAP:
             score = GENERIC_ONLY_CAP
-        rule = "generic_only_cap"
+        rule = "generic_only_cap" if q.name_count or c.name_count else "legal_form_only"
     score = round(max(0.0, min(1.0, score)), 6)
     return ScoreDetail(
         q, c, schema, score, rule, chosen, matched_q, matched_c, cov_q, cov_c, base, penalties
@@ -564,6 +610,54 @@ def _score(q: AnalyzedName, c: AnalyzedName, floor: float) -> ScoreDetail | None
 
 
 _NAME_HOWS: Final = frozenset({"token", "join", "initial"})
+_FORMAL: Final = (Kind.LEGAL, Kind.NUMBER)
+
+
+def evidence_kinds(
+    chosen: list[_Edge], qt: tuple[Tok, ...], ct: tuple[Tok, ...]
+) -> tuple[bool, bool, bool]:
+    """What a match rests on: (a distinctive word met by more than an initial with
+    similarity 0.65 or more, an initial edge, any edge beyond legal forms and
+    numbers). The index bounds scores by the same three facts."""
+    substantive = initials = wordy = False
+    for e in chosen:
+        if e.how == "initial":
+            initials = wordy = True
+            continue
+        if not wordy:
+            for i in e.q:
+                if qt[i].kind not in _FORMAL:
+                    wordy = True
+            for j in e.c:
+                if ct[j].kind not in _FORMAL:
+                    wordy = True
+        if not substantive and e.sim >= 0.65 and _names_a_word(e, qt, ct):
+            substantive = True
+    return substantive, initials, wordy
+
+
+def _partial_acronym(
+    chosen: list[_Edge],
+    qt: tuple[Tok, ...],
+    ct: tuple[Tok, ...],
+    matched_q: list[bool],
+    matched_c: list[bool],
+) -> str:
+    """The initials of an acronym edge whose words are only part of their name's
+    distinctive words ("NPC" for "NATIONAL PAYMENT CARD" of "... CARD SYSTEM"), or ""."""
+    for e in chosen:
+        if e.how != "acronym":
+            continue
+        if len(e.q) > 1:
+            toks, matched, single = qt, matched_q, ct[e.c[0]]
+        else:
+            toks, matched, single = ct, matched_c, qt[e.q[0]]
+        for k, t in enumerate(toks):
+            if t.kind <= Kind.GENERIC and not matched[k] and not _legal_word(t.text):
+                return single.raw
+    return ""
+
+
 _NAMED_ONE_WORD: Final = frozenset({PERSON, VESSEL, AIRCRAFT})
 
 
@@ -677,6 +771,25 @@ def _precision_penalties(
                     "the given name's syllables are in another order",
                 )
             )
+    for e in chosen:
+        if e.how == "acronym" and len(e.q) > 1:
+            # The query's words spelled out as a listed name's initials: "Mary
+            # Powell" is not MP LLC, nor "Milan Schleich" MS-13, unless another
+            # word matches too ("Hong Kong Blue Ocean" / HK BLUE OCEAN).
+            letters = ct[e.c[0]].text
+            if len(letters) <= 3 and not any(
+                f.how != "acronym" and f.sim >= ANCHOR_SIM and _names_a_word(f, qt, ct)
+                for f in chosen
+            ):
+                penalties.append(
+                    (
+                        "spelled_out_initials",
+                        SPELLED_OUT_PENALTY,
+                        f"the query's words are read as the initials '{letters}', and "
+                        "nothing else matches",
+                    )
+                )
+            break
     for e in chosen:
         if e.how != "acronym" or len(e.q) != 1:
             continue  # (only a query word read as initials is judged here)

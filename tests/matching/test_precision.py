@@ -55,6 +55,14 @@ FALSE_ALARMS = [
     ("ABC Corporation", "LIMITED LIABILITY COMPANY ACTIVE BUSINESS CONSULT", None,
      "short_acronym"),
     ("Compañía RRB S.L.L.", "RAPID RESPONSE BRIGADES", "company", "short_acronym"),
+    # Initials all the evidence: a listed initial for a whole word, a person's
+    # words spelled out as a listed short initialism, initials of part of a name.
+    ("Triangulatica", "DON T", None, "initials_only"),
+    ("Anna-Lena Schäfer MBA.", "S M A", None, "initials_only"),
+    ("Mary Powell", "MP LIMITED LIABILITY COMPANY", None, "spelled_out_initials"),
+    ("Svetlana Mitschke-Mälzer", "CLOSED JOINT STOCK COMPANY SMM", None, "spelled_out_initials"),
+    ("NATINAL PAYMENT CARD SYSTEM JOINT STOCK COMPANY", "NPC", None, "acronym_partial"),
+    ("NPC", "NATIONAL PAYMENT CARD SYSTEM", "organization", "acronym_partial"),
 ]  # fmt: skip
 
 
@@ -92,8 +100,23 @@ NAMESAKES = [
 
 _PRECISION_RULES = {
     "no_exact_word", "syllable_mismatch", "syllable_order", "acronym_not_written",
-    "short_acronym", "consonants_only", "common_words",
+    "short_acronym", "consonants_only", "common_words", "initials_only", "spelled_out_initials",
+    "acronym_partial",
 }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("query", "listed", "schema"),
+    [
+        ("COMPANY", "DES INTERNATIONAL CO.", None),
+        ("Co., Ltd.", "Trading Co., Ltd.", "company"),
+        ("LLC", "LIMITED LIABILITY COMPANY", None),
+    ],
+)
+def test_a_legal_form_alone_matches_no_name(query: str, listed: str, schema: str | None) -> None:
+    result = compare_names(query, listed, schema)
+    assert result.score < T, result.explanation
+    assert result.explanation["rule"] in ("legal_form_only", "generic_only_cap")
 
 
 @pytest.mark.parametrize(("query", "listed", "schema"), NAMESAKES)
