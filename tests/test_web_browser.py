@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import requests
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -89,7 +90,23 @@ def follow(driver: WebDriver, act: Any) -> None:
     StaleElementReferenceException or a false match under load)."""
     old = driver.find_element(By.TAG_NAME, "html")
     act()
-    WebDriverWait(driver, WAIT_S).until(ec.staleness_of(old))
+    WebDriverWait(driver, WAIT_S).until(lambda _: is_gone(old))
+
+
+def is_gone(element: WebElement) -> bool:
+    """Whether `element` has left the document. Like `ec.staleness_of`, but also
+    when chromedriver, asked mid-navigation, answers "Node with given id does not
+    belong to the document" as a generic error instead of a stale reference (seen
+    once in a clean CI run)."""
+    try:
+        element.is_enabled()
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as error:
+        if "does not belong to the document" in (error.msg or ""):
+            return True
+        raise
+    return False
 
 
 def active(driver: WebDriver) -> WebElement:
