@@ -18,6 +18,7 @@ import sqlite_utils
 
 from schemas.api import IMPORT_FORMATS
 
+from .cli_options import db_option, screening_options
 from .config import Settings
 from .db import open_registry
 from .loader import LoadReport, load_paths
@@ -73,15 +74,6 @@ def _settings(db: str | None) -> Settings:
     if db:
         settings = Settings(**{**settings.__dict__, "db_path": Path(db)})
     return settings
-
-
-db_option = click.option(
-    "--db",
-    "db_path",
-    envvar="REGISTRY_DB",
-    default=None,
-    help="SQLite file of the registry [env REGISTRY_DB; default data/registry.db].",
-)
 
 
 @click.group()
@@ -158,24 +150,7 @@ def init(db_path: str | None) -> None:
 
 @main.command(name="screen")
 @click.argument("names_csv", type=click.File("rb"))
-@click.option(
-    "--threshold",
-    type=click.FloatRange(0, 1),
-    default=None,
-    help="A score at or above it is a match [default: the service's].",
-)
-@click.option(
-    "--min-score",
-    type=click.FloatRange(0, 1),
-    default=None,
-    help="Also list candidates down to this score.",
-)
-@click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True)
-@click.option("--jurisdiction", default=None)
-@click.option("--authority", default=None)
-@click.option("--program", default=None)
-@click.option("--include-delisted", is_flag=True)
-@click.option("--hide-false-positives", is_flag=True)
+@screening_options
 @click.option("--as-of", default=None, help="Screen as the registry stood then.")
 @db_option
 def screen_cmd(names_csv: Any, db_path: str | None, **options: Any) -> None:
@@ -318,14 +293,7 @@ _add_books()
     show_default=True,
     help="Bytes of a CSV book per partition (a Parquet book keeps its row groups).",
 )
-@click.option("--threshold", type=click.FloatRange(0, 1), default=None)
-@click.option("--min-score", type=click.FloatRange(0, 1), default=None)
-@click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True)
-@click.option("--jurisdiction", default=None)
-@click.option("--authority", default=None)
-@click.option("--program", default=None)
-@click.option("--include-delisted", is_flag=True)
-@click.option("--hide-false-positives", is_flag=True)
+@screening_options
 @db_option
 def screen_book_cmd(
     book: Path,

@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from ..cli_options import db_option
 from ..problems import InputError
 
 
@@ -27,15 +28,6 @@ def _settings(db_path: str | None) -> Any:
 
 def _fail(exc: InputError) -> click.ClickException:
     return click.ClickException("\n".join(f"  {p}" for p in exc.problems))
-
-
-db_option = click.option(
-    "--db",
-    "db_path",
-    envvar="REGISTRY_DB",
-    default=None,
-    help="SQLite file of the registry [env REGISTRY_DB; default data/registry.db].",
-)
 
 
 @click.group()
