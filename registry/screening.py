@@ -20,7 +20,15 @@ import datetime as dt
 import logging
 import re
 import time
-from collections.abc import Callable, Collection, Container, Iterable, Mapping, Sequence
+from collections.abc import (
+    Callable,
+    Collection,
+    Container,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
@@ -48,7 +56,7 @@ from .names import identifier_key
 from .problems import Problem
 from .queries import designation_briefs, valid
 from .records import with_related_countries
-from .screen_index import BuiltIndex, IndexCache, IndexUnavailable, IndexView
+from .screen_index import Allowed, BuiltIndex, IndexCache, IndexUnavailable, IndexView
 
 __all__ = [
     "BuiltIndex",
@@ -59,6 +67,7 @@ __all__ = [
     "build_index",
     "check_query",
     "screen",
+    "screen_chunks",
 ]
 
 log = logging.getLogger(__name__)
@@ -445,12 +454,44 @@ def screen(
     db: sqlite_utils.Database, cache: IndexCache, queries: Sequence[Any], options: ScreenOptions
 ) -> list[dict[str, Any]]:
     """Screen each query (a dict, checked row by row); results in input order."""
+    return [result for chunk in screen_chunks(db, cache, queries, options) for result in chunk]
+
+
+def screen_chunks(
+    db: sqlite_utils.Database,
+    cache: IndexCache,
+    queries: Sequence[Any],
+    options: ScreenOptions,
+    size: int | None = None,
+) -> Iterator[list[dict[str, Any]]]:
+    """`screen`, `size` queries at a time (all at once by default): the results of
+    each chunk, in input order, as soon as they are made, so a large batch can be
+    answered while it is screened (POST /screen streams them). One index view for
+    every chunk; run it inside one read snapshot (`db.view`) for one version of the
+    registry. A chunk's results are the same as those of the whole batch."""
     checked = [check_query(raw) for raw in queries]
-    valid_queries = [query for query, _ in checked if query is not None]
+    valid_queries = any(query is not None for query, _ in checked)
     # One view for every name of the request; none when no row can be screened
     # (a bad query gets its 400 at once, not after waiting for an index build).
     view = cache.view(db, options.as_of) if valid_queries else None
     allowed = view.restrict(_allowed(db, view, options)) if view is not None else ()
+    step = max(1, size or len(checked))
+    for start in range(0, max(1, len(checked)), step):
+        yield _screen_chunk(db, view, allowed, queries, checked, start, start + step, options)
+
+
+def _screen_chunk(
+    db: sqlite_utils.Database,
+    view: IndexView | None,
+    allowed: Allowed,
+    queries: Sequence[Any],
+    checked: Sequence[tuple[ScreenQuery | None, list[Problem]]],
+    start: int,
+    end: int,
+    options: ScreenOptions,
+) -> list[dict[str, Any]]:
+    """The results of queries[start:end] (positions in the whole batch)."""
+    valid_queries = [query for query, _ in checked[start:end] if query is not None]
     hidden = (
         false_positive_entities(db, (q.name for q in valid_queries), options.as_of)
         if options.hide_false_positives
@@ -461,7 +502,8 @@ def screen(
     )
     results: list[dict[str, Any]] = []
     found: list[_Found] = []
-    for position, (query, problems) in enumerate(checked):
+    for position in range(start, min(end, len(checked))):
+        query, problems = checked[position]
         if query is None:
             raw = queries[position]
             results.append(
@@ -516,7 +558,7 @@ def screen(
         options.as_of,
     )
     for item in found:
-        results[item.position] = _result(item, facts, options)
+        results[item.position - start] = _result(item, facts, options)
     _attach(db, results, options)
     return results
 

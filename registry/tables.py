@@ -237,10 +237,12 @@ def annotate_cells(results: list[dict[str, Any]], table: Table) -> None:
     """Name the cell of each field at fault in the row errors of an XLSX table."""
     if not table.cells:
         return
-    for result, cells in zip(results, table.cells, strict=False):
+    for result in results:  # (all of a batch's or a chunk of them: by their index)
         error = result.get("error")
-        if not error:
+        position = result.get("index")
+        if not error or not isinstance(position, int) or not 0 <= position < len(table.cells):
             continue
+        cells = table.cells[position]
         for problem in error["errors"]:
             base = str(problem.get("field") or "").split("[", 1)[0]
             if base in cells:

@@ -77,7 +77,19 @@ def audit_screening(
 ) -> None:
     """A screening answered by this app, recorded with its answer once it is made
     (`record_answer`; call inside the screening's read snapshot)."""
-    g.audit_screening = {
+    g.audit_screening = screening_record(kind, queries, params, datasets, results)
+
+
+def screening_record(
+    kind: str,
+    queries: list[Any],
+    params: dict[str, Any],
+    datasets: Any,
+    results: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """The audit fields of a screening but its answer (`AuditLog.record` takes them
+    with `answer` and `answer_type`; call inside the screening's read snapshot)."""
+    return {
         "kind": kind,
         "actor": g.get("actor"),
         "queries": queries,

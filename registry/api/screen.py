@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from collections.abc import Iterator, Mapping
+import zlib
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
+from itertools import chain
 from typing import Any
 
 from flask import Flask, Response, current_app, g, request
@@ -24,7 +26,7 @@ from ..exports import neutralise
 from ..freshness import VersionCache
 from ..matching import DEFAULT_THRESHOLD
 from ..problems import InputError, Problem
-from ..screening import QUERY_FIELDS, IndexCache, ScreenOptions, screen
+from ..screening import QUERY_FIELDS, IndexCache, ScreenOptions, screen, screen_chunks
 from ..tables import (
     XLSX_MIMETYPE,
     Table,
@@ -272,6 +274,10 @@ def screen_many(**_: Any) -> Any:
             )
     keep = table if options.pop("keep_columns", False) else None
     opts = screen_options(options)
+    wanted = request.accept_mimetypes.best_match(["application/json", "text/csv", XLSX_MIMETYPE])
+    if wanted != XLSX_MIMETYPE and _compact_json():
+        # Answered as it is screened: a 10,000-name answer is never held whole.
+        return _streamed(queries, opts, table, keep, wanted == "text/csv")
     with view(get_db()):
         results = screen(get_db(), index_cache(), queries, opts)
         versions = _dataset_versions(opts.as_of)
@@ -279,7 +285,6 @@ def screen_many(**_: Any) -> Any:
         _audit("POST /screen", queries, opts, versions, results)
     if table is not None:
         annotate_cells(results, table)
-    wanted = request.accept_mimetypes.best_match(["application/json", "text/csv", XLSX_MIMETYPE])
     if wanted == "text/csv":
         return Response(csv_answer(results, keep), mimetype="text/csv")
     if wanted == XLSX_MIMETYPE:
@@ -295,6 +300,186 @@ def screen_many(**_: Any) -> Any:
         "results": results,
         "datasets": versions,
     }
+
+
+def _compact_json() -> bool:
+    """Whether a JSON answer goes out compact (not indented, as in debug mode): the
+    streamed answer joins its pieces the same way."""
+    compact = getattr(current_app.json, "compact", None)
+    return bool(compact or (compact is None and not current_app.debug))
+
+
+def _streamed(
+    queries: list[Any],
+    options: ScreenOptions,
+    table: Table | None,
+    keep: Table | None,
+    as_csv: bool,
+) -> Response:
+    """The POST /screen answer (JSON or CSV), screened, serialised and sent
+    STREAM_CHUNK names at a time: memory holds one chunk's results, not the whole
+    answer. The bytes are those the whole answer would have (`tests/test_screen.py`).
+    The setup and the first chunk run here, so an error found before the first
+    byte (a bad option, no index) is still a problem+json answer; the connection,
+    the read snapshot and the request's place among those in flight are kept by
+    the answer until it is sent (or dropped), and the audit trail gets the answer
+    as it was sent."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    db = get_db()
+    cache = index_cache()
+    body = _answer_chunks(app, db, cache, queries, options, table, keep, as_csv)
+    next(body)  # the setup and the first chunk, inside the request
+    # From here the answer owns the connection and the in-flight count: Flask's
+    # teardown runs when this function returns, before the body is sent.
+    g.pop("db", None)
+    counted = g.pop("index_counted", False)
+
+    def release() -> None:
+        pool = app.extensions.get("registry_db_pool")
+        if pool is not None:
+            pool.give(db)
+        else:
+            db.close()
+        if counted:
+            cache.request_ended()
+
+    mimetype = "text/csv" if as_csv else app.json.mimetype
+    return Response(_Owned(body, release), mimetype=mimetype)
+
+
+class _Owned:
+    """An answer's body that releases what it holds when it is sent whole, fails
+    or is closed (the server closes it when the client goes away)."""
+
+    def __init__(self, body: Generator[bytes], release: Callable[[], None]) -> None:
+        self._body = body
+        self._release: Callable[[], None] | None = release
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self
+
+    def __next__(self) -> bytes:
+        try:
+            return next(self._body)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        release, self._release = self._release, None
+        if release is not None:
+            try:
+                self._body.close()  # (ends the read snapshot)
+            finally:
+                release()
+
+
+def _answer_chunks(
+    app: Flask,
+    db: Any,
+    cache: IndexCache,
+    queries: list[Any],
+    options: ScreenOptions,
+    table: Table | None,
+    keep: Table | None,
+    as_csv: bool,
+) -> Generator[bytes]:
+    """The answer's bytes, chunk by chunk; the first item (empty) comes once the
+    first chunk is screened (the caller runs it inside the request)."""
+    from dataclasses import asdict
+
+    from ..monitoring.audit import Compressed
+    from .books import monitor, screening_record
+
+    with view(db):
+        chunks = screen_chunks(db, cache, queries, options, STREAM_CHUNK)
+        first = next(chunks)
+        versions = _dataset_versions(options.as_of)
+        audited: list[dict[str, Any]] = []  # what the audit keeps of each result
+        record = screening_record("POST /screen", queries, asdict(options), versions, audited)
+        audit = monitor(app).audit
+        encoder = None if audit.minimise else zlib.compressobj(1)
+        sent: list[bytes] = []  # the answer, compressed as it goes out
+
+        def out(text: str) -> bytes:
+            data = text.encode()
+            if encoder is not None:
+                sent.append(encoder.compress(data))
+            return data
+
+        yield b""
+        if as_csv:
+            header, _ = with_extras(CSV_COLUMNS, (), keep)
+            head = _csv_text([header])
+            tail = ""
+        else:
+            head, tail = _json_frame(app, options, len(queries), versions)
+        yield out(head)
+        pending = chain((first,), chunks)
+        del first  # (each chunk is let go once sent)
+        for number, chunk in enumerate(pending):
+            if table is not None:
+                annotate_cells(chunk, table)
+            audited.extend(
+                {
+                    "index": result["index"],
+                    "matches": [
+                        {"entity_id": m["entity_id"], "score": m["score"]}
+                        for m in result["matches"]
+                    ],
+                }
+                for result in chunk
+            )
+            if as_csv:
+                _, rows = with_extras(CSV_COLUMNS, _answer_rows(chunk), keep)
+                text = _csv_text([neutralise(cell) for cell in row] for row in rows)
+            else:
+                text = ("," if number else "") + ",".join(
+                    _json_text(app, RESULT_SCHEMA.dump(result)) for result in chunk
+                )
+            del chunk
+            yield out(text)
+        yield out(tail)
+    answer = None
+    if encoder is not None:
+        sent.append(encoder.flush())
+        answer = Compressed(b"".join(sent))
+    mimetype = "text/csv" if as_csv else app.json.mimetype  # type: ignore[attr-defined]
+    audit.record(answer=answer, answer_type=mimetype, **record)
+
+
+#: Names screened, serialised and sent at a time by a streamed POST /screen answer.
+STREAM_CHUNK = 200
+RESULT_SCHEMA = ScreenBatchResultSchema().fields["results"].inner.schema  # type: ignore[attr-defined]
+_RESULTS_HOLE = "\x00results\x00"
+
+
+def _json_text(app: Flask, value: Any) -> str:
+    """As the app's JSON answers are written (compact)."""
+    return str(app.json.dumps(value, separators=(",", ":")))
+
+
+def _json_frame(app: Flask, options: ScreenOptions, count: int, versions: Any) -> tuple[str, str]:
+    """The JSON answer around its results: what comes before the first and after
+    the last (as `@blp.response` would dump and write the whole)."""
+    frame = ScreenBatchResultSchema().dump(
+        {
+            "threshold": options.threshold,
+            "as_of": options.as_of,
+            "count": count,
+            "results": [],
+            "datasets": versions,
+        }
+    )
+    frame["results"] = _RESULTS_HOLE
+    head, tail = _json_text(app, frame).split(_json_text(app, _RESULTS_HOLE))
+    return f"{head}[", f"]{tail}\n"
+
+
+def _csv_text(rows: Iterable[Iterable[Any]]) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows(rows)
+    return out.getvalue()
 
 
 def _load(schema: Any, data: dict[str, Any], location: str) -> dict[str, Any]:

@@ -134,8 +134,18 @@ def entry(
         "entities": orjson.dumps(sorted({m[1] for m in matches})).decode(),
         "matches": orjson.dumps(matches).decode(),
         "answer_type": None if minimise or answer is None else answer_type,
-        "answer": None if minimise or answer is None else zlib.compress(_bytes(answer), 1),
+        "answer": None if minimise or answer is None else _compressed(answer),
     }
+
+
+class Compressed(bytes):
+    """An answer already zlib-compressed (a streamed answer, compressed as it was sent)."""
+
+
+def _compressed(answer: Any) -> bytes:
+    if isinstance(answer, Compressed):
+        return bytes(answer)
+    return zlib.compress(_bytes(answer), 1)
 
 
 def _bytes(answer: Any) -> bytes:
