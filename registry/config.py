@@ -178,3 +178,26 @@ class Settings:
 # How old a list may be before GET /datasets calls it stale, when REGISTRY_MAX_LIST_AGE
 # is not set: the publishers change their lists most working days.
 DEFAULT_MAX_LIST_AGE = 48 * 3600.0
+
+
+# The memory the name matcher's caches of query work may fill (analysed query names,
+# word similarities and keys, the index's hits per query word), split among them by
+# fixed shares; each cache holds as many entries as its share buys at its measured
+# size per entry (see `matcher_cache_entries`' callers). Read once, when the matcher
+# is imported (a process's start), from REGISTRY_MATCHER_CACHE_MB.
+DEFAULT_MATCHER_CACHE_MB = 64
+MIN_CACHE_ENTRIES = 256
+
+
+def matcher_cache_bytes() -> int:
+    """The matcher's cache budget in bytes (REGISTRY_MATCHER_CACHE_MB, at least 1)."""
+    megabytes = _int("REGISTRY_MATCHER_CACHE_MB", DEFAULT_MATCHER_CACHE_MB)
+    if megabytes < 1:
+        raise SystemExit(f"REGISTRY_MATCHER_CACHE_MB must be at least 1, got {megabytes}")
+    return megabytes * 1024 * 1024
+
+
+def matcher_cache_entries(share: float, entry_bytes: int) -> int:
+    """Entries a cache may hold: its `share` of the budget over the bytes an entry
+    takes (an estimate: measured with tracemalloc, `bench.cache_sizes`)."""
+    return max(MIN_CACHE_ENTRIES, int(matcher_cache_bytes() * share / entry_bytes))

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Final
 
+from ..config import matcher_cache_entries
 from .legal_forms import (
     AMBIGUOUS_TITLES,
     HONORIFICS,
@@ -245,7 +246,13 @@ def _invert_comma(name: str, schema: str) -> tuple[str, bool]:
     return f"{tail} {head}", True
 
 
-@lru_cache(maxsize=10_000)  # (an analysed name holds about 1 KB)
+# Analysed query names kept: a share of the matcher's cache budget (registry/config.py)
+# over what one holds with its share of SHARED_INTERNER (`bench.cache_sizes`: about
+# 1,650 bytes); 9,700 at the default 64 MB.
+_ANALYSED: Final = matcher_cache_entries(0.25, 1650)
+
+
+@lru_cache(maxsize=_ANALYSED)
 def analyze(name: str, schema: str | None = None) -> AnalyzedName:
     """Analyse `name` for the given schema (see `canonical_schema`); cached, and
     sharing its parts with the other names analysed here (see `Interner`)."""
@@ -414,7 +421,7 @@ class Interner:
         return count
 
 
-SHARED_INTERNER: Final = Interner(10_000)  # what `analyze` shares among query names
+SHARED_INTERNER: Final = Interner(_ANALYSED)  # what `analyze` shares among query names
 
 
 _JOINABLE: Final = (Kind.NAME, Kind.GENERIC, Kind.PARTICLE)

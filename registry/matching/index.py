@@ -75,6 +75,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Final
 
+from ..config import matcher_cache_entries
 from .analysis import (
     AIRCRAFT,
     ORG,
@@ -133,9 +134,13 @@ _DOMINANT_SHARE: Final = 0.6
 # Names with at least this many distinctive words count as long (see _candidates).
 _LONG_NAME: Final = 4
 # Per-query caches (see _QueryCache): at most this many query words, holding at
-# most this many ids in all (about 40 bytes each in sets: some 20 MB).
+# most this many ids in all: each cache a share of the matcher's cache budget
+# (REGISTRY_MATCHER_CACHE_MB, registry/config.py) over what an id held costs
+# (`bench.cache_sizes`: about 40 bytes in the word hits' sets and dicts, 80 in the
+# specials' tuples); at the default 64 MB, 500,000 and 78,000 ids.
 _HITS_CACHE_SIZE: Final = 20_000
-_CACHE_MAX_IDS: Final = 500_000
+_CACHE_MAX_IDS: Final = matcher_cache_entries(0.3, 40)
+_SPECIALS_MAX_IDS: Final = matcher_cache_entries(0.1, 82)
 # Only words at least this similar bring candidate names (credit 0.5 = similarity
 # 0.62); fainter hits still count in the estimate of names found otherwise.
 _NAMES_MIN_CREDIT: Final = 0.5
@@ -442,7 +447,7 @@ class NameIndex:
         # (text, script, native, fuzzy) -> _WordHits
         self._hits_cache = _QueryCache()
         # (raw, text, org) -> what _specials returns
-        self._specials_cache = _QueryCache()
+        self._specials_cache = _QueryCache(_HITS_CACHE_SIZE, _SPECIALS_MAX_IDS)
         # generic word -> its written forms -> number of names using the form
         self._spellings: dict[int, dict[str, int]] = {}
         self._latin_vid: dict[str, int] = {}  # Latin word -> vocabulary id
@@ -463,7 +468,7 @@ class NameIndex:
         for name in _STATE:
             setattr(self, name, state[name])
         self._hits_cache = _QueryCache()
-        self._specials_cache = _QueryCache()
+        self._specials_cache = _QueryCache(_HITS_CACHE_SIZE, _SPECIALS_MAX_IDS)
         self._interner = None
 
     def keep_query_words(self, entries: int, ids: int = 4 * _CACHE_MAX_IDS) -> None:

@@ -38,6 +38,8 @@ from typing import Final
 
 from anyascii import anyascii
 
+from ..config import matcher_cache_entries
+
 __all__ = ["NormToken", "normalize_name", "tokenize_name"]
 
 # Scripts whose Latin rendering we keep beside the native form.
@@ -760,7 +762,12 @@ def _tokenize_prepared(text: str) -> list[NormToken]:
     return _numbers([t for t in tokens if t.text])
 
 
-@lru_cache(maxsize=10_000)
+# Normalised names kept: a share of the matcher's cache budget (registry/config.py)
+# over what one holds (a name of some 60 letters: about 200 bytes); 10,000 at the default.
+_NORMALISED: Final = matcher_cache_entries(0.03, 200)
+
+
+@lru_cache(maxsize=_NORMALISED)
 def normalize_name(name: str) -> str:
     """The normalised, space-separated Latin form of a name ("" if nothing is left).
 

@@ -29,6 +29,7 @@ from typing import Final
 
 from rapidfuzz.distance import OSA
 
+from ..config import matcher_cache_entries
 from .normalize import KANA, LATIN, VOWEL_LOSSY
 
 __all__ = [
@@ -63,11 +64,15 @@ _C_NOT_H: Final = re.compile(r"c(?!h)")
 _DOUBLE: Final = re.compile(r"(.)\1+")
 
 
-# Cache sizes, in entries: a service screens for months, so each is bounded to
-# a few tens of MB (a key about 200 bytes, a pair of words about 250); larger
-# ones were measured to buy no speed on one-to-many screening.
-_KEYS_CACHE: Final = 30_000
-_PAIRS_CACHE: Final = 50_000
+# Cache sizes, in entries: a service screens for months, so each gets a share of
+# the matcher's cache budget (REGISTRY_MATCHER_CACHE_MB, registry/config.py) over
+# what one entry holds (`bench.cache_sizes`: a word key about 140 bytes, a pair of
+# words 160-190). At the default 64 MB: 27,000 phonetic keys and 50,000 Latin pairs
+# (most queries are Latin), 14,000 of the other keys and 17,000 other pairs.
+_KEYS_CACHE: Final = matcher_cache_entries(0.06, 140)
+_OTHER_KEYS_CACHE: Final = matcher_cache_entries(0.03, 140)
+_PAIRS_CACHE: Final = matcher_cache_entries(0.12, 160)
+_OTHER_PAIRS_CACHE: Final = matcher_cache_entries(0.05, 190)
 
 
 @lru_cache(maxsize=_KEYS_CACHE)
@@ -95,7 +100,7 @@ _SKEL_VOWELS: Final = re.compile(r"(?<!^)[aeiouyw]|^[aeiou]")
 _SKEL_MAP: Final = str.maketrans("pvwqgzc", "bffkkss")
 
 
-@lru_cache(maxsize=_KEYS_CACHE)
+@lru_cache(maxsize=_OTHER_KEYS_CACHE)
 def skeleton_key(text: str, abjad: bool = False) -> str:
     """Consonant skeleton: phonetic key without vowels, similar consonants merged.
 
@@ -121,7 +126,7 @@ _KANA_LEAD: Final = re.compile(r"^[ub](?=[^aeiu])")
 KANA_KEY_MIN: Final = 3  # shorter keys say too little
 
 
-@lru_cache(maxsize=_KEYS_CACHE)
+@lru_cache(maxsize=_OTHER_KEYS_CACHE)
 def kana_key(text: str) -> str:
     """A word as Japanese hears it: the same key for a katakana reading and the
     Latin spellings it transcribes (puchin / Putin -> "ptin")."""
@@ -163,7 +168,7 @@ def keyed_latin_similarity(a: str, b: str, pa: str, pb: str) -> float:
     return best
 
 
-@lru_cache(maxsize=_PAIRS_CACHE)
+@lru_cache(maxsize=_OTHER_PAIRS_CACHE)
 def token_similarity(
     a: str, b: str, script_a: str = LATIN, script_b: str = LATIN, native_a: str = "",
     native_b: str = "",
