@@ -329,9 +329,9 @@ def analyze_with(name: str, schema: str | None, interner: Interner) -> AnalyzedN
         toks = promoted
         total = sum((t.weight for t in toks), 0.0)
     tt = tuple(toks)
-    acr = tuple(_acronyms(tt, interner)) if kind_of_name != PERSON else ()
+    acr = interner.run(_acronyms(tt, interner)) if kind_of_name != PERSON else ()
     return AnalyzedName(
-        name, kind_of_name, " ".join(words), tt, inverted, tuple(_joins(tt, interner)), acr,
+        name, kind_of_name, " ".join(words), tt, inverted, interner.run(_joins(tt, interner)), acr,
         total, names, parts,
     )  # fmt: skip
 
@@ -370,6 +370,9 @@ _TOKENS_SIZE: Final = 200_000
 _SCHEMAS_ALL: Final = (PERSON, ORG, VESSEL, AIRCRAFT, UNKNOWN)
 
 
+_Pair = tuple[tuple[int, ...], str]  # token positions and their joined text or initials
+
+
 class Interner:
     """What analysed names share: one token per word and context, one tuple per run
     of token positions, one string per join or initialism (a list's names repeat
@@ -389,6 +392,10 @@ class Interner:
         }
         self.spans: dict[tuple[int, ...], tuple[int, ...]] = {}
         self.texts: dict[str, str] = {}
+        # (span, text) pairs and whole runs of them: 790,000 pairs of a list's names
+        # are 325,000 distinct ones, in 93,000 distinct runs (some 30 MB shared).
+        self.pairs: dict[_Pair, _Pair] = {}
+        self.runs: dict[tuple[_Pair, ...], tuple[_Pair, ...]] = {}
 
     def span(self, idx: tuple[int, ...]) -> tuple[int, ...]:
         found = self.spans.get(idx)
@@ -408,11 +415,33 @@ class Interner:
         self.texts[text] = text
         return text
 
+    def pair(self, idx: tuple[int, ...], text: str) -> _Pair:
+        key = (self.span(idx), self.text(text))
+        found = self.pairs.get(key)
+        if found is not None:
+            return found
+        if len(self.pairs) >= self.size:
+            self.pairs.clear()
+        self.pairs[key] = key
+        return key
+
+    def run(self, pairs: list[_Pair]) -> tuple[_Pair, ...]:
+        key = tuple(pairs)
+        found = self.runs.get(key)
+        if found is not None:
+            return found
+        if len(self.runs) >= self.size:
+            self.runs.clear()
+        self.runs[key] = key
+        return key
+
     def clear(self) -> int:
         """Empty every table; how many entries there were."""
-        count = len(self.spans) + len(self.texts)
+        count = len(self.spans) + len(self.texts) + len(self.pairs) + len(self.runs)
         self.spans.clear()
         self.texts.clear()
+        self.pairs.clear()
+        self.runs.clear()
         for by_count in self.tokens.values():
             for caches in by_count:
                 for cache in caches:
@@ -453,7 +482,7 @@ def _joins(
             ):
                 break
             text += t.raw
-            out.append((interner.span(tuple(range(i, j + 1))), interner.text(text)))
+            out.append(interner.pair(tuple(range(i, j + 1)), text))
             if legal_tail:
                 break
     return out
@@ -478,5 +507,5 @@ def _acronyms(toks: tuple[Tok, ...], interner: Interner) -> list[tuple[tuple[int
                 break
             letters += t.text[0]
             idx.append(j)
-            out.append((interner.span(tuple(idx)), interner.text(letters)))
+            out.append(interner.pair(tuple(idx), letters))
     return out

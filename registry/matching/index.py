@@ -70,6 +70,8 @@ from __future__ import annotations
 import gc
 import heapq
 import pickle
+import sys
+from array import array
 from collections.abc import Container, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -280,7 +282,8 @@ class _Entry:
     def __reduce__(self) -> tuple[Any, ...]:
         # Pickled as a constructor call: the same form whether or not the class
         # is compiled (a compiled class has no default pickling of its slots).
-        return _Entry, (self.entity, self.name, self.name_kind, self.analyzed, self.vids)
+        # (vids without their ints: a NameIndex pickle gives them back from the rows)
+        return _Entry, (self.entity, self.name, self.name_kind, self.analyzed, ())
 
 
 # What `_estimate` reads of a listed name, as one tuple (unpacked in one step):
@@ -399,7 +402,7 @@ _GONE: Final = _Entry(-1, "", "", AnalyzedName("", UNKNOWN, "", (), False), ())
 _GONE_ROW: Final[_Row] = (-1, (), 0, 0, 0.0, 0.0, 1.0)
 
 # Bump when the pickled form of NameIndex changes.
-_PICKLE_VERSION: Final = 1
+_PICKLE_VERSION: Final = 2
 # What a NameIndex pickles: every attribute but the per-query caches
 # (_hits_cache, _specials_cache) and the build's _interner. A new attribute goes
 # here too (a test checks).
@@ -458,6 +461,7 @@ class NameIndex:
     def __getstate__(self) -> dict[str, Any]:
         # Named attributes, not self.__dict__: compiled (mypyc) instances have none.
         state = {name: getattr(self, name) for name in _STATE}
+        _pack(state)
         state["_pickle_version"] = _PICKLE_VERSION
         return state
 
@@ -465,6 +469,7 @@ class NameIndex:
         version = state.pop("_pickle_version", None)
         if version != _PICKLE_VERSION:
             raise ValueError(f"NameIndex pickle version {version}, expected {_PICKLE_VERSION}")
+        _unpack(state)
         for name in _STATE:
             setattr(self, name, state[name])
         self._hits_cache = _QueryCache()
@@ -592,7 +597,8 @@ class NameIndex:
             if kind == Kind.INITIAL:
                 initial += tok.weight
         name_count = names.count(True)
-        self._entries.append(_Entry(ent, name, name_kind, analyzed, tuple(vids)))
+        # (name_kind: one string per kind, not one per name as read from SQLite)
+        self._entries.append(_Entry(ent, name, sys.intern(name_kind), analyzed, tuple(vids)))
         self._entity_entries[ent].append(eid)
         shared: dict[_Stored, _Stored] = self._shared_words
         words: list[_Stored] = []
@@ -1251,3 +1257,77 @@ class NameIndex:
             if est >= floor:
                 out.append((eid, est))
         return out
+
+
+# The pickled form shares what a pickle would copy. A pickle writes every int by
+# value, so each id of a posting list or a retrieval key would come back as its
+# own 28-byte object (a million of them with every list); equal sets of
+# countries are written apart. The ids go as flat arrays instead and come back
+# as one object per id; vids, which repeat the ids of a row's words, are taken
+# from the rows. The containers read per candidate are the same lists, dicts
+# and tuples as before: nothing is decoded when a query reads them.
+_ID_LISTS: Final = ("_postings", "_dominant", "_entity_entries")
+_ID_KEYS: Final = (
+    "_del_keys", "_phon_keys", "_skel_all", "_skel_lossy", "_joins", "_acronyms",
+    "_latin_vid", "_vocab", "_entity_of",
+)  # fmt: skip
+
+
+def _pack(state: dict[str, Any]) -> None:
+    """What __getstate__ pickles in place of the containers of ids."""
+    for name in _ID_LISTS:
+        lists: _Stored = state[name]
+        flat = array("i")
+        sizes = array("i")
+        for found in lists:
+            flat.extend(found)
+            sizes.append(len(found))
+        state[name] = (sizes, flat)
+    for name in _ID_KEYS:
+        keys: _Stored = state[name]
+        flat = array("i")
+        sizes = array("i")
+        for value in keys.values():
+            if isinstance(value, tuple):
+                flat.extend(value)
+                sizes.append(len(value))
+            else:
+                flat.append(value)
+                sizes.append(0)  # one id, not a tuple
+        state[name] = (list(keys), sizes, flat)
+    sets: dict[_Stored, _Stored] = {}
+    state["_entity_countries"] = [sets.setdefault(c, c) for c in state["_entity_countries"]]
+
+
+def _unpack(state: dict[str, Any]) -> None:
+    """Undo `_pack`, with one int object per id."""
+    top = max(len(state["_entries"]), len(state["_vocab_tok"]), len(state["_entity_ids"]))
+    ids: list[_Stored] = list(range(top))
+    for name in _ID_LISTS:
+        sizes: _Stored
+        flat: _Stored
+        sizes, flat = state[name]
+        lists: list[_Stored] = []
+        start = 0
+        for size in sizes:
+            lists.append([ids[x] for x in flat[start : start + size]])
+            start += size
+        state[name] = lists
+    for name in _ID_KEYS:
+        names: _Stored
+        names, sizes, flat = state[name]
+        keys: dict[_Stored, _Stored] = {}
+        start = 0
+        for key, size in zip(names, sizes, strict=True):
+            if size:
+                keys[key] = tuple([ids[x] for x in flat[start : start + size]])
+                start += size
+            else:
+                keys[key] = ids[flat[start]]
+                start += 1
+        state[name] = keys
+    rows: _Stored = state["_rows"]
+    entry: _Stored
+    for entry, row in zip(state["_entries"], rows, strict=True):
+        if row[1]:
+            entry.vids = tuple([word[0] for word in row[1]])

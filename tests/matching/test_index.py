@@ -219,6 +219,12 @@ def test_pickled_index_answers_the_same() -> None:
     copy = pickle.loads(pickle.dumps(INDEX))
     assert len(copy) == len(INDEX) and copy.entity_count == INDEX.entity_count
     assert _answers(copy, queries) == _answers(INDEX, queries)
+    # The same containers, each id one object (a pickle alone would copy each one).
+    for name in ("_postings", "_entity_entries", "_del_keys", "_joins", "_entity_countries"):
+        assert getattr(copy, name) == getattr(INDEX, name), name
+    assert [e.vids for e in copy._entries] == [e.vids for e in INDEX._entries]
+    posted = [eid for found in copy._postings for eid in found]
+    assert len({id(eid) for eid in posted}) == len(set(posted))
     # and keeps working as an index
     copy.add("X1", "Vladimir Poutine", entity_type="person")
     assert "X1" in {m.entity_id for m in copy.screen("Vladimir Putin", limit=50)}
@@ -234,7 +240,7 @@ def test_a_pickle_of_another_layout_is_refused() -> None:
 
 def test_a_pickle_holds_every_attribute_but_the_caches() -> None:
     state = INDEX.__getstate__()
-    assert state["_pickle_version"] == 1
+    assert state["_pickle_version"] == 2
     fresh = NameIndex()
     # (a class compiled by mypyc has no __dict__ but lists its attributes)
     attrs = set(vars(fresh)) if hasattr(fresh, "__dict__") else set(NameIndex.__mypyc_attrs__)
