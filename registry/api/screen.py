@@ -275,7 +275,7 @@ def screen_many(**_: Any) -> Any:
     keep = table if options.pop("keep_columns", False) else None
     opts = screen_options(options)
     wanted = request.accept_mimetypes.best_match(["application/json", "text/csv", XLSX_MIMETYPE])
-    if wanted != XLSX_MIMETYPE and _compact_json():
+    if wanted == "text/csv" or (wanted != XLSX_MIMETYPE and _compact_json()):
         # Answered as it is screened: a 10,000-name answer is never held whole.
         return _streamed(queries, opts, table, keep, wanted == "text/csv")
     with view(get_db()):
@@ -318,7 +318,7 @@ def _streamed(
 ) -> Response:
     """The POST /screen answer (JSON or CSV), screened, serialised and sent
     STREAM_CHUNK names at a time: memory holds one chunk's results, not the whole
-    answer. The bytes are those the whole answer would have (`tests/test_screen.py`).
+    answer. The bytes are those the whole answer would have (tests/test_screen_stream.py).
     The setup and the first chunk run here, so an error found before the first
     byte (a bad option, no index) is still a problem+json answer; the connection,
     the read snapshot and the request's place among those in flight are kept by
