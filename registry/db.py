@@ -719,7 +719,11 @@ def m011_monitoring_book_words(db: sqlite_utils.Database) -> None:
     # recomputed).
     db.executescript(
         """
-        CREATE TABLE book_words (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE);
+        CREATE TABLE book_words (
+            id INTEGER PRIMARY KEY,  -- a hash of the key
+            key TEXT NOT NULL,
+            collided INTEGER NOT NULL DEFAULT 0  -- another key has the same hash
+        );
         CREATE TABLE book_record_words (
             book_id TEXT NOT NULL,
             record_id TEXT NOT NULL,

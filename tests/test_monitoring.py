@@ -464,6 +464,33 @@ def test_book_words_skip_only_what_screen_cannot_match(sdn_db_path: Path, tmp_pa
     assert len(skipped) >= 0.6 * len(generated)
 
 
+def test_book_words_sharing_an_id_are_never_passed_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two keys with the same hash (key id) are marked collided, and the records
+    holding that id are kept whatever the index holds."""
+    from registry.matching import NameIndex
+    from registry.monitoring import books, words
+
+    db = open_registry(tmp_path / "book.db")
+    try:
+        book = books.create_book(db, "collisions", "test")
+        names = ["Harold Pemberton", "Greenfield Bakery Ltd", "Eleanor Whitcombe"]
+        records = [{"id": f"r{k}", "name": n} for k, n in enumerate(names)]
+        books.stage(db, book["id"], books.check_records(records))
+        index = NameIndex()
+        index.add("e1", "Zyxwv Qwerty", entity_type="company")
+        words.ensure(db)
+        assert words.hit_records(db, index)[0] == set()  # nothing near
+        monkeypatch.setattr(words, "_build", "every key has one id")
+        monkeypatch.setattr(words, "word_id", lambda text: 7)
+        assert words.ensure(db) == 3
+        assert db.conn.execute("SELECT collided FROM book_words").fetchall() == [(1,)]
+        assert len(words.hit_records(db, index)[0]) == 3
+    finally:
+        db.close()
+
+
 def test_audit_minimised_keeps_no_query_text(tmp_path: Path) -> None:
     from registry.loader import load_paths
 

@@ -7,9 +7,10 @@ most records is "none". So the analysis is done once, when a record is loaded
 (it is screened then anyway): `NameIndex.query_plans` gives every retrieval key
 `screen` looks up for the record's name and type, and which branch of
 `_candidates` the record's threshold takes (a multi-word name whose words are
-each too small a part of it needs two of its words in one listed name). The keys
-are stored as ids into one table of distinct keys (`book_words`), and per record
-its key ids and plans with the hash of its fields (`book_record_words`): a
+each too small a part of it needs two of its words in one listed name). The
+distinct keys are stored once (`book_words`, by 64 bits of their hash: no lookup
+to give a key its id), and per record its key ids and plans with the hash of its
+fields (`book_record_words`): a
 replaced record's row is stale and is recomputed. They depend only on the
 matcher's code and the book screening floor: when either changes
 (`words_build`), every stored key is dropped and recomputed.
@@ -40,8 +41,8 @@ without the skip):
   analysed name and the threshold `screen` uses for the record (the floor, lower
   with a date of birth or nationality) alone; `plan_may_retrieve` says False only
   when that union is empty. Country and type filters only remove candidates.
-- A record whose stored words are missing or stale (its hash differs) is not
-  skipped.
+- A record whose stored words are missing or stale (its hash differs), or that
+  holds a key id two keys share (`collided`), is not skipped.
 - Records that matched a changed entity before are screened anyway (the caller
   adds them: a match that is gone is a `removed` alert).
 """
@@ -91,12 +92,26 @@ def words_build() -> str:
 
 
 def encode(key: Key) -> str:
-    return orjson.dumps(key).decode()
+    text = "\x1f".join(key)
+    if text.count("\x1f") != 3:  # (a separator within a part: JSON)
+        return "\x1e" + orjson.dumps(key).decode()
+    return text
 
 
 def decode(text: str) -> Key:
-    a, b, c, d = orjson.loads(text)
+    if text.startswith("\x1e"):
+        a, b, c, d = orjson.loads(text[1:])
+        return (a, b, c, d)
+    a, b, c, d = text.split("\x1f")
     return (a, b, c, d)
+
+
+def word_id(text: str) -> int:
+    """A key's id: 64 bits of its hash (no lookup to assign one; two keys with the
+    same id are marked `collided`, and a record holding such an id is never
+    passed over)."""
+    digest = hashlib.blake2b(text.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little", signed=True)
 
 
 def threshold_of(record: Mapping[str, Any]) -> float:
@@ -115,24 +130,27 @@ def _plan_keys(plans: list[Plan]) -> set[str]:
 
 
 def _pack_plans(plans: list[Plan], ids: Mapping[str, int]) -> bytes:
+    """[count, then per plan: mode, n, n (word id, distinctive, repeated), m, m ids]."""
     out = [len(plans)]
     for mode, words, others in plans:
-        out += [mode, len(words)]
-        out += [ids[encode(key)] << 2 | dist << 1 | rep for key, dist, rep in words]
+        out.append(mode)
+        out.append(len(words))
+        for key, dist, rep in words:
+            out += [ids[encode(key)], dist << 1 | rep]
         out.append(len(others))
         out += [ids[encode(key)] for key in others]
     return _pack(out, sort=False)
 
 
 def _pack(ids: Iterable[int], sort: bool = True) -> bytes:
-    packed = array("I", sorted(ids) if sort else ids)
+    packed = array("q", sorted(ids) if sort else ids)
     if sys.byteorder != "little":
         packed.byteswap()
     return packed.tobytes()
 
 
 def _unpack(blob: bytes) -> array[int]:
-    ids = array("I", blob)
+    ids = array("q", blob)
     if sys.byteorder != "little":
         ids.byteswap()
     return ids
@@ -153,25 +171,14 @@ def check_build(db: sqlite_utils.Database) -> None:
     )
 
 
-def _word_ids(db: sqlite_utils.Database, keys: set[str]) -> dict[str, int]:
-    conn = db.conn
-    todo = list(keys)
-    out: dict[str, int] = {}
-    for attempt in range(2):
-        for start in range(0, len(todo), 500):
-            part = todo[start : start + 500]
-            out.update(
-                conn.execute(
-                    f"SELECT key, id FROM book_words WHERE key IN ({','.join('?' * len(part))})",
-                    part,
-                ).fetchall()
-            )
-        todo = [k for k in todo if k not in out]
-        if not todo or attempt:
-            break
-        conn.executemany("INSERT OR IGNORE INTO book_words (key) VALUES (?)", [(k,) for k in todo])
-    assert not todo, "book words not stored"
-    return out
+def _store_words(db: sqlite_utils.Database, keys: set[str]) -> dict[str, int]:
+    ids = {key: word_id(key) for key in keys}
+    db.conn.executemany(
+        "INSERT INTO book_words (id, key) VALUES (?, ?) ON CONFLICT (id) DO UPDATE "
+        "SET collided = 1 WHERE key != excluded.key",
+        [(i, key) for key, i in ids.items()],
+    )
+    return ids
 
 
 def plan(records: Iterable[Mapping[str, Any]]) -> list[tuple[str, str, list[Plan]]]:
@@ -187,7 +194,7 @@ def store(
     `plan`); how many were stored."""
     check_build(db)
     keys = [_plan_keys(plans) for _, _, plans in planned]
-    ids = _word_ids(db, set().union(*keys))
+    ids = _store_words(db, set().union(*keys))
     db.conn.executemany(
         "INSERT INTO book_record_words (book_id, record_id, hash, words, plans) "
         "VALUES (?,?,?,?,?) ON CONFLICT (book_id, record_id) DO UPDATE SET "
@@ -236,18 +243,20 @@ class Reach:
 
     def __init__(self, db: sqlite_utils.Database, index: NameIndex) -> None:
         self.words: dict[int, tuple[set[int], bool]] = {}
-        self.others: set[int] = set()
+        self.others: set[int] = set()  # (and the collided ids, which count as reaching)
         self.keys = 0
-        for word_id, text in db.conn.execute("SELECT id, key FROM book_words"):
+        for key_id, text, collided in db.conn.execute("SELECT id, key, collided FROM book_words"):
             self.keys += 1
             key = decode(text)
             names, dominates = index.key_reach(key)
-            if not names:
+            if collided:
+                self.others.add(key_id)
+            elif not names:
                 continue
-            if key[0] == "w":
-                self.words[word_id] = (names, dominates)
+            elif key[0] == "w":
+                self.words[key_id] = (names, dominates)
             else:
-                self.others.add(word_id)
+                self.others.add(key_id)
         self.any = self.words.keys() | self.others
 
     def may_retrieve(self, plans_blob: bytes) -> bool:
@@ -259,11 +268,17 @@ class Reach:
             mode, count = data[at], data[at + 1]
             at += 2
             reached: list[tuple[set[int] | None, bool, bool, bool]] = []
-            for code in data[at : at + count]:
-                found = words.get(code >> 2)
+            collided = False
+            for k in range(at, at + 2 * count, 2):
+                key_id, code = data[k], data[k + 1]
+                found = words.get(key_id)
                 if found is not None:
                     reached.append((found[0], found[1], bool(code & 2), bool(code & 1)))
-            at += count
+                elif key_id in others:
+                    collided = True
+            at += 2 * count
+            if collided:
+                return True
             count = data[at]
             other = any(o in others for o in data[at + 1 : at + 1 + count])
             at += 1 + count
