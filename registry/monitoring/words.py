@@ -176,7 +176,7 @@ def _store_words(db: sqlite_utils.Database, keys: set[str]) -> dict[str, int]:
     db.conn.executemany(
         "INSERT INTO book_words (id, key) VALUES (?, ?) ON CONFLICT (id) DO UPDATE "
         "SET collided = 1 WHERE key != excluded.key",
-        [(i, key) for key, i in ids.items()],
+        sorted((i, key) for key, i in ids.items()),  # (in id order: each page once)
     )
     return ids
 
