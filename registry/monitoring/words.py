@@ -53,6 +53,7 @@ import hashlib
 import sys
 from array import array
 from collections.abc import Iterable, Mapping
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -79,14 +80,21 @@ Plan = tuple[int, list[tuple[Key, bool, bool]], list[Key]]
 
 
 def words_build() -> str:
-    """What stored keys were computed by: the matcher's sources and FORMAT."""
+    """What stored plans were computed by: the matcher's sources, the data files
+    and libraries its analysis reads (transliteration, pinyin), the book screening
+    floor and FORMAT."""
     global _build
     if _build is None:
         digest = hashlib.sha256(f"{FORMAT} {OPTIONS.floor!r}".encode())
         here = Path(matching.__file__).resolve().parent
-        for source in sorted(here.glob("*.py")):
+        for source in [*sorted(here.glob("*.py")), *sorted((here.parent / "data").glob("*.json"))]:
             digest.update(source.name.encode())
             digest.update(source.read_bytes())
+        for package in ("anyascii", "pypinyin", "rapidfuzz"):
+            try:
+                digest.update(f"{package} {metadata.version(package)}".encode())
+            except metadata.PackageNotFoundError:
+                digest.update(f"{package} -".encode())
         _build = digest.hexdigest()[:32]
     return _build
 
