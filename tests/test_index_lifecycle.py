@@ -3,6 +3,7 @@ rebuilt in the background, past instants by data version, nothing kept when repl
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import sys
 import threading
@@ -470,20 +471,37 @@ def test_an_import_stands_when_another_writer_keeps_the_planner_statistics_waiti
 def test_long_lived_objects_are_frozen_out_of_the_collectors_walks() -> None:
     """What a serving process loads or caches after its index (a dictionary loaded
     by the first query that needs it) is frozen once it has reached the oldest
-    generation, so that older-generation collections stop walking it."""
+    generation, so that older-generation collections stop walking it; and it is
+    frozen at the end of the young collection that moved it there, without
+    another collection walking it first (that walk was bench.live's longest
+    pause)."""
     thresholds = gc.get_threshold()
-    keeper = screen_index.GcKeeper(lambda: True, above=10_000)
+    keeper = screen_index.GcKeeper(above=10_000)
+    collections: list[int] = []
+
+    def seen(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collections.append(info["generation"])
+
     keeper.start()
+    enabled = gc.isenabled()
+    gc.disable()  # (only the collections below)
     try:
+        gc.collect()
+        gc.callbacks.append(seen)
         loaded = {f"word {n}": [n] for n in range(20_000)}  # (tracked: 20,001 objects)
-        frozen = gc.get_freeze_count()
-        gc.collect()  # (as the collector would, in time)
-        deadline = time.monotonic() + 10
-        while keeper.freezes == 0:
-            assert time.monotonic() < deadline, "never frozen"
-            time.sleep(0.01)
+        frozen, freezes = gc.get_freeze_count(), keeper.freezes
+        gc.collect(1)  # (a young collection, as the collector would make in time)
+        assert keeper.freezes == freezes + 1
         assert gc.get_freeze_count() >= frozen + len(loaded)
         assert len(gc.get_objects(2)) < 10_000
+        assert 2 not in collections, "walked by a full collection before it was frozen"
+        gc.collect(1)  # (below the bound: nothing more frozen)
+        assert keeper.freezes == freezes + 1
     finally:
+        with contextlib.suppress(ValueError):
+            gc.callbacks.remove(seen)
         keeper.stop()
         gc.set_threshold(*thresholds)
+        if enabled:
+            gc.enable()
