@@ -408,11 +408,6 @@ class _Settler:
 # (about 10 ms of CPU each here); at 50,000 each stopped them for 100-170 ms of
 # CPU, the worst of bench.live's screening tail (bench.live --trace).
 GC_YOUNG = 5_000
-# A collection of generation 1 (what survived young ones) every this many young
-# collections: each walks what the young ones left, so fewer objects, and shorter
-# pauses, than at 20 (in one process over 5,000 screenings: CPU p50 17 ms and at
-# most 31, against 27 and 62; the collector's total CPU the same).
-GC_MIDDLE = 5
 # Long-lived objects not frozen beyond which they are frozen (see GcKeeper).
 GC_FREEZE_ABOVE = 20_000
 
@@ -445,7 +440,7 @@ class GcKeeper:
         self.freezes = 0
 
     def start(self) -> None:
-        gc.set_threshold(GC_YOUNG, GC_MIDDLE, 10)
+        gc.set_threshold(GC_YOUNG, 20, 10)
         if not self._started:
             self._started = True
             gc.callbacks.append(self._callback)
