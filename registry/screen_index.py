@@ -432,7 +432,8 @@ class GcKeeper:
     as the caches filled.) What it freezes is what survived: long-lived data
     and, at worst, the objects of requests in flight at that moment, of which
     only those in reference cycles stay once the request ends (reference
-    counting still frees the rest): measured, 54 objects over 4,000 requests."""
+    counting still frees the rest): measured in one process, 92 objects left
+    frozen that were garbage after 5,000 screenings (two freezes)."""
 
     def __init__(self, above: int = GC_FREEZE_ABOVE) -> None:
         self._above = above
