@@ -709,3 +709,28 @@ def m010_monitoring_books_alerts(db: sqlite_utils.Database) -> None:
     db.execute(
         "INSERT INTO monitor_state (key, value) VALUES ('last_version', ?)", (str(generation(db)),)
     )
+
+
+@migrations()
+def m011_monitoring_book_words(db: sqlite_utils.Database) -> None:
+    # Delta screening's word table (registry/monitoring/words.py): the distinct
+    # retrieval keys of every book's names, and per record the ids of its keys and
+    # its retrieval plans as of its hash (a replaced record's row is stale until
+    # recomputed).
+    db.executescript(
+        """
+        CREATE TABLE book_words (
+            id INTEGER PRIMARY KEY,  -- a hash of the key
+            key TEXT NOT NULL,
+            collided INTEGER NOT NULL DEFAULT 0  -- another key has the same hash
+        );
+        CREATE TABLE book_record_words (
+            book_id TEXT NOT NULL,
+            record_id TEXT NOT NULL,
+            hash TEXT NOT NULL,
+            words BLOB NOT NULL,
+            plans BLOB NOT NULL,
+            PRIMARY KEY (book_id, record_id)
+        ) WITHOUT ROWID;
+        """
+    )

@@ -388,6 +388,109 @@ def test_delta_equals_full_screening(sdn_db_path: Path) -> None:
     assert matched <= {r["id"] for r in fixed.candidates(records)}
 
 
+def test_book_words_skip_only_what_screen_cannot_match(sdn_db_path: Path, tmp_path: Path) -> None:
+    """Delta screening passes over the records whose stored retrieval plans find no
+    candidate among the changed entities (registry/monitoring/words.py). Against the
+    small index of the entities OFAC added on 23 February 2024, every record that
+    `screen` can match there (a result at the record's threshold: `may_match`) is
+    kept: their names misspelled, joined, split at a slash, as initials, with and
+    without a type or a date of birth, among 3,000 generated customers; and most
+    generated customers are passed over."""
+    import random
+
+    from bench.monitoring import generated_records, misspell
+    from registry.monitoring import books, words
+    from registry.monitoring.delta import OPTIONS, may_match
+    from registry.versions import current_version
+
+    with NEW_UIDS.open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    changed = {f"us-ofac-sdn:{row['uid']}" for row in rows}
+    rng = random.Random(15)
+    names: list[tuple[str, str | None, str | None]] = []
+    for row in rows:
+        name = row["name"]
+        parts = name.replace(",", "").split()
+        kind = rng.choice([None, "person", "company"])
+        dob = rng.choice([None, "1970-01-01"])
+        names.append((name, kind, dob))
+        if len(name) >= 6:
+            names.append((misspell(name, rng), kind, rng.choice([None, "1980-05-05"])))
+        if len(parts) >= 2:
+            k = rng.randrange(len(parts) - 1)
+            joined = [*parts[:k], parts[k] + parts[k + 1], *parts[k + 2 :]]
+            names.append((" ".join(joined), None, None))
+            names.append((" ".join(reversed(parts)), kind, None))
+            names.append((f"{parts[0]} / {' '.join(parts[1:])}", None, None))
+            names.append(("".join(p[0] for p in parts if p[0].isalpha()) + " Ltd", "company", None))
+            names.append((f"{parts[-1]} {rng.choice(['Trading', 'Holdings'])} LLC", None, None))
+    names += [(n, None, None) for n in [*PLANTED.values(), *INNOCENT, MUGABE]]
+    records = [{"id": f"n{k}", "name": n, "type": t, "dob": d} for k, (n, t, d) in enumerate(names)]
+    generated = generated_records(3_000)
+    records += generated
+
+    book_db = open_registry(tmp_path / "book.db")
+    db = open_registry(sdn_db_path)
+    try:
+        assert changed <= changed_entities(db, 0, current_version(db))
+        fixed = small_index(db, changed)
+        book = books.create_book(book_db, "words", "test")
+        checked = books.check_records(records)
+        books.stage(book_db, book["id"], checked)
+        assert words.ensure(book_db) == len(checked)
+        assert words.ensure(book_db) == 0  # (all current)
+        kept, seen = words.hit_records(book_db, fixed.index)
+        assert seen == len(checked)
+        index = fixed.index
+        # A replaced record's plans are stale until recomputed (it is kept meanwhile);
+        # another matcher build recomputes them all.
+        books.stage(book_db, book["id"], books.check_records([{"id": "c0000000", "name": MUGABE}]))
+        assert (book["id"], "c0000000") in words.hit_records(book_db, index)[0]
+        assert words.ensure(book_db) == 1
+        saved = words._build
+        try:
+            words._build = "another matcher"
+            assert words.ensure(book_db) == len(checked)
+        finally:
+            words._build = saved
+        matchable = {r["id"] for r in checked if may_match(index, r, OPTIONS.floor)}
+    finally:
+        db.close()
+        book_db.close()
+    kept_ids = {record_id for _, record_id in kept}
+    assert len(matchable) >= 500
+    assert matchable <= kept_ids, sorted(matchable - kept_ids)[:10]
+    skipped = [r for r in generated if (book["id"], r["id"]) not in kept]
+    assert len(skipped) >= 0.6 * len(generated)
+
+
+def test_book_words_sharing_an_id_are_never_passed_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two keys with the same hash (key id) are marked collided, and the records
+    holding that id are kept whatever the index holds."""
+    from registry.matching import NameIndex
+    from registry.monitoring import books, words
+
+    db = open_registry(tmp_path / "book.db")
+    try:
+        book = books.create_book(db, "collisions", "test")
+        names = ["Harold Pemberton", "Greenfield Bakery Ltd", "Eleanor Whitcombe"]
+        records = [{"id": f"r{k}", "name": n} for k, n in enumerate(names)]
+        books.stage(db, book["id"], books.check_records(records))
+        index = NameIndex()
+        index.add("e1", "Zyxwv Qwerty", entity_type="company")
+        words.ensure(db)
+        assert words.hit_records(db, index)[0] == set()  # nothing near
+        monkeypatch.setattr(words, "_build", "every key has one id")
+        monkeypatch.setattr(words, "word_id", lambda text: 7)
+        assert words.ensure(db) == 3
+        assert db.conn.execute("SELECT collided FROM book_words").fetchall() == [(1,)]
+        assert len(words.hit_records(db, index)[0]) == 3
+    finally:
+        db.close()
+
+
 def test_audit_minimised_keeps_no_query_text(tmp_path: Path) -> None:
     from registry.loader import load_paths
 
@@ -501,7 +604,9 @@ def test_audit_retention_prunes_old_entries(tmp_path: Path) -> None:
 
 
 def test_worker_processes_find_what_one_process_finds(loaded_db_path: Path, tmp_path: Path) -> None:
-    """A large book is tested in worker processes: the same alerts as in one."""
+    """Delta screening gives the same alerts whether it passes over records by
+    their stored retrieval plans (the default), tests every record in one process,
+    or in worker processes."""
     import shutil
 
     from registry.db import immediate, utcnow
@@ -521,19 +626,26 @@ def test_worker_processes_find_what_one_process_finds(loaded_db_path: Path, tmp_
         record_version(db, utcnow(), changed)  # every entity "changed"
     db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     shutil.copy(loaded_db_path, tmp_path / "copy.db")
+    shutil.copy(loaded_db_path, tmp_path / "words.db")
 
     def found(database: Any) -> list[tuple[str, str, str, float]]:
         return sorted(database.conn.execute(
             "SELECT record_id, entity_id, kind, score FROM alerts"
         ).fetchall())  # fmt: skip
 
-    one = run_delta(db)
+    one = run_delta(db, skip_by_words=False)
     copy = open_registry(tmp_path / "copy.db")
-    several = run_delta(copy, workers=2, db_path=str(tmp_path / "copy.db"), parallel_min=1)
-    assert one is not None and several is not None
+    several = run_delta(
+        copy, workers=2, db_path=str(tmp_path / "copy.db"), parallel_min=1, skip_by_words=False
+    )
+    by_words = open_registry(tmp_path / "words.db")
+    skipping = run_delta(by_words)
+    assert one is not None and several is not None and skipping is not None
     assert (one.records, one.alerts) == (several.records, several.alerts) == (5, one.alerts)
-    assert found(db) == found(copy)
+    assert (skipping.records, skipping.alerts) == (5, one.alerts)
+    assert found(db) == found(copy) == found(by_words)
     assert {r[0] for r in found(db)} >= {"s0", "s1", "s2"}
     assert not {r[0] for r in found(db)} & {"s3", "s4"}
     db.close()
     copy.close()
+    by_words.close()

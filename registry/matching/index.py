@@ -130,6 +130,12 @@ _ANY: Final = frozenset(range(7))
 # A name sharing only one word with a multi-word query is worth scoring only if
 # that word is most of the name (a listed "ALI" alone); see _single_hit_hopeless.
 _DOMINANT_SHARE: Final = 0.6
+# A retrieval key of a query (see NameIndex.query_plans), and the branches of
+# _candidates a plan records.
+Key4 = tuple[str, str, str, str]
+_PLAN_DOMINANT: Final = 0
+_PLAN_SINGLE: Final = 1
+_PLAN_PAIRS: Final = 2
 # Names with at least this many distinctive words count as long (see _candidates).
 _LONG_NAME: Final = 4
 # Per-query caches (see _QueryCache): at most this many query words, holding at
@@ -474,6 +480,119 @@ class NameIndex:
         words are each looked up once). Empties the caches; not pickled."""
         self._hits_cache = _QueryCache(entries, ids)
         self._specials_cache = _QueryCache(entries, ids)
+
+    def query_plans(
+        self, name: str, entity_type: str | None, threshold: float
+    ) -> list[tuple[int, list[tuple[Key4, bool, bool]], list[Key4]]]:
+        """What `screen(name, entity_type=..., threshold=...)` retrieves by, whatever
+        the index holds: for callers that store it (monitoring keeps it per book
+        record and skips the records that cannot have a candidate, see
+        `plan_may_retrieve`). One plan per analysed form of the name: (mode, words,
+        others). `words`: the comparable words' keys ("w", text, script, native)
+        with (distinctive, repeated); `others`: the joined pairs' keys ("j", joined,
+        "", "") and the comparable words' `_specials` keys ("s", raw, text, "org"
+        or ""). `mode` is the branch `_candidates` takes at this threshold:
+        _PLAN_DOMINANT (only names a distinctive word dominates), _PLAN_SINGLE (any
+        name of a distinctive word) or _PLAN_PAIRS (names two words share, or a
+        repeated word's). Keep in step with `_candidates`."""
+        out: list[tuple[int, list[tuple[Key4, bool, bool]], list[Key4]]] = []
+        qschema = canonical_schema(entity_type)
+        for alt in alternatives(name):
+            for schema in self._schemas_for(qschema):
+                qa = analyze(alt, schema)
+                toks = qa.tokens
+                comparable = [k for k, t in enumerate(toks) if t.kind in _COMPARABLE]
+                if not comparable:
+                    comparable = list(range(len(toks)))
+                if not comparable:
+                    continue
+                distinctive = [k for k in comparable if toks[k].kind == Kind.NAME] or comparable
+                if (
+                    qa.schema == PERSON
+                    and qa.part_count == 1
+                    and len(comparable) == 1
+                    and threshold
+                    > 1.0 - EXTRA_WEIGHT * (1.0 - _DOMINANT_SHARE) - SINGLE_TOKEN_PENALTY
+                ):
+                    mode = _PLAN_DOMINANT
+                elif len(comparable) == 1 or not self._single_hit_hopeless(
+                    qa, comparable, threshold
+                ):
+                    mode = _PLAN_SINGLE
+                else:
+                    mode = _PLAN_PAIRS
+                seen: dict[Key4, int] = {}
+                for k in comparable:
+                    t = toks[k]
+                    wkey = ("w", t.text, t.script, t.native)
+                    seen[wkey] = seen.get(wkey, 0) + 1
+                dset = {k for k in distinctive}
+                flags: dict[Key4, bool] = {}
+                for k in comparable:
+                    t = toks[k]
+                    wkey = ("w", t.text, t.script, t.native)
+                    flags[wkey] = flags.get(wkey, False) or k in dset
+                words = [(key, flags[key], seen[key] > 1) for key in flags]
+                org = "org" if qa.schema != PERSON else ""
+                others: set[Key4] = {("s", toks[k].raw, toks[k].text, org) for k in comparable}
+                for idx, joined in qa.joins:
+                    if len(idx) <= 2:
+                        others.add(("j", joined, "", ""))
+                out.append((mode, words, sorted(others)))
+        return out
+
+    def key_reach(self, key: Key4) -> tuple[set[int], bool]:
+        """The names a key of `query_plans` retrieves here, and whether a word key
+        dominates any of them (leaves the query caches alone)."""
+        kind, a, b, c = key
+        if kind == "w" or kind == "j":
+            found = (
+                _WordHits(self._postings, self._dominant, self._token_hits(a, b, c))
+                if kind == "w"
+                else _WordHits(
+                    self._postings, self._dominant, self._token_hits(a, "latin", "", False)
+                )
+            )
+            return found.names, bool(found.dominant) if kind == "w" else False
+        # What `_specials` retrieves by (without leaving out the too common).
+        names = set(_ids(self._joins, a))
+        if len(a) >= 6:
+            for d in self._joins.keys() & _deletions(a, 1):
+                names.update(_ids(self._joins, d))
+        if c and len(b) >= 3:
+            names.update(_ids(self._acronyms, b))
+        return names, False
+
+    @staticmethod
+    def plan_may_retrieve(
+        mode: int,
+        words: list[tuple[set[int] | None, bool, bool, bool]],
+        others: bool,
+    ) -> bool:
+        """Whether `_candidates` can have a candidate for one plan of `query_plans`,
+        given what its keys reach: `words` holds per word key (names or None,
+        dominates, distinctive, repeated), `others` whether any other key reaches
+        a name. False only when the candidate set is surely empty."""
+        if others:
+            return True
+        reached = [w for w in words if w[0]]
+        if any(d and dist for _n, d, dist, _r in reached):
+            return True  # names a distinctive word dominates
+        if mode == _PLAN_DOMINANT:
+            return False
+        if mode == _PLAN_SINGLE:
+            return any(dist for _n, _d, dist, _r in reached)
+        if any(rep for _n, _d, _dist, rep in reached):
+            return True
+        for i, first in enumerate(reached):
+            a = first[0]
+            assert a is not None
+            for second in reached[i + 1 :]:
+                b = second[0]
+                assert b is not None
+                if not a.isdisjoint(b):
+                    return True
+        return False
 
     # ------------------------------------------------------------------ build
     def __len__(self) -> int:

@@ -27,7 +27,7 @@ from ..db import immediate, in_view, utcnow
 from ..problems import InputError, Problem, not_found
 from ..screening import IndexCache, IndexUnavailable, check_query
 from ..versions import current_version
-from . import alerts
+from . import alerts, words
 from .delta import CHUNK, RECORD_FIELDS, screen_records
 
 MAX_ERRORS = 20  # bad rows named in one refusal
@@ -191,6 +191,10 @@ def delete_record(db: sqlite_utils.Database, book_id: str, record_id: str) -> No
         db.conn.execute(
             "DELETE FROM book_matches WHERE book_id = ? AND record_id = ?", (book_id, record_id)
         )
+        db.conn.execute(
+            "DELETE FROM book_record_words WHERE book_id = ? AND record_id = ?",
+            (book_id, record_id),
+        )
 
 
 @in_view
@@ -306,8 +310,8 @@ def _run_job(
     try:
         while True:
             rows = db.conn.execute(
-                "SELECT r.id, r.name, r.type, r.country, r.dob, r.nationality, r.id_number "
-                "FROM book_job_records j "
+                "SELECT r.id, r.name, r.type, r.country, r.dob, r.nationality, r.id_number, "
+                "r.hash FROM book_job_records j "
                 "JOIN book_records r ON r.book_id = ? AND r.id = j.record_id "
                 "WHERE j.job_id = ? AND j.record_id > ? ORDER BY j.record_id LIMIT ?",
                 (book_id, job_id, last, CHUNK),
@@ -315,7 +319,12 @@ def _run_job(
             if not rows:
                 break
             last = rows[-1][0]
-            records = {r[0]: dict(zip(RECORD_FIELDS, r, strict=True)) for r in rows}
+            records = {r[0]: dict(zip(RECORD_FIELDS, r[:-1], strict=True)) for r in rows}
+            # What delta screening will need of these names, analysed once now.
+            planned = words.plan(
+                {**record, "hash": row[-1]}
+                for record, row in zip(records.values(), rows, strict=True)
+            )
             version = current_version(db)
             results = screen_records(db, cache, list(records.values()))
             found = {
@@ -326,6 +335,7 @@ def _run_job(
             with immediate(db):
                 scope = _pairs_of(db, book_id, list(records))
                 outcome = alerts.reconcile(db, book_id, records, found, scope, version)
+                words.store(db, book_id, planned)
                 screened += len(rows)
                 opened += len(outcome.alerts)
                 db.conn.execute(

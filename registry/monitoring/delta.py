@@ -12,13 +12,16 @@ scores the same in a small index as in the whole one (nothing in a name's score
 depends on the rest of the index: see `screen_index`'s note on layers), which
 `tests/test_monitoring.py` checks against `/screen`.
 
-The cost per record is one query against an index of a few hundred entities
-(the query's analysis and a few dictionary lookups), not against the whole
-registry. Most records match none of the changed entities, so they first go
-through the small index alone (`candidates`: `NameIndex.screen` with the floor
-`screening.screen` would use, one result), which is a superset test: a record
-that `screen` would match there has a result. Only those (and records with an
-identifier number, which `screen` also looks up by value) go through `screen`.
+Most records match none of the changed entities, and most cannot even bring a
+candidate: their names' retrieval plans, stored when they were loaded
+(`words.py`), are checked against what each distinct key reaches in the small
+index, and only the records that may have a candidate there (and records with
+an identifier number, which `screen` also looks up by value) are read (the
+service's `run_delta`). Those first go through the small index alone
+(`candidates`: `NameIndex.screen` with the floor `screening.screen` would use,
+one result), which is a superset test: a record that `screen` would match there
+has a result. Only those go through `screen`. (Without stored plans, every
+record takes that test, in worker processes for a large book.)
 
 What makes a million records cheap: the words of a book repeat (a million names
 hold a few hundred thousand distinct words), and most of a query's cost against

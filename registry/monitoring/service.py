@@ -29,7 +29,7 @@ from ..config import Settings
 from ..db import connect, immediate
 from ..screening import IndexCache
 from ..versions import current_version, read_snapshot
-from . import alerts, books
+from . import alerts, books, words
 from .audit import AuditLog
 from .delta import (
     PARALLEL_MIN,
@@ -53,6 +53,7 @@ class DeltaRun:
     records: int
     alerts: int
     seconds: float
+    read: int = 0  # records read and tested against the small index (the rest passed over)
 
 
 def last_version(db: sqlite_utils.Database) -> int:
@@ -76,9 +77,13 @@ def run_delta(
     workers: int = 1,
     db_path: str | None = None,
     parallel_min: int = PARALLEL_MIN,
+    skip_by_words: bool = True,
 ) -> DeltaRun | None:
     """Screen every book against the entities changed since the last version
-    processed; None when nothing is new."""
+    processed; None when nothing is new. `skip_by_words`: pass over the records
+    that cannot match a changed entity by their stored retrieval plans (see
+    words.py); without it every record is tested against the small index (in
+    `workers` processes for `parallel_min` records or more)."""
     started = time.perf_counter()
     with read_snapshot(db):
         since = last_version(db)
@@ -90,7 +95,7 @@ def run_delta(
         changed = changed_entities(db, since, version) if has_records else set()
         fixed = small_index(db, changed) if changed else None
     opened = 0
-    screened = 0
+    screened = read = 0
     keys: set[tuple[str, str]] | None = None
     entities: dict[str, set[str]] = {}
     if fixed is not None:
@@ -108,18 +113,29 @@ def run_delta(
                     (record_id, entity_id)
                 )
         chunks: Iterator[list[dict[str, Any]]]
-        if workers > 1 and db_path and has_records >= parallel_min:
+        if skip_by_words:
+            # Only the records whose stored retrieval plans may find a candidate
+            # among the changed entities (see words.py), and those that matched one.
+            words.ensure(db)
+            keys, screened = words.hit_records(db, fixed.index)
+            keys |= {(b, r) for b, pairs in stored.items() for r in pairs}
+            read = len(keys)
+            chunks = records_by_key(db, sorted(keys))
+        elif workers > 1 and db_path and has_records >= parallel_min:
             # Worker processes test every record; only those that may match (or did)
             # are read here.
             keys = parallel_candidates(db, db_path, fixed, workers)
             keys |= {(b, r) for b, pairs in stored.items() for r in pairs}
+            read = len(keys)
             chunks = records_by_key(db, sorted(keys))
             screened = has_records
         else:
             chunks = book_records(db)
+            read = has_records
         for chunk_records in chunks:
-            if keys is None:
-                screened += len(chunk_records)
+            if keys is None or skip_by_words:
+                if keys is None:
+                    screened += len(chunk_records)
                 # Records that may match (or did match) a changed entity, through screen.
                 maybe = fixed.candidates(chunk_records)
                 listed = {id(r) for r in maybe}
@@ -154,10 +170,13 @@ def run_delta(
         # Matches of records no longer in their book (deleted meanwhile) are dropped.
     with immediate(db):
         _set_last_version(db, version)
-    run = DeltaRun(since, version, len(changed), screened, opened, time.perf_counter() - started)
+    run = DeltaRun(
+        since, version, len(changed), screened, opened, time.perf_counter() - started, read
+    )
     log.info(
-        "delta screening: versions %d..%d, %d entities changed, %d records, %d alerts, %.2fs",
-        since + 1, version, run.changed, run.records, run.alerts, run.seconds,
+        "delta screening: versions %d..%d, %d entities changed, %d records (%d read), "
+        "%d alerts, %.2fs",
+        since + 1, version, run.changed, run.records, run.read, run.alerts, run.seconds,
     )  # fmt: skip
     if audit is not None and fixed is not None:
         for book_id, found_entities in entities.items():
