@@ -627,6 +627,22 @@ def explain(
         f"{sum(g['d'] for g in in_window) * 1000:.0f} ms, max "
         f"{max((g['d'] for g in in_window), default=0) * 1000:.0f} ms"
     )
+    # Wall time is what every thread waited; CPU, what the pause itself cost (on a
+    # loaded machine the collecting thread also waits for a core, holding the lock).
+    for gen in sorted({str(g["gen"]) for g in gcs}):
+        pauses = [g for g in gcs if str(g["gen"]) == gen]
+        if "cpu" not in pauses[0]:
+            continue  # (a trace made before the CPU was recorded)
+        for label, chosen in (("during the writes", [g for g in pauses if g in in_window]),
+                              ("over the run", pauses)):  # fmt: skip
+            if chosen:
+                print(
+                    f"trace: gc {'freeze' if gen == 'freeze' else 'generation ' + gen} "
+                    f"{label}: {len(chosen)}, wall max "
+                    f"{max(g['d'] for g in chosen) * 1000:.0f} ms, cpu p50 "
+                    f"{pct([g['cpu'] * 1000 for g in chosen], 0.5):.1f} max "
+                    f"{max(g['cpu'] for g in chosen) * 1000:.1f} ms"
+                )
     kinds: dict[str, list[dict[str, Any]]] = {}
     for j in work:
         if since <= j["start"] <= until:

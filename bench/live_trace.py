@@ -10,7 +10,9 @@ service), and writes one JSON object a line to TRACE.jsonl, times from
   (`queued`), when the application started and ended with it (`start`, `end`),
   the CPU time its thread used meanwhile (`cpu`: wall minus this is time spent
   waiting for the interpreter lock or a core), method, path, `name`, status;
-- `gc`: each garbage collection of more than 1 ms (generation, duration);
+- `gc`: each garbage collection of more than 1 ms (generation, duration, the CPU
+  time of the thread that ran it), and each freeze of `GcKeeper` made from the
+  collector's callback (generation "freeze");
 - `idx`: the index's work: `catch_up` (waiting for its lock, then the work),
   `fold` (the middle layer), `base` (a full build), `release` (freeing an old one).
 """
@@ -43,11 +45,12 @@ def _hook_gc() -> None:
     def callback(phase: str, info: dict[str, int]) -> None:
         now = time.monotonic()
         if phase == "start":
-            started["t"] = now
+            started["t"], started["cpu"] = now, time.thread_time()
         elif "t" in started:
             seconds = now - started.pop("t")
             if seconds > 0.001:
-                emit(k="gc", t=now - seconds, d=seconds, gen=info["generation"])
+                cpu = time.thread_time() - started["cpu"]
+                emit(k="gc", t=now - seconds, d=seconds, gen=info["generation"], cpu=cpu)
 
     gc.callbacks.append(callback)
 
@@ -136,6 +139,29 @@ def _hook_index() -> None:
     for name in ("catch_up", "_fold_now", "_build_base", "_release", "_compose", "_swap"):
         if hasattr(cache, name):
             setattr(cache, name, timed(name.strip("_"), getattr(cache, name)))
+
+    # GcKeeper's freezes, as pauses (gen "freeze"), whichever way it makes them.
+    keeper = screen_index.GcKeeper
+    keeper._callback = _freezes_traced(keeper._callback)  # type: ignore[method-assign]
+
+
+def _freezes_traced(method: Any) -> Any:
+    @functools.wraps(method)
+    def wrapper(self: Any, *args: Any) -> Any:
+        before, start, cpu = self.freezes, time.monotonic(), time.thread_time()
+        try:
+            return method(self, *args)
+        finally:
+            if self.freezes != before:
+                emit(
+                    k="gc",
+                    t=start,
+                    d=time.monotonic() - start,
+                    gen="freeze",
+                    cpu=time.thread_time() - cpu,
+                )
+
+    return wrapper
 
 
 def main() -> None:
