@@ -234,7 +234,7 @@ def test_a_pickle_of_another_layout_is_refused() -> None:
 
 def test_a_pickle_holds_every_attribute_but_the_caches() -> None:
     state = INDEX.__getstate__()
-    assert state["_pickle_version"] == 1
+    assert state["_pickle_version"] == 2
     fresh = NameIndex()
     # (a class compiled by mypyc has no __dict__ but lists its attributes)
     attrs = set(vars(fresh)) if hasattr(fresh, "__dict__") else set(NameIndex.__mypyc_attrs__)
