@@ -1158,15 +1158,46 @@ _SLASH: Final = re.compile(r"(?<=\w\w)\s*/\s*(?=\w\w)")
 
 
 def alternatives(name: str) -> list[str]:
-    """A name listing alternatives ("Al-Qa'ida/Islamic Army") and its parts.
+    """A name listing alternatives ("Al-Qa'ida/Islamic Army") and its parts; a
+    name with letters written apart ("i c sogo kenkyusho") and the same with
+    them together ("ic sogo kenkyusho", as A.I.C. or IC is one word).
 
     Only a slash between words of two letters or more counts: "A/S" and "M/V"
     stay whole.
     """
-    if "/" not in name:
-        return [name]
-    parts = [p for p in _SLASH.split(name) if p.strip()]
-    return [name, *parts] if len(parts) > 1 else [name]
+    out = [name]
+    if "/" in name:
+        parts = [p for p in _SLASH.split(name) if p.strip()]
+        if len(parts) > 1:
+            out.extend(parts)
+    joined = _letters_together(name)
+    if joined:
+        out.append(joined)
+    return out
+
+
+def _letters_together(name: str) -> str:
+    """The name with each run of two or more one-letter words written as one word
+    ("I. C. Sogo" -> "IC Sogo"), or "" when it has no such run."""
+    words = name.split()
+    if len(words) < 2:
+        return ""
+    out: list[str] = []
+    run = ""
+    changed = False
+    for w in [*words, ""]:
+        letter = w.rstrip(".")
+        if len(letter) == 1 and letter.isalpha():
+            run += letter
+            continue
+        if len(run) >= 2:
+            changed = True
+        if run:
+            out.append(run)
+            run = ""
+        if w:
+            out.append(w)
+    return " ".join(out) if changed else ""
 
 
 def compare_names(query: str, candidate: str, schema: str | None = None) -> NameScore:

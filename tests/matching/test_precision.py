@@ -235,3 +235,36 @@ def test_everyday_words_cost_what_is_left_over() -> None:
     assert "everyday_words" not in penalties("Sogaz", "SOGAZ INSURANCE", "company")
     # A person's everyday names are judged by common_words, not this rule.
     assert "everyday_words" not in penalties("Boris Johnson", "Boris de Pfeffel Johnson", "person")
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("i c sogo kenkyusho", ["i c sogo kenkyusho", "ic sogo kenkyusho"]),
+        ("I. C. Sogo", ["I. C. Sogo", "IC Sogo"]),
+        ("A.I.C. SOGO", ["A.I.C. SOGO"]),  # one word already
+        ("Silva e Souza", ["Silva e Souza"]),  # one letter alone is a word
+        ("Al-Qaida/Islamic Army", ["Al-Qaida/Islamic Army", "Al-Qaida", "Islamic Army"]),
+    ],
+)
+def test_letters_written_apart_are_also_read_together(name: str, expected: list[str]) -> None:
+    from registry.matching.scorer import alternatives
+
+    assert alternatives(name) == expected
+
+
+def test_initials_written_apart_match_the_dotted_alias() -> None:
+    """Issue 9 point 5: "i c sogo kenkyusho" against the OFAC alias A.I.C. SOGO
+    KENKYUSHO (0.547 when "i" and "c" were two initials), by the scorer and
+    through the index."""
+    from registry.matching import NameIndex
+
+    listed = "A.I.C. SOGO KENKYUSHO"
+    for schema in (None, "organization"):
+        assert compare_names("i c sogo kenkyusho", listed, schema).score >= T
+    index = NameIndex()
+    index.add("aic", listed, entity_type="organization")
+    index.add("other", "SOGO TRADING", entity_type="organization")
+    assert [m.entity_id for m in index.screen("i c sogo kenkyusho")] == ["aic"]
+    # Initials of a person stay initials too: J. R. Smith still finds SMITH, John Robert.
+    assert compare_names("J. R. Smith", "SMITH, John Robert", "person").score >= T
