@@ -137,11 +137,17 @@ def main(argv: list[str] | None = None) -> int:
             f"this process {cpu1.user - cpu0.user + cpu1.system - cpu0.system:.1f} s CPU, "
             f"workers {children:.1f} s CPU; {matches:,} matches"
         )
+    print_rates(rates, "names_per_s")
+    return 0
+
+
+def print_rates(rates: dict[int, float], key: str) -> None:
+    """The speed-up of the most workers over the fewest, then the last line
+    `KEY_N=rate ...` (one per worker count)."""
     if len(rates) > 1:
         first, *_, last = rates
         print(f"speed-up {last} vs {first} worker(s): {rates[last] / rates[first]:.2f}x")
-    print(" ".join(f"names_per_s_{w}={rate:.0f}" for w, rate in rates.items()))
-    return 0
+    print(" ".join(f"{key}_{w}={rate:.0f}" for w, rate in rates.items()))
 
 
 if __name__ == "__main__":

@@ -194,6 +194,9 @@ def emit(args: argparse.Namespace) -> int:
                 analysis = _analysis(analyze(query, etype))
             except ValueError as exc:  # (an unknown schema: not here, but kept honest)
                 analysis = [repr(exc)]
+            screened = index.screen(
+                query, entity_type=etype, country=country, threshold=threshold, limit=limit
+            )
             matches = [
                 [
                     m.entity_id,
@@ -203,9 +206,7 @@ def emit(args: argparse.Namespace) -> int:
                     m.explanation,
                     ev.summary(m.explanation, m.matched_name, m.name_kind),
                 ]
-                for m in index.screen(
-                    query, entity_type=etype, country=country, threshold=threshold, limit=limit
-                )
+                for m in screened
             ]
             pairs = []
             others = [source] if source is not None else []
@@ -231,7 +232,7 @@ def emit(args: argparse.Namespace) -> int:
                 ev.compare_dob(dob, listed_dobs[0]),
                 ev.id_key(query),
                 [e.as_dict() if e is not None else None for e in found],
-                ev.weigh(matches[0][3] if matches else 0.5, [e for e in found if e]),
+                ev.weigh(screened[0].score if screened else 0.5, [e for e in found if e]),
             ]
             record = {
                 "k": k,

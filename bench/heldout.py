@@ -107,8 +107,10 @@ def _spearman(xs: list[float], ys: list[float]) -> float:
 
 def ofac_fixtures(path: Path) -> None:
     with path.open(newline="", encoding="utf-8") as fh:
-        rows = [r for r in csv.DictReader(fh)]
-    ours, theirs, table = [], [], []
+        rows = list(csv.DictReader(fh))
+    ours: list[float] = []
+    theirs: list[float] = []
+    table: list[tuple[float, float, str, str]] = []
     for r in rows:
         score = compare_names(r["query_name"], r["result_name"], None).score
         ofac = float(r["ofac_score"])
@@ -130,8 +132,8 @@ def ofac_fixtures(path: Path) -> None:
             print(f"   OFAC {band:>12}: n={len(vals):<3} we match {hit:<3} mean ours {mean:.3f}")
     print("   largest disagreements (ours vs OFAC/100):")
     table.sort(key=lambda t: -abs(t[0] - max(t[1], 0) / 100))
-    for score, ofac, q, r in table[:10]:
-        print(f"     ours {score:.2f} OFAC {ofac:>4.0f}  {q!r} vs {r!r}")
+    for score, ofac, query, result in table[:10]:
+        print(f"     ours {score:.2f} OFAC {ofac:>4.0f}  {query!r} vs {result!r}")
 
 
 def false_positives(
@@ -141,7 +143,7 @@ def false_positives(
     uk = load_uk(data / "uk_covyr" / "subject_names.csv", data / "uk_covyr" / "subjects.csv")
     picks = rng.sample(uk, min(sample, len(uk)))
     flagged = clearly = 0
-    examples = []
+    examples: list[tuple[float, str, str]] = []
     for item in picks:
         result = index.screen(item.name, entity_type=item.entity_type)
         if not result:
@@ -166,7 +168,7 @@ def false_positives(
         data / "uk_covyr" / "subject_names.csv", data / "uk_covyr" / "subjects.csv"
     )
     synth_flag = 0
-    synth_examples = []
+    synth_examples: list[tuple[float, str, str]] = []
     total = min(sample, 2000)
     for _ in range(total):
         given = rng.choice(parts)[0]

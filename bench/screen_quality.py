@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from bench.data import Listed, build_index, load_eu_un, load_ofac, load_uk, variants
 from bench.screen_throughput import machine
 from registry.matching import DEFAULT_THRESHOLD, NameIndex, normalize_name
-from registry.matching.analysis import analyze
+from registry.matching.analysis import AnalyzedName, analyze
 from registry.matching.scorer import score_detail
 
 #: Locales of the made-up customers, by the script group their names are in.
@@ -122,7 +122,7 @@ def hostile_names(rng: random.Random, n: int) -> list[str]:
 
 
 def brute_force(
-    analysed: list[tuple[Listed, object]], query: str, etype: str | None, floor: float
+    analysed: list[tuple[Listed, AnalyzedName]], query: str, etype: str | None, floor: float
 ) -> dict[str, float]:
     """Every listed name scored (with the index's type rules): entity -> best score."""
     from registry.matching.analysis import canonical_schema
@@ -134,7 +134,7 @@ def brute_force(
     for item, ca in analysed:
         if canonical_schema(item.entity_type) not in allowed:
             continue
-        score = score_detail(qa, ca).score  # type: ignore[arg-type]
+        score = score_detail(qa, ca).score
         if score >= floor and score > best.get(item.entity_id, -1.0):
             best[item.entity_id] = score
     return best

@@ -216,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     # names directly reaches the threshold, does the index return that entity?
     names_of = names_of_truth
     due = missed = 0
-    missed_examples = []
+    missed_examples: list[tuple[str, str, float]] = []
     for i, (query, etype, truth) in enumerate(queries):
         if truth is None:
             continue

@@ -42,7 +42,7 @@ from registry.db import connect
 from registry.index_snapshot import snapshot_path
 from registry.versions import read_snapshot
 
-from .book import build_registry
+from .book import build_registry, print_rates
 from .procstats import cpu_s, proc_status
 from .scaling import queries
 from .screen_throughput import machine
@@ -277,10 +277,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{result['server_cores']:.2f} cores busy; {len(pids)} processes: RSS {rss:.0f} MB "
             f"in all, PSS {pss:.0f} MB (shared pages counted once)"
         )
-    if len(rates) > 1:
-        first, *_, last = rates
-        print(f"speed-up {last} vs {first} worker(s): {rates[last] / rates[first]:.2f}x")
-    print(" ".join(f"requests_per_s_{w}={rate:.0f}" for w, rate in rates.items()))
+    print_rates(rates, "requests_per_s")
     return 0
 
 

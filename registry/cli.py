@@ -76,6 +76,34 @@ def _settings(db: str | None) -> Settings:
     return settings
 
 
+def _screen_args(options: dict[str, Any]) -> dict[str, Any]:
+    """The screening options given on the command line, validated as /screen's."""
+    from marshmallow import ValidationError
+
+    from schemas.api import ScreenOptionsArgs
+
+    try:
+        args: dict[str, Any] = ScreenOptionsArgs().load(
+            {k: v for k, v in options.items() if v not in (None, False)}
+        )
+    except ValidationError as exc:
+        raise click.UsageError(str(exc.messages)) from None
+    return args
+
+
+def _require_entities(db_path: str | None, consequence: str) -> None:
+    """Refuse to screen against an empty registry (a silent 'no match' for all)."""
+    with _registry(db_path) as db:
+        entities = db.conn.execute(
+            "SELECT COUNT(*) FROM entities WHERE status != 'deleted'"
+        ).fetchone()[0]
+    if not entities:
+        raise click.ClickException(
+            f"The registry at {_settings(db_path).db_path} holds no entities: {consequence}. "
+            "Fill it first (registry load / import / refresh)."
+        )
+
+
 @click.group()
 def main() -> None:
     """Sanctions registry and screening service."""
@@ -163,28 +191,11 @@ def screen_cmd(names_csv: Any, db_path: str | None, **options: Any) -> None:
     import csv
     import io
 
-    from marshmallow import ValidationError
-
-    from schemas.api import ScreenOptionsArgs
-
     from .api.screen import CSV_COLUMNS, csv_rows
     from .screening import QUERY_FIELDS, IndexCache, ScreenOptions, screen
 
-    try:
-        args = ScreenOptionsArgs().load(
-            {k: v for k, v in options.items() if v not in (None, False)}
-        )
-    except ValidationError as exc:
-        raise click.UsageError(str(exc.messages)) from None
-    with _registry(db_path) as db:
-        entities = db.conn.execute(
-            "SELECT COUNT(*) FROM entities WHERE status != 'deleted'"
-        ).fetchone()[0]
-    if not entities:
-        raise click.ClickException(
-            f"The registry at {_settings(db_path).db_path} holds no entities: every name would "
-            "come back as no match. Fill it first (registry load / import / refresh)."
-        )
+    args = _screen_args(options)
+    _require_entities(db_path, "every name would come back as no match")
     raw = names_csv.read()
     try:
         text = raw.decode("utf-8-sig")
@@ -309,10 +320,6 @@ def screen_book_cmd(
     dob, nationality, id_number) on Dask into OUTPUT, one answer file per partition
     (the columns of `registry screen`). A rerun skips the partitions already done.
     """
-    from marshmallow import ValidationError
-
-    from schemas.api import ScreenOptionsArgs
-
     from .screening import ScreenOptions
 
     try:
@@ -322,21 +329,9 @@ def screen_book_cmd(
             f"screen-book needs Dask ({exc.name} is missing): pip install "
             "'sanctions-registry[book]'"
         ) from None
-    try:
-        args = ScreenOptionsArgs().load(
-            {k: v for k, v in options.items() if v not in (None, False)}
-        )
-    except ValidationError as exc:
-        raise click.UsageError(str(exc.messages)) from None
+    args = _screen_args(options)
     settings = _settings(db_path)
-    with _registry(db_path) as db:
-        entities = db.conn.execute(
-            "SELECT COUNT(*) FROM entities WHERE status != 'deleted'"
-        ).fetchone()[0]
-    if not entities:
-        raise click.ClickException(
-            f"The registry at {settings.db_path} holds no entities: fill it first."
-        )
+    _require_entities(db_path, "every row would come back as no match")
     last = [0.0]
 
     def progress(done: int, parts: int, names_done: int, names: int) -> None:

@@ -37,7 +37,7 @@ def missing() -> str | None:
     return None
 
 
-def start_chromium(profile: Path, downloads: Path | None = None) -> WebDriver:
+def start_chromium(profile: Path, downloads: Path | None = None) -> webdriver.Chrome:
     """One headless Chromium with a fresh profile; console messages are kept so a
     test can look for Content-Security-Policy violations."""
     # Never let selenium look for (or download) a driver or a browser of its own.

@@ -169,6 +169,16 @@ class ServedRegistry:
             assert time.monotonic() < deadline, "server did not start"
             time.sleep(0.1)
 
+    def wait_screening(self, timeout: float = 180) -> None:
+        """Until /readyz says the screening index is ready (a screening before then is
+        answered 503 while the index is built, slower under load)."""
+        deadline = time.monotonic() + timeout
+        while requests.get(f"{self.base}/readyz", timeout=10).status_code != 200:
+            if self.proc.poll() is not None:
+                raise AssertionError(self.stop())
+            assert time.monotonic() < deadline, "the screening index was not ready in time"
+            time.sleep(0.2)
+
     def stop(self) -> str:
         if self.proc.poll() is None:
             self.proc.terminate()
@@ -214,5 +224,5 @@ def sdn_server(sdn_db_path: Path) -> Iterator[ServedRegistry]:
     """`registry serve` over that registry, shared by the protocol tests (yente,
     reconciliation), with its screening index built before the first test."""
     with served(sdn_db_path) as server:
-        requests.get(f"{server.base}/screen", params={"name": "warm up"}, timeout=120)
+        server.wait_screening()
         yield server

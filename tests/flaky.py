@@ -21,6 +21,8 @@ class FlakyProxy:
         """`script`: what to do with the 1st, 2nd ... request: "503", "429",
         "429-date" (Retry-After as an HTTP date), "drop" or "pass"; later ones pass."""
         self.upstream = urlsplit(upstream)
+        assert self.upstream.hostname is not None, upstream
+        self.upstream_host: str = self.upstream.hostname
         self.script = list(script)
         self.seen: list[tuple[float, str, str, str]] = []  # (time, method, path, action)
         self.lock = threading.Lock()
@@ -66,7 +68,7 @@ class FlakyProxy:
                     self.close_connection = True
                     return
                 upstream = http.client.HTTPConnection(
-                    proxy.upstream.hostname, proxy.upstream.port, timeout=120
+                    proxy.upstream_host, proxy.upstream.port, timeout=120
                 )
                 headers = {k: v for k, v in self.headers.items() if k.lower() != "connection"}
                 upstream.request(self.command, self.path, body=body, headers=headers)

@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Collection
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlite_utils
@@ -21,7 +22,7 @@ from registry.screening import build_index
 
 from .conftest import client_with_key, index_current, make_app
 
-NEW_ENTITY = {
+NEW_ENTITY: dict[str, Any] = {
     "type": "company",
     "name": "Envelope Test Ltd",
     "designations": [
@@ -118,7 +119,7 @@ def error_cases(
                     **NEW_ENTITY,
                     "designations": [
                         {
-                            **NEW_ENTITY["designations"][0],  # type: ignore[index]
+                            **NEW_ENTITY["designations"][0],
                             "listed_date": "2024-02-31",
                         }
                     ],
@@ -135,7 +136,7 @@ def error_cases(
                     **NEW_ENTITY,
                     "designations": [
                         {
-                            **NEW_ENTITY["designations"][0],  # type: ignore[index]
+                            **NEW_ENTITY["designations"][0],
                             "evidence": [{"source": "seed-000", "quote": "made up"}],
                         }
                     ],

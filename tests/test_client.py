@@ -9,7 +9,7 @@ import csv
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -60,10 +60,21 @@ def counting(registry: Registry) -> list[int]:
         if request.method == "POST" and request.path_url.startswith("/screen"):
             body = request.body or b""
             text = body.decode() if isinstance(body, bytes) else body
+            assert isinstance(text, str), type(text)  # the client sends bytes or text
             sizes.append(text.count('"name"') if text.startswith("{") else text.count("\n") - 1)
 
     registry.session.hooks["response"].append(hook)
     return sizes
+
+
+def sleep_and_record(waits: list[float]) -> Callable[[float], None]:
+    """A client's sleep that notes each wait in `waits`, then sleeps it."""
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        time.sleep(seconds)
+
+    return sleep
 
 
 def names(count: int) -> list[str]:
@@ -125,7 +136,7 @@ def test_503_and_429_are_retried_after_retry_after(server: ServedRegistry) -> No
     with flaky_proxy(server.base, ["pass", "503", "429-date"]) as proxy:
         registry = Registry(proxy.base)
         waits: list[float] = []
-        registry.sleep = lambda seconds: (waits.append(seconds), time.sleep(seconds))[-1]
+        registry.sleep = sleep_and_record(waits)
         results = registry.screen(["Finder Technology"])
     assert results[0].matches[0].entity_id == "finder-technology-ltd"
     assert proxy.actions() == ["pass", "503", "429-date", "pass"]
@@ -139,7 +150,7 @@ def test_a_dropped_connection_is_retried_with_backoff(server: ServedRegistry) ->
     with flaky_proxy(server.base, ["pass", "drop", "drop"]) as proxy:
         registry = Registry(proxy.base, backoff=0.1)
         waits: list[float] = []
-        registry.sleep = lambda seconds: (waits.append(seconds), time.sleep(seconds))[-1]
+        registry.sleep = sleep_and_record(waits)
         results = registry.screen(["Finder Technology", "Juhang Aviation"])
     assert [r.matches[0].entity_id for r in results] == [
         "finder-technology-ltd",
@@ -190,7 +201,7 @@ def test_a_busy_database_answers_503_and_the_write_goes_through(
     try:
         registry = Registry(server.base, api_key=key, max_wait=1.0)
         waits: list[float] = []
-        registry.sleep = lambda seconds: (waits.append(seconds), time.sleep(seconds))[-1]
+        registry.sleep = sleep_and_record(waits)
         decision = registry.decide(
             "Finder Technology", "finder-technology-ltd", "true_match", note="confirmed"
         )
@@ -226,9 +237,8 @@ def test_every_page_and_the_typed_reads(
     registry = Registry(server.base)
     pages = counting_gets(registry)
     listed = [e.id for e in registry.entities(jurisdiction="US")]
-    everything = requests.get(
-        f"{server.base}/entities", params={"jurisdiction": "US", "limit": 500}, timeout=30
-    ).json()
+    params: dict[str, str | int] = {"jurisdiction": "US", "limit": 500}
+    everything = requests.get(f"{server.base}/entities", params=params, timeout=30).json()
     assert listed == [e["id"] for e in everything["items"]]
     assert len(listed) > 4 and pages[0] >= len(listed) // 2
     entity = registry.entity("finder-technology-ltd")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ FINDER = "finder-technology-ltd"
 EVIDENCE = [{"source": "seed-000", "quote": "including three Chinese companies"}]
 
 
-def write_elsewhere(db_path: Path, change: Callable[[Any], None]) -> None:
+def write_elsewhere(db_path: Path, change: Callable[[Any], object]) -> None:
     """A write by another connection (another request, another process), committed."""
     other = open_registry(db_path)
     try:
@@ -47,7 +47,7 @@ def test_an_entity_detail_is_read_from_one_snapshot(
 ) -> None:
     """The issue saw the old name in a detail's summary and the new one in its names."""
     original = queries._parts
-    renamed = []
+    renamed: list[bool] = []
 
     def parts_after_a_rename(db: Any, table: str, *args: Any, **kwargs: Any) -> Any:
         if table == "names" and not renamed:  # between the summary row and the names
@@ -70,7 +70,7 @@ def test_a_page_total_and_its_items_come_from_one_snapshot(
     client: FlaskClient, loaded_db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     original = queries.decode_cursor
-    added = []
+    added: list[bool] = []
 
     def decode_after_a_write(*args: Any, **kwargs: Any) -> Any:
         if not added:  # between COUNT(*) and the page's SELECT
@@ -115,7 +115,8 @@ def test_a_streamed_export_reads_one_snapshot_from_start_to_end(
     before = _export_rows(client.get("/entities.csv").get_data(as_text=True))
     assert len(before) == 11
     response = client.get(path, buffered=False)
-    chunks = iter(response.response)
+    body: Iterable[bytes | str] = response.response
+    chunks = iter(body)
     head = [next(chunks) for _ in range(2)]  # started: the first entity is out
     # Meanwhile, other requests rename the last entity and delete another one.
     last = sorted(before)[-1]

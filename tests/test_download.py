@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from registry.download import DownloadError, Policy, download, http_date, new_session
+from registry.download import (
+    Download,
+    DownloadError,
+    Policy,
+    download,
+    http_date,
+    new_session,
+)
 
 from .listserver import ListServer
 
@@ -27,10 +34,26 @@ def url(server: ListServer) -> str:
     return server.serve("sdn.csv", BODY, last_modified="2024-02-23")
 
 
-def fetch(url: str, tmp_path: Path, policy: Policy, waits: list[float], **kw: object):
+def fetch(
+    url: str,
+    tmp_path: Path,
+    policy: Policy,
+    waits: list[float],
+    *,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    max_bytes: int | None = None,
+) -> Download:
     return download(
-        new_session(), url, tmp_path / "sdn.csv", policy=policy, sleep=waits.append, **kw
-    )  # type: ignore[arg-type]
+        new_session(),
+        url,
+        tmp_path / "sdn.csv",
+        etag=etag,
+        last_modified=last_modified,
+        policy=policy,
+        max_bytes=max_bytes,
+        sleep=waits.append,
+    )
 
 
 def test_the_defaults_are_the_documented_ones() -> None:

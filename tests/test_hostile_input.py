@@ -91,7 +91,9 @@ def test_json_nested_5000_deep_is_refused(writer: FlaskClient) -> None:
     # Deep enough to break serialising it later (orjson stops at 255), shallow
     # enough for json.loads: refused by depth, with the path.
     row = {"a": json.loads("[" * 300 + "]" * 300)}
-    bulk = {"actions": [{"id": "a-deep", "jurisdiction": "GB", "date": "2024", "title": "t"}]}
+    bulk: dict[str, list[dict[str, Any]]] = {
+        "actions": [{"id": "a-deep", "jurisdiction": "GB", "date": "2024", "title": "t"}]
+    }
     bulk["actions"][0]["evidence"] = [{"source": "seed-000", "row": row}]
     answer = raw_json(writer, "/bulk", json.dumps(bulk))
     assert answer.status_code == 400
@@ -106,7 +108,7 @@ def test_integers_past_64_bits_are_refused(writer: FlaskClient) -> None:
         raw_json(writer, "/entities", '{"type": "company", "name": "x", "id": ' + huge + "}"), "id"
     )
     refused(raw_json(writer, "/screen", '{"queries": [], "limit": ' + huge + "}"), "limit")
-    action = {"id": "a-big", "jurisdiction": "GB", "date": "2024", "title": "t"}
+    action: dict[str, Any] = {"id": "a-big", "jurisdiction": "GB", "date": "2024", "title": "t"}
     action["evidence"] = EVIDENCE
     text = json.dumps({"actions": [{**action, "target_count": 1}]}).replace(
         ": 1}", ": 1" + "0" * 30 + "}"

@@ -105,11 +105,8 @@ def test_type_and_properties_feed_the_matcher(sdn_server: ServedRegistry) -> Non
 )
 def test_the_same_candidates_as_screen(sdn_server: ServedRegistry, name: str) -> None:
     answer = reconcile(sdn_server, {"q": {"query": name, "limit": 10}})
-    screened = requests.get(
-        f"{sdn_server.base}/screen",
-        params={"name": name, "limit": 10, "min_score": RECONCILE_MIN_SCORE},
-        timeout=30,
-    ).json()
+    params: dict[str, str | float] = {"name": name, "limit": 10, "min_score": RECONCILE_MIN_SCORE}
+    screened = requests.get(f"{sdn_server.base}/screen", params=params, timeout=30).json()
     assert screened["matches"]
     assert [(c["id"], c["score"], c["match"]) for c in answer["q"]["result"]] == [
         (m["entity_id"], m["score"], m["match"]) for m in screened["matches"]

@@ -265,7 +265,8 @@ def test_a_304_imports_nothing(publishers: Publishers, registry: Path) -> None:
     result = refresh(registry, publishers.sources, "us-ofac-sdn")
     assert last_line(result) == "updated=0 unchanged=1 failed=0"
     assert publishers.server.hits == [("/ofac/sdn.csv", 304, True)]
-    assert "not modified (HTTP 304)" in last_run(registry, "us-ofac-sdn")["reason"]
+    reason = last_run(registry, "us-ofac-sdn")["reason"]
+    assert isinstance(reason, str) and "not modified (HTTP 304)" in reason
     assert snapshot(registry) == before
 
 

@@ -36,7 +36,7 @@ def workbook(rows: list[list[Any]], title: str = "Customers") -> bytes:
     return out.getvalue()
 
 
-CUSTOMERS = [
+CUSTOMERS: list[list[Any]] = [
     ["Customer no", "name", "dob", "id_number", "Account manager"],
     ["C-1", "Finder Technology", None, None, '=HYPERLINK("http://x")'],
     ["C-2", "Jane Example", dt.datetime(1962, 2, 18), 12345678, "Ann"],

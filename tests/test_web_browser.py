@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import requests
 from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+from selenium.webdriver import Chrome
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -46,7 +47,7 @@ def downloads(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def driver(tmp_path_factory: pytest.TempPathFactory, downloads: Path) -> Iterator[WebDriver]:
+def driver(tmp_path_factory: pytest.TempPathFactory, downloads: Path) -> Iterator[Chrome]:
     why = missing()
     if why:
         if os.environ.get("CI"):
@@ -60,7 +61,7 @@ def driver(tmp_path_factory: pytest.TempPathFactory, downloads: Path) -> Iterato
 
 
 @pytest.fixture
-def browser(driver: WebDriver, server: dict[str, Any]) -> Iterator[WebDriver]:
+def browser(driver: Chrome, server: dict[str, Any]) -> Iterator[WebDriver]:
     """The module's browser, as a new visitor (no cookies), checked for console
     errors after the test."""
     driver.delete_all_cookies()
@@ -231,7 +232,9 @@ def test_a_bad_file_shows_a_clear_message(
     assert "The CSV header needs a 'name' column" in message.text
     field = browser.find_element(By.ID, "file")
     assert field.get_attribute("aria-invalid") == "true"
-    assert "file-error" in field.get_attribute("aria-describedby")
+    described_by = field.get_attribute("aria-describedby")
+    assert described_by is not None
+    assert "file-error" in described_by
 
 
 def test_open_an_entity_and_its_history(browser: WebDriver, server: dict[str, Any]) -> None:
@@ -291,7 +294,9 @@ def test_record_and_withdraw_a_decision_with_a_key(
     # Signing out forgets the key.
     follow(browser, browser.find_element(By.CSS_SELECTOR, "header .who button").click)
     assert "Signed out" in wait_for(browser, ".notice").text
-    assert browser.get_cookie("registry_session")["httpOnly"] is True
+    cookie = browser.get_cookie("registry_session")
+    assert cookie is not None
+    assert cookie["httpOnly"] is True
 
 
 PHONE_PAGES = (

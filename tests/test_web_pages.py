@@ -59,9 +59,10 @@ def load_registry(path: Path) -> dict[str, Any]:
         first, second = files / "sdn_2024-02-20.csv", files / "sdn_2024-02-23.csv"
         first.write_text(SDN_1)
         second.write_text(SDN_2)
-        runs = [run_import(db, "ofac-csv", [first]).run_id, run_import(db, "ofac-csv", [second])]
+        first_run = run_import(db, "ofac-csv", [first]).run_id
+        second_run = run_import(db, "ofac-csv", [second]).run_id
         keys = {s: create_key(db, f"web {s}", s)[1] for s in ("read", "write", "admin")}
-        return {"runs": [runs[0], runs[1].run_id], "keys": keys}
+        return {"runs": [first_run, second_run], "keys": keys}
     finally:
         db.close()
 

@@ -120,17 +120,14 @@ def test_the_date_of_birth_clears_the_namesake(sdn_server: ServedRegistry) -> No
             "nationality": ["kp"],
         },
     }
-    screened = requests.get(
-        f"{sdn_server.base}/screen",
-        params={
-            "name": "Kim Yong Chol",
-            "type": "person",
-            "dob": "1962-02-18",
-            "nationality": "KP",
-            "limit": 5,
-        },
-        timeout=30,
-    ).json()
+    params: dict[str, str | int] = {
+        "name": "Kim Yong Chol",
+        "type": "person",
+        "dob": "1962-02-18",
+        "nationality": "KP",
+        "limit": 5,
+    }
+    screened = requests.get(f"{sdn_server.base}/screen", params=params, timeout=30).json()
     assert [(m["entity_id"], m["score"]) for m in screened["matches"]] == [
         (r["id"], r["score"]) for r in with_dob
     ]
@@ -208,11 +205,8 @@ def test_match_gives_the_matches_screen_gives(sdn_server: ServedRegistry, name: 
         limit=10,
         cutoff=0.6,
     ).json()
-    screened = requests.get(
-        f"{sdn_server.base}/screen",
-        params={"name": name, "limit": 10, "min_score": 0.6},
-        timeout=30,
-    ).json()
+    params: dict[str, str | float] = {"name": name, "limit": 10, "min_score": 0.6}
+    screened = requests.get(f"{sdn_server.base}/screen", params=params, timeout=30).json()
     assert screened["matches"], name
     assert [
         (r["id"], r["score"], r["match"], r["summary"]) for r in answer["responses"]["q"]["results"]
@@ -253,7 +247,7 @@ def test_query_parameters(sdn_server: ServedRegistry) -> None:
     assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "threshold"
     assert post_match(sdn_server, {"k": KIM}, limit=501).status_code == 400
     # weights are accepted (and ignored); config keys are refused: this matcher has none.
-    body = {"queries": {"k": KIM}, "weights": {"name_literal": 0.8}}
+    body: dict[str, Any] = {"queries": {"k": KIM}, "weights": {"name_literal": 0.8}}
     assert requests.post(f"{sdn_server.base}/match/default", json=body, timeout=30).ok
     body = {"queries": {"k": KIM}, "config": {"nm_number_mismatch": 0.4}}
     refused = requests.post(f"{sdn_server.base}/match/default", json=body, timeout=30)
