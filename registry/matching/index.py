@@ -16,6 +16,9 @@ query depends on the query and its neighbours, not on the size of the list:
   neighbourhood (Mohammed / Muhammad, Zelenskyy / Selenskyj);
 * the consonant skeleton, between words of scripts that do not write vowels
   (Arabic, Hebrew, Brahmic, Kana) and all others;
+* for katakana queries, the Latin words' `similarity.kana_key` (a word as
+  Japanese hears it: ラヴロフ and LAVROV share "rabrb"), looked up with the
+  query's key and its one-letter deletions;
 * joined words: each listed name's adjacent pairs are stored written together
   and the query's adjacent pairs are looked up joined, so "Micropilot",
   "Micro Pilot" and "Micro-Pilot" meet either way; initialisms of a listed
@@ -92,7 +95,7 @@ from .analysis import (
     analyze_with,
     canonical_schema,
 )
-from .normalize import LATIN, VOWEL_LOSSY
+from .normalize import KANA, LATIN, VOWEL_LOSSY
 from .scorer import (
     DEFAULT_THRESHOLD,
     EXTRA_WEIGHT,
@@ -104,6 +107,7 @@ from .scorer import (
     score_detail_from,
 )
 from .similarity import (
+    kana_key,
     keyed_latin_similarity,
     latin_similarity,
     phonetic_key,
@@ -115,6 +119,18 @@ __all__ = ["COUNTRY_MISMATCH_PENALTY", "Match", "NameIndex"]
 
 _phonetic_key: Final = phonetic_key.__wrapped__
 _skeleton_key: Final = skeleton_key.__wrapped__
+_kana_key: Final = kana_key.__wrapped__
+_KANA_DEEP_LEN: Final = 4  # kana keys this long are also looked up less one letter
+# Retrieval only (the scorer verifies): voiced and voiceless consonants meet, as a
+# katakana ク may write the g of "berg" (ヴェクセリベルク, VEKSELBERG).
+_KANA_RETRIEVAL_FOLD: Final = str.maketrans("gdz", "kts")
+
+
+def _kana_retrieval_key(text: str) -> str:
+    """Key of a word for katakana retrieval (not through kana_key's cache: a
+    listed word's key is kept, and would be shared with queries)."""
+    return _kana_key(text).translate(_KANA_RETRIEVAL_FOLD)
+
 
 #: Subtracted from a score when the query's country is not among the entity's
 #: countries (both known). Large enough to drop a borderline match below the
@@ -417,6 +433,7 @@ _STATE: Final = (
     "_removed", "_entries", "_rows", "_gone", "_shared_words", "_vocab", "_vocab_tok",
     "_vocab_phon", "_postings", "_dominant", "_del_keys", "_phon_keys", "_skel_all",
     "_skel_lossy", "_joins", "_acronyms", "_spellings", "_latin_vid", "_long_names",
+    "_kana_keys",
 )  # fmt: skip
 
 
@@ -453,6 +470,7 @@ class NameIndex:
         self._skel_lossy: _Keys = {}  # skeleton -> words of vowel-less scripts
         self._joins: _Keys = {}  # joined adjacent words -> entries
         self._acronyms: _Keys = {}  # org initialisms -> entries
+        self._kana_keys: _Keys = {}  # kana_key of Latin words -> vocabulary ids
         # (text, script, native, fuzzy) -> _WordHits
         self._hits_cache = _QueryCache()
         # (raw, text, org) -> what _specials returns
@@ -770,6 +788,10 @@ class NameIndex:
             _push(self._skel_all, skel, vid)
             if script in VOWEL_LOSSY:
                 _push(self._skel_lossy, skel, vid)
+        if script == LATIN and not native:
+            # A Latin word as Japanese hears it, for katakana queries: ラヴロフ
+            # (ravurofu) and LAVROV share "rabrb" but no skeleton (r/l, f/v).
+            _push(self._kana_keys, _kana_retrieval_key(text), vid)
         return vid
 
     def _add_spelling(self, vid: _Stored, raw: str) -> None:
@@ -889,6 +911,12 @@ class NameIndex:
             skel = skeleton_key(text, script == "abjad")
             if skel:
                 cand.update(_ids(skel_keys, skel))
+        if script == KANA and fuzzy:
+            # Katakana against Latin words by kana_key; one letter more on the
+            # query's side (an added vowel or consonant) is still found.
+            kk = _kana_retrieval_key(text)
+            for d in _deletions(kk, 1 if len(kk) >= _KANA_DEEP_LEN else 0):
+                cand.update(_ids(self._kana_keys, d))
         out: dict[int, float] = {}
         vocab, vocab_phon = self._vocab_tok, self._vocab_phon
         plain = script == LATIN and not native

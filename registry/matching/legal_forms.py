@@ -334,11 +334,13 @@ HONORIFICS: Final = frozenset(
     hon honourable honorable rev reverend father fr saint judge minister senator sen deputy
     ayatollah hojatoleslam sayyed sayed sayyid
     doktor gospodin gospozha sheykh shejkh khadzhi polkovnik kapitan leytenant akademik
-    mayor
+    mayor sayin
     """.split()  # noqa: SIM905
 )
 # Titles that are also common given names are only titles before another name.
-AMBIGUOUS_TITLES: Final = frozenset({"sayyed", "sayed", "sayyid", "haji", "imam", "amir", "don"})
+AMBIGUOUS_TITLES: Final = frozenset(
+    {"sayyed", "sayed", "sayyid", "haji", "imam", "amir", "don", "sayin"}
+)
 
 # Connecting particles of personal names: weighed low, folded to one spelling.
 PERSON_PARTICLES: Final[dict[str, str]] = {

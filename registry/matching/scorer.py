@@ -22,8 +22,11 @@ How a score is made (all constants below are module-level and documented):
 5. Penalties are subtracted: a substitution (each side keeps a distinctive word
    the other lacks: "Octavian" vs "Olaf"), conflicting legal forms (AG vs GmbH),
    reordered words, a single-word person name against a longer one, a
-   father/son swap around "bin". A match made only of generic words and
-   legal forms is capped low: "Co., Ltd." matches nothing.
+   father/son swap around "bin", and (issue 9) matches less believable than
+   their coverage says: words common among listed names or in everyday
+   language ("Rose Ltd" is not ROSE SHIPPING LIMITED) with the rest of a name
+   left over, acronyms, syllables of East Asian names. A match made only of
+   generic words and legal forms is capped low: "Co., Ltd." matches nothing.
 """
 
 from __future__ import annotations
@@ -100,6 +103,7 @@ COMMON_AT: Final = 400  # ... and is fully common at this many (Mohammad, Ali, T
 INITIALS_ONLY_PENALTY: Final = 0.25  # one-letter initials are all that meets a distinctive word
 ACRONYM_PARTIAL_PENALTY: Final = 0.15  # initials read from some of a name's words, not all
 SPELLED_OUT_PENALTY: Final = 0.2  # a query's words are all a short initialism's evidence
+EVERYDAY_NAME_PENALTY: Final = 0.5  # times the share of a name left over, when everyday words match
 
 
 def credit(sim: float) -> float:
@@ -741,6 +745,28 @@ def _precision_penalties(
                 "one word matches by its consonants alone (no vowels written)",
             )
         )
+    if (
+        q.schema not in _NAMED_ONE_WORD
+        and c.schema not in _NAMED_ONE_WORD
+        and _everyday_evidence(chosen, qt, ct)
+    ):
+        # (an unaligned legal form on one side: the other's legal-form words may be
+        # that form broken up by a typo or reordering, not a second name)
+        legal_q = _legal_left(qt, matched_q)
+        legal_c = _legal_left(ct, matched_c)
+        left = max(_left_over(qt, matched_q, legal_c), _left_over(ct, matched_c, legal_q))
+        if left > 0.0:
+            # An organisation named by everyday words, matched within a longer
+            # name: "Rose Ltd" is not ROSE SHIPPING LIMITED, nor "Blanc" BLANC BANK
+            # LLC. (A rare word, "Sogaz" for SOGAZ INSURANCE, is evidence; a
+            # person's common names are judged by common_words.)
+            penalties.append(
+                (
+                    "everyday_words",
+                    EVERYDAY_NAME_PENALTY * left,
+                    "the words that match are everyday words, and the rest of one name differs",
+                )
+            )
     common = _common_share(chosen, qt, ct, matched_q, matched_c)
     if common > 0.0:
         penalties.append(
@@ -867,6 +893,74 @@ def commonness(word: str) -> float:
     if n >= COMMON_AT:
         return 1.0
     return math.log(n / COMMON_FROM) / math.log(COMMON_AT / COMMON_FROM)
+
+
+@lru_cache(maxsize=1)
+def everyday_words() -> frozenset[str]:
+    """Words of listed names that are everyday words of some language (Zipf
+    frequency 4 or more: registry/data/everyday_words.json, built by
+    scripts/build_everyday_words.py with wordfreq; other words are not)."""
+    raw = resources.files("registry.data").joinpath("everyday_words.json")
+    words: list[str] = json.loads(raw.read_text("utf-8"))["words"]
+    return frozenset(words)
+
+
+def everyday(word: str) -> bool:
+    """Whether a (folded, Latin) word of a listed name is an everyday word."""
+    return word in everyday_words()
+
+
+def _everyday_evidence(chosen: list[_Edge], qt: tuple[Tok, ...], ct: tuple[Tok, ...]) -> bool:
+    """Whether every aligned pair that names a distinctive word is made of everyday
+    words: a single word that is one on either side, or words joined ("casa
+    grande" / "casagrande") that all are."""
+    any_name = False
+    for e in chosen:
+        if not _names_a_word(e, qt, ct):
+            continue
+        if e.how != "token" and e.how != "join":
+            return False
+        if e.sim >= 1.0 and not (_all_everyday(e.q, qt) or _all_everyday(e.c, ct)):
+            return False  # (a rare word matched exactly; one matched roughly is weak too)
+        any_name = True
+    return any_name
+
+
+def _all_everyday(idx: tuple[int, ...], toks: tuple[Tok, ...]) -> bool:
+    for i in idx:
+        t = toks[i]
+        if t.script != LATIN or not everyday(t.raw):
+            return False
+    return True
+
+
+def _legal_left(toks: tuple[Tok, ...], matched: list[bool]) -> bool:
+    """Whether a legal form of this name is aligned with nothing."""
+    for k, t in enumerate(toks):  # noqa: SIM110 (a loop is faster than any() here)
+        if t.kind == Kind.LEGAL and not matched[k]:
+            return True
+    return False
+
+
+def _left_over(toks: tuple[Tok, ...], matched: list[bool], other_legal_left: bool) -> float:
+    """Share of a name's distinctive and generic weight aligned with nothing: like
+    `_left_share`, but an organisation's generic word ("Bank", "Industries") counts
+    although some legal form uses it too (unless the other name keeps a legal
+    form unaligned, or this one words of a legal form, broken up)."""
+    if not other_legal_left:
+        for k, t in enumerate(toks):
+            if not matched[k] and t.kind == Kind.NAME and _legal_word(t.text):
+                other_legal_left = True  # ("joint stock ... pubic": a legal form broken up)
+                break
+    total = left = 0.0
+    for k, t in enumerate(toks):
+        if (t.kind == Kind.GENERIC and not other_legal_left) or (
+            t.kind <= Kind.GENERIC and not _legal_word(t.text)
+        ):
+            total += t.weight
+            if not matched[k] and not (k > 0 and _PATRONYMIC.search(t.text)):
+                left += t.weight
+    return left / total if total > 0.0 else 0.0
 
 
 def _common_share(
@@ -1064,15 +1158,46 @@ _SLASH: Final = re.compile(r"(?<=\w\w)\s*/\s*(?=\w\w)")
 
 
 def alternatives(name: str) -> list[str]:
-    """A name listing alternatives ("Al-Qa'ida/Islamic Army") and its parts.
+    """A name listing alternatives ("Al-Qa'ida/Islamic Army") and its parts; a
+    name with letters written apart ("i c sogo kenkyusho") and the same with
+    them together ("ic sogo kenkyusho", as A.I.C. or IC is one word).
 
     Only a slash between words of two letters or more counts: "A/S" and "M/V"
     stay whole.
     """
-    if "/" not in name:
-        return [name]
-    parts = [p for p in _SLASH.split(name) if p.strip()]
-    return [name, *parts] if len(parts) > 1 else [name]
+    out = [name]
+    if "/" in name:
+        parts = [p for p in _SLASH.split(name) if p.strip()]
+        if len(parts) > 1:
+            out.extend(parts)
+    joined = _letters_together(name)
+    if joined:
+        out.append(joined)
+    return out
+
+
+def _letters_together(name: str) -> str:
+    """The name with each run of two or more one-letter words written as one word
+    ("I. C. Sogo" -> "IC Sogo"), or "" when it has no such run."""
+    words = name.split()
+    if len(words) < 2:
+        return ""
+    out: list[str] = []
+    run = ""
+    changed = False
+    for w in [*words, ""]:
+        letter = w.rstrip(".")
+        if len(letter) == 1 and letter.isalpha():
+            run += letter
+            continue
+        if len(run) >= 2:
+            changed = True
+        if run:
+            out.append(run)
+            run = ""
+        if w:
+            out.append(w)
+    return " ".join(out) if changed else ""
 
 
 def compare_names(query: str, candidate: str, schema: str | None = None) -> NameScore:

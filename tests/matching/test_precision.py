@@ -11,7 +11,13 @@ from __future__ import annotations
 import pytest
 
 from registry.matching import DEFAULT_THRESHOLD, compare_names
-from registry.matching.scorer import commonness, korean_key, word_frequency, written_as_acronym
+from registry.matching.scorer import (
+    commonness,
+    everyday,
+    korean_key,
+    word_frequency,
+    written_as_acronym,
+)
 
 T = DEFAULT_THRESHOLD
 
@@ -63,6 +69,15 @@ FALSE_ALARMS = [
     ("Svetlana Mitschke-Mälzer", "CLOSED JOINT STOCK COMPANY SMM", None, "spelled_out_initials"),
     ("NATINAL PAYMENT CARD SYSTEM JOINT STOCK COMPANY", "NPC", None, "acronym_partial"),
     ("NPC", "NATIONAL PAYMENT CARD SYSTEM", "organization", "acronym_partial"),
+    # A company named by everyday words (or a rough match) within a longer listed
+    # name: the listed name's own words are left over.
+    ("Rose Ltd", "ROSE SHIPPING LIMITED", "company", "everyday_words"),
+    ("Blanc", "BLANC BANK LIMITED LIABILITY COMPANY", "company", "everyday_words"),
+    ("Green Inc", "GREEN INDUSTRIES, LTD", "company", "everyday_words"),
+    ("Casa Grande", "PREDSTAVNISTVO CASAGRANDE EXPORT-IMPORT", "company", "everyday_words"),
+    ("Besson S.A.", "BESOON TRADE LIMITED", "company", "everyday_words"),
+    # A Turkish title ("Sayın", Mr/Ms) is no name: one name against a full name.
+    ("Sayın Sakarya", "ZAKARIA, Zaini", "person", "single_name"),
 ]  # fmt: skip
 
 
@@ -96,12 +111,18 @@ NAMESAKES = [
     ("محمد علي", "Mohamed Ali", "person"),
     ("LIMITED COMPANY LIABILITY VOSTOK OIL", "LIMITED LIABILITY COMPANY VOSTOK OIL", "company"),
     ("LIMITD LIABILITY COMPANY BALTMASH", "LIMITED LIABILITY COMPANY BALTMASH", "company"),
+    # Everyday words that make the whole listed name; a rare word with generic
+    # words left over (Sogaz, above); a legal form broken up by a typo.
+    ("Rose Shipping Ltd", "ROSE SHIPPING LIMITED", "company"),
+    ("Blanc Bank", "BLANC BANK LIMITED LIABILITY COMPANY", "company"),
+    ("JOINT STOCK COMMERCIAL AK BANK BARS PUBIC JOINT STOCK COMPANY", "AK BARS BANK", "company"),
+    ("Sayın Zaini Zakaria", "ZAKARIA, Zaini", "person"),
 ]
 
 _PRECISION_RULES = {
     "no_exact_word", "syllable_mismatch", "syllable_order", "acronym_not_written",
     "short_acronym", "consonants_only", "common_words", "initials_only", "spelled_out_initials",
-    "acronym_partial",
+    "acronym_partial", "everyday_words",
 }  # fmt: skip
 
 
@@ -194,3 +215,56 @@ def test_untyped_query_against_a_listed_organisation() -> None:
     for query in ["Ísis Gomes", "Maria Isis Cunha", "Santos"]:
         assert index.screen(query) == [], query
     assert [m.entity_id for m in index.screen("ISIS")] == ["isis"]
+
+
+def test_everyday_words_from_the_lists() -> None:
+    """Words of listed names that are everyday words of some language (wordfreq,
+    a static table): the evidence they give is weak unless the names agree in full."""
+    for word in ("rose", "blanc", "green", "shipping", "bank", "casa", "grande"):
+        assert everyday(word), word
+    for word in ("sogaz", "besoon", "makhlouf", "zawahiri", "promsvyazbank", ""):
+        assert not everyday(word), word
+
+
+def test_everyday_words_cost_what_is_left_over() -> None:
+    """The everyday_words penalty grows with the share of the other name left over,
+    and a rare word (SOGAZ) in the same shape pays nothing."""
+    one = penalties("Rose Ltd", "ROSE SHIPPING LIMITED", "company")["everyday_words"]
+    two = penalties("Rose Ltd", "ROSE SHIPPING TRADING LIMITED", "company")["everyday_words"]
+    assert 0 < one < two
+    assert "everyday_words" not in penalties("Sogaz", "SOGAZ INSURANCE", "company")
+    # A person's everyday names are judged by common_words, not this rule.
+    assert "everyday_words" not in penalties("Boris Johnson", "Boris de Pfeffel Johnson", "person")
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("i c sogo kenkyusho", ["i c sogo kenkyusho", "ic sogo kenkyusho"]),
+        ("I. C. Sogo", ["I. C. Sogo", "IC Sogo"]),
+        ("A.I.C. SOGO", ["A.I.C. SOGO"]),  # one word already
+        ("Silva e Souza", ["Silva e Souza"]),  # one letter alone is a word
+        ("Al-Qaida/Islamic Army", ["Al-Qaida/Islamic Army", "Al-Qaida", "Islamic Army"]),
+    ],
+)
+def test_letters_written_apart_are_also_read_together(name: str, expected: list[str]) -> None:
+    from registry.matching.scorer import alternatives
+
+    assert alternatives(name) == expected
+
+
+def test_initials_written_apart_match_the_dotted_alias() -> None:
+    """Issue 9 point 5: "i c sogo kenkyusho" against the OFAC alias A.I.C. SOGO
+    KENKYUSHO (0.547 when "i" and "c" were two initials), by the scorer and
+    through the index."""
+    from registry.matching import NameIndex
+
+    listed = "A.I.C. SOGO KENKYUSHO"
+    for schema in (None, "organization"):
+        assert compare_names("i c sogo kenkyusho", listed, schema).score >= T
+    index = NameIndex()
+    index.add("aic", listed, entity_type="organization")
+    index.add("other", "SOGO TRADING", entity_type="organization")
+    assert [m.entity_id for m in index.screen("i c sogo kenkyusho")] == ["aic"]
+    # Initials of a person stay initials too: J. R. Smith still finds SMITH, John Robert.
+    assert compare_names("J. R. Smith", "SMITH, John Robert", "person").score >= T
