@@ -424,7 +424,7 @@ _GONE: Final = _Entry(-1, "", "", AnalyzedName("", UNKNOWN, "", (), False), ())
 _GONE_ROW: Final[_Row] = (-1, (), 0, 0, 0.0, 0.0, 1.0)
 
 # Bump when the pickled form of NameIndex changes.
-_PICKLE_VERSION: Final = 2
+_PICKLE_VERSION: Final = 3
 # What a NameIndex pickles: every attribute but the per-query caches
 # (_hits_cache, _specials_cache) and the build's _interner. A new attribute goes
 # here too (a test checks).
@@ -1416,7 +1416,7 @@ class NameIndex:
 _ID_LISTS: Final = ("_postings", "_dominant", "_entity_entries")
 _ID_KEYS: Final = (
     "_del_keys", "_phon_keys", "_skel_all", "_skel_lossy", "_joins", "_acronyms",
-    "_latin_vid", "_vocab", "_entity_of",
+    "_latin_vid", "_vocab", "_entity_of", "_kana_keys",
 )  # fmt: skip
 
 

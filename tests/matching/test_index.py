@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from registry.matching import DEFAULT_THRESHOLD, NameIndex
+from registry.matching import index as index_module
 from registry.matching.analysis import analyze
 from registry.matching.scorer import compare_analyzed
 
@@ -240,7 +241,7 @@ def test_a_pickle_of_another_layout_is_refused() -> None:
 
 def test_a_pickle_holds_every_attribute_but_the_caches() -> None:
     state = INDEX.__getstate__()
-    assert state["_pickle_version"] == 2
+    assert state["_pickle_version"] == index_module._PICKLE_VERSION
     fresh = NameIndex()
     # (a class compiled by mypyc has no __dict__ but lists its attributes)
     attrs = set(vars(fresh)) if hasattr(fresh, "__dict__") else set(NameIndex.__mypyc_attrs__)
