@@ -229,15 +229,9 @@ def test_a_write_by_another_process_is_picked_up(
         db.close()
 
 
-def test_a_write_after_a_large_change_by_another_process_folds_it_once(
-    writer: FlaskClient, loaded_db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """An import by another process changed more than a top layer takes: the next
-    write folds it into the middle layer, and its own top layer holds the write
-    only (before, every write rebuilt a top layer of the whole import until a
-    background fold ended)."""
-    monkeypatch.setattr(screen_index, "TOP_MAX", 2)
-    assert found(writer, "Finder Technology")[0] == FINDER
+def load_by_another_process(db_path: Path, tmp_path: Path) -> list[str]:
+    """`registry load` of four companies into the registry, as another process
+    would; the words their names start with."""
     words = ["Quetzal", "Zanzibar", "Orinoco", "Kilimanjaro"]
     entities = ", ".join(
         f'{{"id": "{w.lower()}-lantern", "type": "company", "name": "{w} Lantern Holdings", '
@@ -248,8 +242,21 @@ def test_a_write_after_a_large_change_by_another_process_folds_it_once(
     )
     fixture = tmp_path / "other.json"
     fixture.write_text(f'{{"dataset": "other", "entities": [{entities}]}}')
-    result = CliRunner().invoke(main, ["load", str(fixture), "--db", str(loaded_db_path)])
+    result = CliRunner().invoke(main, ["load", str(fixture), "--db", str(db_path)])
     assert result.exit_code == 0, result.output
+    return words
+
+
+def test_a_write_after_a_large_change_by_another_process_folds_it_once(
+    writer: FlaskClient, loaded_db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An import by another process changed more than a top layer takes: the next
+    write folds it into the middle layer, and its own top layer holds the write
+    only (before, every write rebuilt a top layer of the whole import until a
+    background fold ended)."""
+    monkeypatch.setattr(screen_index, "TOP_MAX", 2)
+    assert found(writer, "Finder Technology")[0] == FINDER
+    words = load_by_another_process(loaded_db_path, tmp_path)
     for word in ["Patagonia", "Atacama"]:
         response = writer.post("/entities", json=entity(f"{word} Lantern Holdings", word.lower()))
         assert response.status_code == 201
@@ -274,18 +281,7 @@ def test_a_fold_under_way_in_a_write_is_not_made_again_in_the_background(
     fold ran twice at once, 190 ms of CPU each)."""
     monkeypatch.setattr(screen_index, "TOP_MAX", 2)
     assert found(writer, "Finder Technology")[0] == FINDER
-    words = ["Quetzal", "Zanzibar", "Orinoco", "Kilimanjaro"]
-    entities = ", ".join(
-        f'{{"id": "{w.lower()}-lantern", "type": "company", "name": "{w} Lantern Holdings", '
-        f'"designations": [{{"id": "{w.lower()}-1", "jurisdiction": "GB", "authority": "FCDO", '
-        '"list": "UK Sanctions List", "evidence": [{"source": "seed-000", '
-        '"quote": "including three Chinese companies"}]}]}'
-        for w in words
-    )
-    fixture = tmp_path / "other.json"
-    fixture.write_text(f'{{"dataset": "other", "entities": [{entities}]}}')
-    result = CliRunner().invoke(main, ["load", str(fixture), "--db", str(loaded_db_path)])
-    assert result.exit_code == 0, result.output
+    words = load_by_another_process(loaded_db_path, tmp_path)
     cache: IndexCache = writer.application.extensions["registry_index"]
     reader = writer.application.test_client()
     reader.environ_base.update(writer.environ_base)
