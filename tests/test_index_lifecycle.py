@@ -96,7 +96,7 @@ def entity(name: str, designation: str) -> dict[str, object]:
     return {
         **NEW_ENTITY,
         "name": name,
-        "designations": [{**NEW_ENTITY["designations"][0], "id": designation}],  # type: ignore[index]
+        "designations": [{**NEW_ENTITY["designations"][0], "id": designation}],
     }
 
 

@@ -203,12 +203,14 @@ def test_the_real_snapshots_story(world: dict[str, Any]) -> None:
         # The same entity and score as /screen gives that name (once the service's own
         # index has caught up with the other process's import, in the background).
         name = alert["record"]["name"]
-        best = wait_for(
-            lambda name=name: requests.get(f"{base}/screen", params={"name": name}).json()[
-                "matches"
-            ],
-            "the service's index",
-        )[0]
+
+        def matches(name: str = name) -> list[dict[str, Any]]:
+            found: list[dict[str, Any]] = requests.get(
+                f"{base}/screen", params={"name": name}
+            ).json()["matches"]
+            return found
+
+        best = wait_for(matches, "the service's index")[0]
         assert (best["entity_id"], best["score"]) == (alert["entity_id"], alert["score"])
     records_page = requests.get(f"{base}/books/{book_id}/records", params={"limit": 100}).json()
     assert records_page["total"] == len(records)
@@ -589,7 +591,7 @@ def test_books_from_the_command_line(loaded_db_path: Path, tmp_path: Path) -> No
 
 def test_audit_retention_prunes_old_entries(tmp_path: Path) -> None:
     log = audit.AuditLog(tmp_path / "audit.db", retention_s=0.5, flush_ms=0)
-    fields = {"kind": "GET /screen", "actor": None, "params": {}, "data_version": 1,
+    fields: dict[str, Any] = {"kind": "GET /screen", "actor": None, "params": {}, "data_version": 1,
               "datasets": [], "results": [], "answer": None}  # fmt: skip
     log.record(queries=[{"name": "old"}], **fields)
     time.sleep(0.6)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, Response
 from flask.testing import FlaskClient
 
 from registry.api import screen as screen_api
@@ -84,7 +84,9 @@ def whole_answer(
                 "datasets": versions,
             }
         )
-        return bytes(app.json.response(dumped).get_data())
+        response = app.json.response(dumped)
+        assert isinstance(response, Response)
+        return bytes(response.get_data())
 
 
 def audited_answers(app: Flask) -> list[tuple[str, bytes]]:
@@ -115,7 +117,11 @@ def test_a_streamed_json_answer_is_the_whole_answer_byte_for_byte(
     assert audited_answers(app)[before:] == [("application/json", sent)]
     assert not _VIEWS and screen_api.index_cache(app).idle()
     # The same with as_of, a threshold and hidden false positives.
-    options = {"threshold": 0.8, "as_of": "2030-06-01", "hide_false_positives": True}
+    options: dict[str, Any] = {
+        "threshold": 0.8,
+        "as_of": "2030-06-01",
+        "hide_false_positives": True,
+    }
     again = client.post("/screen", json={"queries": QUERIES, **options})
     loaded = {**options, "as_of": "2030-06-01T23:59:59.999999Z"}  # (as the schema reads it)
     assert again.get_data() == whole_answer(app, QUERIES, **loaded)
@@ -163,6 +169,7 @@ def test_an_answer_dropped_half_way_lets_go_of_what_it_held(
     response = client.post("/screen", json={"queries": QUERIES}, buffered=False)
     assert response.status_code == 200
     first = next(iter(response.response))
+    assert isinstance(first, bytes)
     assert first.startswith(b'{"threshold":')
     assert _VIEWS  # the read snapshot lasts while the answer is sent
     response.close()  # the client went away

@@ -244,7 +244,8 @@ def test_a_pickle_holds_every_attribute_but_the_caches() -> None:
     assert state["_pickle_version"] == index_module._PICKLE_VERSION
     fresh = NameIndex()
     # (a class compiled by mypyc has no __dict__ but lists its attributes)
-    attrs = set(vars(fresh)) if hasattr(fresh, "__dict__") else set(NameIndex.__mypyc_attrs__)
+    compiled_attrs: tuple[str, ...] = getattr(NameIndex, "__mypyc_attrs__", ())
+    attrs = set(vars(fresh)) if hasattr(fresh, "__dict__") else set(compiled_attrs)
     transient = {"_hits_cache", "_specials_cache", "_interner"}
     assert set(state) == (attrs - transient) | {"_pickle_version"}
 
@@ -254,7 +255,7 @@ def test_incremental_updates_equal_a_rebuild(seed: int) -> None:
     rng = random.Random(seed)
     names: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {}
     for eid, name, etype in ALL:
-        countries = ("RU",) if eid in ("P0", "P3", "C1") else ()
+        countries: tuple[str, ...] = ("RU",) if eid in ("P0", "P3", "C1") else ()
         names.setdefault(eid, []).append((name, etype, countries))
     idx = NameIndex()
     for eid, rows in names.items():

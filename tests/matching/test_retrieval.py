@@ -14,7 +14,7 @@ import pytest
 
 from bench.data import OFAC_JSON, Listed, build_index, load_ofac, variants
 from registry.matching import DEFAULT_THRESHOLD, NameIndex, compare_names
-from registry.matching.analysis import analyze, canonical_schema
+from registry.matching.analysis import AnalyzedName, analyze, canonical_schema
 from registry.matching.index import _COMPATIBLE
 from registry.matching.scorer import score_detail
 
@@ -32,14 +32,14 @@ def names_of(listed: list[Listed], entity_id: str) -> list[str]:
 
 
 def brute_force(
-    analysed: list[tuple[Listed, object]], query: str, etype: str | None, floor: float
+    analysed: list[tuple[Listed, AnalyzedName]], query: str, etype: str | None, floor: float
 ) -> set[str]:
     allowed = _COMPATIBLE[canonical_schema(etype)]
     qa = analyze(query, etype)
     return {
         item.entity_id
         for item, ca in analysed
-        if canonical_schema(item.entity_type) in allowed and score_detail(qa, ca).score >= floor  # type: ignore[arg-type]
+        if canonical_schema(item.entity_type) in allowed and score_detail(qa, ca).score >= floor
     }
 
 
