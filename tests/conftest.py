@@ -201,6 +201,18 @@ def served(
 SDN_CSV = SHARED_DATA / "ofac_sdn_snapshots" / "sdn_2024-02-23.csv"
 
 
+def sdn_sample(folder: Path, uids: tuple[str, ...]) -> Path:
+    """The real SDN.CSV rows of `uids` (23 February 2024), as a list file of their own."""
+    if not SDN_CSV.exists():
+        pytest.skip(f"the OFAC SDN snapshot is not at {SDN_CSV}")
+    wanted = {u.encode() for u in uids}
+    rows = [line for line in SDN_CSV.read_bytes().split(b"\n") if line.split(b",", 1)[0] in wanted]
+    assert len(rows) == len(uids)
+    sample = folder / "sdn.csv"
+    sample.write_bytes(b"\n".join(rows) + b"\n")
+    return sample
+
+
 @pytest.fixture(scope="session")
 def sdn_db_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A registry holding the seed fixtures and the whole OFAC SDN list of 23 February

@@ -21,9 +21,9 @@ from registry.db import open_registry
 from registry.keys import create_key
 from registry.loader import load_paths
 
-from .conftest import FIXTURES, ServedRegistry, free_port, served
+from .conftest import FIXTURES, ServedRegistry, free_port, sdn_sample, served
 from .flaky import flaky_proxy
-from .test_screen_attributes import sdn_sample
+from .test_screen_attributes import UIDS as ATTRIBUTE_UIDS
 
 SMALL_CAP = 100
 
@@ -270,7 +270,7 @@ def test_decide_and_import(
     hidden = registry.screen(["Sigma Technology Ltd"], hide_false_positives=True)[0]
     assert "sigma-technology-limited" not in [m.entity_id for m in hidden.matches]
     assert hidden.hidden_false_positives == 1
-    run = registry.import_file("ofac-csv", sdn_sample(tmp_path))
+    run = registry.import_file("ofac-csv", sdn_sample(tmp_path, ATTRIBUTE_UIDS))
     assert run.status == "finished" and run.dataset == "us-ofac-sdn"
     assert run.counts["added"] == 8
     kim = registry.screen([{"name": "Kim Yong Chol", "dob": "1962-02-18"}])[0]

@@ -24,7 +24,6 @@ import pytest
 from click.testing import CliRunner
 from flask.testing import FlaskClient
 
-from bench.paths import SHARED_DATA
 from registry import imports
 from registry.cli import main
 from registry.db import open_registry
@@ -32,29 +31,16 @@ from registry.imports import run_import
 from registry.keys import create_key
 from registry.matching import DEFAULT_THRESHOLD
 
-from .conftest import make_app
+from .conftest import make_app, sdn_sample
 
-SDN = SHARED_DATA / "ofac_sdn_snapshots" / "sdn_2024-02-23.csv"
 UIDS = ("12211", "17614", "22702", "22996", "42599", "42741", "8867", "13127")
-
-
-def sdn_sample(folder: Path) -> Path:
-    """The real SDN.CSV rows of UIDS, as a list file of their own."""
-    if not SDN.exists():
-        pytest.skip(f"the OFAC SDN snapshot is not at {SDN}")
-    wanted = {u.encode() for u in UIDS}
-    rows = [line for line in SDN.read_bytes().split(b"\n") if line.split(b",", 1)[0] in wanted]
-    assert len(rows) == len(UIDS)
-    sample = folder / "sdn.csv"
-    sample.write_bytes(b"\n".join(rows) + b"\n")
-    return sample
 
 
 @pytest.fixture(scope="module")
 def sdn_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A registry holding the real SDN.CSV rows of UIDS (imported as the list is)."""
     folder = tmp_path_factory.mktemp("attrs")
-    sample = sdn_sample(folder)
+    sample = sdn_sample(folder, UIDS)
     db_path = folder / "registry.db"
     db = open_registry(db_path)
     try:
@@ -83,7 +69,7 @@ def scores(body: dict[str, Any]) -> dict[str, float]:
 def test_reimporting_an_unchanged_list_adds_the_new_fields_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    sample = sdn_sample(tmp_path)
+    sample = sdn_sample(tmp_path, UIDS)
     db = open_registry(tmp_path / "upgrade.db")
     parse = imports.parse
 

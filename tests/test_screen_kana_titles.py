@@ -15,27 +15,19 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from bench.paths import SHARED_DATA
 from registry.db import open_registry
 from registry.imports import run_import
 from registry.matching import DEFAULT_THRESHOLD
 
-from .conftest import make_app
+from .conftest import make_app, sdn_sample
 
-SDN = SHARED_DATA / "ofac_sdn_snapshots" / "sdn_2024-02-23.csv"
 UIDS = ("35096", "2676", "20157", "16416", "7710", "16648", "10140")
 
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FlaskClient]:
-    if not SDN.exists():
-        pytest.skip(f"the OFAC SDN snapshot is not at {SDN}")
     folder = tmp_path_factory.mktemp("kana")
-    wanted = {u.encode() for u in UIDS}
-    rows = [line for line in SDN.read_bytes().split(b"\n") if line.split(b",", 1)[0] in wanted]
-    assert len(rows) == len(UIDS)
-    sample = folder / "sdn.csv"
-    sample.write_bytes(b"\n".join(rows) + b"\n")
+    sample = sdn_sample(folder, UIDS)
     db_path = folder / "registry.db"
     db = open_registry(db_path)
     try:
