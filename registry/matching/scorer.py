@@ -979,17 +979,21 @@ def _common_share(
     for e in chosen:
         if e.how == "legal" or e.how == "number":
             continue
-        w = 0.0
+        # (the weight of the better-weighted side, so that the penalty does not
+        # depend on which name is the query: "R" against "ra xi" as "ra xi" against "R")
+        w_q = w_c = 0.0
         c = 0.0
         for i in e.q:
             t = qt[i]
             if t.kind <= Kind.GENERIC and not _legal_word(t.text):
-                w += t.weight
+                w_q += t.weight
                 c = max(c, commonness(t.text))
         for j in e.c:
             t = ct[j]
             if t.kind <= Kind.GENERIC and not _legal_word(t.text):
+                w_c += t.weight
                 c = max(c, commonness(t.text))
+        w = max(w_q, w_c)
         total += w
         common += w * c
     if total <= 0.0 or common <= 0.0:
