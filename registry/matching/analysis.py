@@ -33,7 +33,16 @@ from .legal_forms import (
 from .normalize import LATIN, NormToken, name_words
 from .similarity import phonetic_key
 
-__all__ = ["AnalyzedName", "Interner", "Kind", "Tok", "analyze", "analyze_with", "canonical_schema"]
+__all__ = [
+    "MAX_NAME_WORDS", "AnalyzedName", "Interner", "Kind", "Tok", "analyze", "analyze_with",
+    "canonical_schema", "word_count",
+]  # fmt: skip
+
+#: Words of a name that are compared. The longest listed name has 52 words (most
+#: have under 10); a query of more is not a name but costs as if it were (issue 9
+#: point 2): the service refuses such a query with a 400 naming `name`
+#: (registry/screening.py), and `analyze` reads only the first MAX_NAME_WORDS.
+MAX_NAME_WORDS: Final = 64
 
 
 class Kind:
@@ -264,6 +273,9 @@ def analyze_with(name: str, schema: str | None, interner: Interner) -> AnalyzedN
     kind_of_name = canonical_schema(schema)
     text, inverted = _invert_comma(name, kind_of_name)
     words, ntoks = name_words(text)
+    if len(words) > MAX_NAME_WORDS:
+        words = words[:MAX_NAME_WORDS]
+        ntoks = ntoks[:MAX_NAME_WORDS] if ntoks is not None else None
     forms: list[LegalForm] = []
     if kind_of_name in (ORG, UNKNOWN):
         forms = find_legal_forms(words)
@@ -334,6 +346,11 @@ def analyze_with(name: str, schema: str | None, interner: Interner) -> AnalyzedN
         name, kind_of_name, " ".join(words), tt, inverted, interner.run(_joins(tt, interner)), acr,
         total, names, parts,
     )  # fmt: skip
+
+
+def word_count(name: str) -> int:
+    """How many words `analyze` reads in `name` before the MAX_NAME_WORDS cap."""
+    return len(name_words(name)[0])
 
 
 def _leading_title(word: str, schema: str) -> bool:

@@ -1170,14 +1170,26 @@ def alternatives(name: str) -> list[str]:
     stay whole.
     """
     out = [name]
-    if "/" in name:
-        parts = [p for p in _SLASH.split(name) if p.strip()]
-        if len(parts) > 1:
-            out.extend(parts)
+    parts = slash_parts(name)
+    if len(parts) > 1:
+        out.extend(parts[:MAX_SLASH_PARTS])  # (each is screened: see MAX_SLASH_PARTS)
     joined = _letters_together(name)
     if joined:
         out.append(joined)
     return out
+
+
+#: Alternatives of one name separated by slashes that are screened (each costs a
+#: screening). Listed names have a handful; the service refuses a query with more
+#: (registry/screening.py) rather than screen some of them.
+MAX_SLASH_PARTS: Final = 12
+
+
+def slash_parts(name: str) -> list[str]:
+    """The alternatives a name lists with slashes ("Al-Qa'ida/Islamic Army"), or [name]."""
+    if "/" not in name:
+        return [name]
+    return [p for p in _SLASH.split(name) if p.strip()] or [name]
 
 
 def _letters_together(name: str) -> str:
