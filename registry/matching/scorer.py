@@ -1179,6 +1179,13 @@ def alternatives(name: str) -> list[str]:
     return out
 
 
+#: Names of more words than this are not also read with their letters together
+#: (initials are of short names: "I. C. Sogo Kenkyusho"); the joined form is a
+#: second screening of the whole name, which a hostile name of 64 words would
+#: pay twice over.
+MAX_LETTERS_TOGETHER_WORDS: Final = 16
+
+
 #: Alternatives of one name separated by slashes that are screened (each costs a
 #: screening). Listed names have a handful; the service refuses a query with more
 #: (registry/screening.py) rather than screen some of them.
@@ -1196,7 +1203,7 @@ def _letters_together(name: str) -> str:
     """The name with each run of two or more one-letter words written as one word
     ("I. C. Sogo" -> "IC Sogo"), or "" when it has no such run."""
     words = name.split()
-    if len(words) < 2:
+    if len(words) < 2 or len(words) > MAX_LETTERS_TOGETHER_WORDS:
         return ""
     out: list[str] = []
     run = ""

@@ -7,7 +7,12 @@ from __future__ import annotations
 
 from registry.matching import NameIndex
 from registry.matching.analysis import MAX_NAME_WORDS, analyze, word_count
-from registry.matching.scorer import MAX_SLASH_PARTS, alternatives, slash_parts
+from registry.matching.scorer import (
+    MAX_LETTERS_TOGETHER_WORDS,
+    MAX_SLASH_PARTS,
+    alternatives,
+    slash_parts,
+)
 
 HOSTILE = [
     "ali " * 125,
@@ -41,6 +46,11 @@ def test_slashed_alternatives_are_bounded() -> None:
         "Islamic Army",
     ]
     assert alternatives("A/S Nordic") == ["A/S Nordic"]
+    # Letters written apart are read together in names of up to 16 words only.
+    assert alternatives("i c sogo kenkyusho") == ["i c sogo kenkyusho", "ic sogo kenkyusho"]
+    long_name = " ".join(["a", "b"] + ["sogo"] * (MAX_LETTERS_TOGETHER_WORDS - 1))
+    assert alternatives(long_name) == [long_name]
+    assert len(alternatives(long_name.replace(" sogo", "", 1))) == 2
 
 
 def test_answers_within_the_bounds_are_unchanged() -> None:
