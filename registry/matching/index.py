@@ -589,6 +589,8 @@ class NameIndex:
                 names.update(_ids(self._joins, d))
         if c and len(b) >= 3:
             names.update(_ids(self._acronyms, b))
+        for listed, _behind, _cr in self._three_joined(a):
+            names.update(listed)
         return names, False
 
     @staticmethod

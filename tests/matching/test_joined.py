@@ -76,3 +76,17 @@ def test_pairs_score_both_ways() -> None:
     # Not for other words: an organisation's words are not read the other way round.
     assert compare_names("bankvtb", "VTB BANK", "organization").score < DEFAULT_THRESHOLD
     assert compare_names("JSCARGUMENT", "JSC ARGUMENT", "organization").score >= 0.95
+
+
+def test_monitoring_plans_reach_what_screening_finds(
+    sample: tuple[list[Listed], NameIndex],
+) -> None:
+    """Delta monitoring skips a record whose stored keys reach no changed name
+    (NameIndex.key_reach): a word of three joined words must reach its name."""
+    _, index = sample
+    query = "alexandervyacheslavovichzakharov"
+    (plan,) = index.query_plans(query, None, DEFAULT_THRESHOLD)
+    _mode, _words, others = plan
+    reached = set().union(*(index.key_reach(key)[0] for key in others))
+    entries = {index._entries[e].entity for e in reached}
+    assert index._entity_of["45937"] in entries
