@@ -645,20 +645,20 @@ class IndexCache:
         and leave larger work to the background. For the thread that has just
         committed a write, so that its next screening sees it.
 
-        A write never builds more than a top layer (`TOP_HARD * TOP_MAX` entities
-        at most).
-        When the top grows past `TOP_MAX` the background folds it into a new
-        middle layer (every entity changed since the base: 700 after bench.live's
-        import, 150-300 ms of CPU, which the writing thread used to spend before
-        its answer left), while writes go on publishing views with a top layer a
-        little larger than `TOP_MAX` until the fold is swapped in. After a change
-        of more than `TOP_HARD` entities (another process's import), which a top
-        layer would have to hold whole, the writer waits for the background's
-        fold (which takes in its own write too), and only folds in its own thread
-        if none ended within `FOLD_WAIT`. With `fold=False` (a reader) it never
-        waits: it leaves larger work to the background and returns None, as it
-        does when another thread is catching up (the reader answers from the view
-        as it is, which the other thread is about to replace)."""
+        A write never builds more than a top layer (`TOP_HARD * TOP_MAX`
+        entities at most). When the top grows past `TOP_MAX` the background folds
+        it into a new middle layer (every entity changed since the base: 700
+        after bench.live's import, 150-300 ms of CPU, which the writing thread
+        used to spend before its answer left), while writes go on publishing
+        views with a top layer a little larger than `TOP_MAX` until the fold is
+        swapped in. After a change of more than `TOP_HARD * TOP_MAX` entities
+        (another process's import), which a top layer would have to hold whole,
+        the writer waits for the background's fold (which takes in its own write
+        too), and only folds in its own thread if none ended within `FOLD_WAIT`.
+        With `fold=False` (a reader) it never waits: it leaves larger work to the
+        background and returns None, as it does when another thread is catching
+        up (the reader answers from the view as it is, which the other thread is
+        about to replace)."""
         if self._view is None:
             return None  # the first build will read it
         if not fold:
