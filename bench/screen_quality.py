@@ -29,6 +29,7 @@ line exactly:
 from __future__ import annotations
 
 import argparse
+import gc
 import random
 import string
 import sys
@@ -164,6 +165,10 @@ def main(argv: list[str] | None = None) -> int:
         f"({'all lists' if args.all_lists else 'OFAC SDN'}), built in "
         f"{time.process_time() - t0:.1f} s CPU"
     )
+    # As the service holds its index (registry/screen_index.py): out of the
+    # collector's sight, or a full collection over it lands on some name's time.
+    gc.collect()
+    gc.freeze()
     names_of: dict[str, list[Listed]] = defaultdict(list)
     for item in listed:
         names_of[item.entity_id].append(item)

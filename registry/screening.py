@@ -40,6 +40,7 @@ from schemas.fields import name_problem, parse_partial_date, text_problem
 from .decisions import decisions_for, false_positive_entities, query_key
 from .importers.countries import CODES, country_code
 from .matching import DEFAULT_THRESHOLD, Match, NameIndex
+from .matching.analysis import MAX_NAME_WORDS, word_count
 from .matching.evidence import (
     IDENTIFIER_MATCH_BONUS,
     LIST_REFERENCE_SCHEMES,
@@ -52,6 +53,7 @@ from .matching.evidence import (
     summary,
     weigh,
 )
+from .matching.scorer import MAX_SLASH_PARTS, slash_parts
 from .names import identifier_key
 from .problems import Problem
 from .queries import designation_briefs, valid
@@ -289,6 +291,22 @@ def check_query(raw: Any) -> tuple[ScreenQuery | None, list[Problem]]:
         problems.append(Problem("Names are at most 500 characters.", field="name"))
     elif name_problem(name):
         problems.append(Problem(str(name_problem(name)), field="name"))
+    elif word_count(name) > MAX_NAME_WORDS:
+        # Not a name (the longest listed one has 52 words), and the matcher would
+        # read only its first words: refused rather than screened in part.
+        problems.append(
+            Problem(
+                f"Names are at most {MAX_NAME_WORDS} words; this one has {word_count(name)}.",
+                field="name",
+            )
+        )
+    elif len(slash_parts(name)) > MAX_SLASH_PARTS:
+        problems.append(
+            Problem(
+                f"A name lists at most {MAX_SLASH_PARTS} alternatives separated by '/'.",
+                field="name",
+            )
+        )
     query_id = raw.get("id")
     if query_id is not None and not isinstance(query_id, str | int):
         problems.append(Problem("An id is a string or a number.", field="id"))

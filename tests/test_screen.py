@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 
 from registry.cli import main
 from registry.matching import DEFAULT_THRESHOLD
+from registry.matching.analysis import MAX_NAME_WORDS
 
 from .conftest import client_with_key, make_app
 
@@ -116,6 +117,23 @@ def test_batch_limits_are_clear(loaded_db_path: Path, keys: dict[str, str]) -> N
     assert too_long.status_code == 400 and too_long.get_json()["errors"][0]["field"] == "rows"
     assert client.post("/screen", json={"queries": "x"}).status_code == 400
     assert client.post("/screen", data="{", content_type="application/json").status_code == 400
+
+
+def test_a_name_of_too_many_words_is_refused_naming_the_field(client: FlaskClient) -> None:
+    """Issue 9 point 2: 'ali ali ...' (125 words) is not a name; it is refused at
+    once, with the documented maximum, not screened in part (a silent miss)."""
+    too_many = " ".join(["ali"] * (MAX_NAME_WORDS + 1))
+    one = client.get("/screen", query_string={"name": too_many})
+    assert one.status_code == 400
+    (error,) = one.get_json()["errors"]
+    assert error["field"] == "name" and str(MAX_NAME_WORDS) in error["message"]
+    batch = client.post(
+        "/screen",
+        json={"queries": [{"name": too_many}, {"name": " ".join(["ali"] * MAX_NAME_WORDS)}]},
+    )
+    first, second = batch.get_json()["results"]
+    assert first["error"]["errors"][0]["field"] == "name"
+    assert second["error"] is None  # (at the maximum: screened)
 
 
 def test_csv_in_json_or_csv_out(client: FlaskClient) -> None:

@@ -33,7 +33,16 @@ from .legal_forms import (
 from .normalize import LATIN, NormToken, name_words
 from .similarity import phonetic_key
 
-__all__ = ["AnalyzedName", "Interner", "Kind", "Tok", "analyze", "analyze_with", "canonical_schema"]
+__all__ = [
+    "MAX_NAME_WORDS", "AnalyzedName", "Interner", "Kind", "Tok", "analyze", "analyze_with",
+    "canonical_schema", "word_count",
+]  # fmt: skip
+
+#: Words of a name that are compared. The longest listed name has 52 words (most
+#: have under 10); a query of more is not a name but costs as if it were (issue 9
+#: point 2): the service refuses such a query with a 400 naming `name`
+#: (registry/screening.py), and `analyze` reads only the first MAX_NAME_WORDS.
+MAX_NAME_WORDS: Final = 64
 
 
 class Kind:
@@ -264,6 +273,9 @@ def analyze_with(name: str, schema: str | None, interner: Interner) -> AnalyzedN
     kind_of_name = canonical_schema(schema)
     text, inverted = _invert_comma(name, kind_of_name)
     words, ntoks = name_words(text)
+    if len(words) > MAX_NAME_WORDS:
+        words = words[:MAX_NAME_WORDS]
+        ntoks = ntoks[:MAX_NAME_WORDS] if ntoks is not None else None
     forms: list[LegalForm] = []
     if kind_of_name in (ORG, UNKNOWN):
         forms = find_legal_forms(words)
@@ -330,10 +342,18 @@ def analyze_with(name: str, schema: str | None, interner: Interner) -> AnalyzedN
         total = sum((t.weight for t in toks), 0.0)
     tt = tuple(toks)
     acr = interner.run(_acronyms(tt, interner)) if kind_of_name != PERSON else ()
+    joins = _joins(tt, interner)
+    if kind_of_name == PERSON:
+        joins += _person_joins(tt, interner)
     return AnalyzedName(
-        name, kind_of_name, " ".join(words), tt, inverted, interner.run(_joins(tt, interner)), acr,
+        name, kind_of_name, " ".join(words), tt, inverted, interner.run(joins), acr,
         total, names, parts,
     )  # fmt: skip
+
+
+def word_count(name: str) -> int:
+    """How many words `analyze` reads in `name` before the MAX_NAME_WORDS cap."""
+    return len(name_words(name)[0])
 
 
 def _leading_title(word: str, schema: str) -> bool:
@@ -470,10 +490,22 @@ def _joins(
     out = []
     n = len(toks)
     for i in range(n - 1):
-        if toks[i].kind not in _JOINABLE or toks[i].script in _SYLLABIC:
+        first = toks[i]
+        if first.kind not in _JOINABLE or first.script in _SYLLABIC:
+            if (
+                i == 0
+                and first.kind == Kind.LEGAL
+                and " " not in first.raw
+                and first.script == LATIN
+                and toks[1].kind in _JOINABLE
+                and toks[1].script == LATIN
+            ):
+                # A one-word legal form may open a name's run too ("JSCARGUMENT"
+                # = "JSC ARGUMENT"), as it may close one.
+                out.append(interner.pair((0, 1), first.raw + toks[1].raw))
             continue
-        script = toks[i].script
-        text = toks[i].raw
+        script = first.script
+        text = first.raw
         for j in range(i + 1, min(n, i + max_len)):
             t = toks[j]
             legal_tail = t.kind == Kind.LEGAL and " " not in t.raw and script == LATIN
@@ -485,6 +517,25 @@ def _joins(
             out.append(interner.pair(tuple(range(i, j + 1)), text))
             if legal_tail:
                 break
+    return out
+
+
+def _person_joins(toks: tuple[Tok, ...], interner: Interner) -> list[tuple[tuple[int, ...], str]]:
+    """A person's names written together in another order or without the middle
+    one: two adjacent names the other way round ("maduronicolas" for Nicolas
+    MADURO), and the first and last of three without the middle name or
+    patronymic ("aleksandrzakharov" for Alexander Vyacheslavovich ZAKHAROV).
+    Positions are given in the order written, so the scorer sees the order."""
+    out = []
+    n = len(toks)
+    for i in range(n - 1):
+        a, b = toks[i], toks[i + 1]
+        if a.kind != Kind.NAME or b.kind != Kind.NAME or a.script != LATIN or b.script != LATIN:
+            continue
+        out.append(interner.pair((i + 1, i), b.raw + a.raw))
+    if n == 3 and all(t.kind == Kind.NAME and t.script == LATIN for t in toks):
+        out.append(interner.pair((0, 2), toks[0].raw + toks[2].raw))
+        out.append(interner.pair((2, 0), toks[2].raw + toks[0].raw))
     return out
 
 

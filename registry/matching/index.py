@@ -589,6 +589,8 @@ class NameIndex:
                 names.update(_ids(self._joins, d))
         if c and len(b) >= 3:
             names.update(_ids(self._acronyms, b))
+        for listed, _behind, _cr in self._three_joined(a):
+            names.update(listed)
         return names, False
 
     @staticmethod
@@ -1197,6 +1199,7 @@ class NameIndex:
         if org and len(text) >= 3:
             found.append((_ids(self._acronyms, text), text, 0.9, True))
         out: list[tuple[tuple[int, ...], set[int], float]] = []
+        out.extend(self._three_joined(raw))
         for listed, form, cr, acronym in found:
             if not listed:
                 continue
@@ -1212,6 +1215,26 @@ class NameIndex:
             key, result, 1 + sum((len(listed) + len(behind) for listed, behind, _ in out), 0)
         )
         return result
+
+    def _three_joined(self, raw: str) -> list[tuple[tuple[int, ...], set[int], float]]:
+        """Names that hold a query word as three or more of their words written
+        together ("alexandervyacheslavovichzakharov"): the word split into a joined
+        pair of a name (a retrieval key) and a word of the same name, either side.
+        (names, vocabulary ids to credit, credit 1.0); linear in the word's length."""
+        if len(raw) < 7:
+            return []
+        joins, latin, entries = self._joins, self._latin_vid, self._entries
+        out: list[tuple[tuple[int, ...], set[int], float]] = []
+        for k in range(2, len(raw) - 1):
+            head, tail = raw[:k], raw[k:]
+            for pair, word in ((head, tail), (tail, head)):
+                vid = latin.get(word)
+                if vid is None or pair not in joins:
+                    continue
+                names = tuple(e for e in _ids(joins, pair) if vid in entries[e].vids)
+                if names and len(names) <= _MAX_SPECIAL:
+                    out.append((names, self._vids_behind(names, pair, False) | {vid}, 1.0))
+        return out
 
     def _split_vids(self, text: str) -> set[int]:
         """Vocabulary ids of the words `text` splits into (two parts)."""

@@ -1170,21 +1170,40 @@ def alternatives(name: str) -> list[str]:
     stay whole.
     """
     out = [name]
-    if "/" in name:
-        parts = [p for p in _SLASH.split(name) if p.strip()]
-        if len(parts) > 1:
-            out.extend(parts)
+    parts = slash_parts(name)
+    if len(parts) > 1:
+        out.extend(parts[:MAX_SLASH_PARTS])  # (each is screened: see MAX_SLASH_PARTS)
     joined = _letters_together(name)
     if joined:
         out.append(joined)
     return out
 
 
+#: Names of more words than this are not also read with their letters together
+#: (initials are of short names: "I. C. Sogo Kenkyusho"); the joined form is a
+#: second screening of the whole name, which a hostile name of 64 words would
+#: pay twice over.
+MAX_LETTERS_TOGETHER_WORDS: Final = 16
+
+
+#: Alternatives of one name separated by slashes that are screened (each costs a
+#: screening). Listed names have a handful; the service refuses a query with more
+#: (registry/screening.py) rather than screen some of them.
+MAX_SLASH_PARTS: Final = 12
+
+
+def slash_parts(name: str) -> list[str]:
+    """The alternatives a name lists with slashes ("Al-Qa'ida/Islamic Army"), or [name]."""
+    if "/" not in name:
+        return [name]
+    return [p for p in _SLASH.split(name) if p.strip()] or [name]
+
+
 def _letters_together(name: str) -> str:
     """The name with each run of two or more one-letter words written as one word
     ("I. C. Sogo" -> "IC Sogo"), or "" when it has no such run."""
     words = name.split()
-    if len(words) < 2:
+    if len(words) < 2 or len(words) > MAX_LETTERS_TOGETHER_WORDS:
         return ""
     out: list[str] = []
     run = ""

@@ -1,0 +1,66 @@
+"""Bounded work per name, whatever the input (issue 9 point 2), counted in what is
+compared, not in time: a name is read up to MAX_NAME_WORDS words, a name listing
+alternatives with slashes up to MAX_SLASH_PARTS of them, and the answers of
+ordinary names (within both) do not change."""
+
+from __future__ import annotations
+
+from registry.matching import NameIndex
+from registry.matching.analysis import MAX_NAME_WORDS, analyze, word_count
+from registry.matching.scorer import (
+    MAX_LETTERS_TOGETHER_WORDS,
+    MAX_SLASH_PARTS,
+    alternatives,
+    slash_parts,
+)
+
+HOSTILE = [
+    "ali " * 125,
+    " ".join("abcdefghijklmnopqrstuvwxyz" * 10)[:499],
+    "-".join(["mohammed", "bank", "al"] * 50)[:499],
+    " ".join(chr(0xAC00 + k) for k in range(250))[:499],
+    " ".join(str(k) for k in range(200))[:499],
+]
+
+
+def test_a_name_is_read_up_to_the_maximum_number_of_words() -> None:
+    for name in HOSTILE:
+        assert word_count(name) > MAX_NAME_WORDS, name
+        for alt in alternatives(name):
+            for schema in (None, "person", "organization"):
+                assert len(analyze(alt, schema).tokens) <= MAX_NAME_WORDS
+    # The words kept are the first ones, as written.
+    words = [f"kar{a}{b}" for a in "bcdfghjklm" for b in "bcdfghjklm"]
+    assert analyze(" ".join(words)).normalized.split() == words[:MAX_NAME_WORDS]
+    ordinary = "Vladimir Vladimirovich PUTIN"
+    assert word_count(ordinary) == 3 and len(analyze(ordinary).tokens) == 3
+
+
+def test_slashed_alternatives_are_bounded() -> None:
+    name = "/".join(f"alias{chr(97 + k)} name" for k in range(20))
+    assert len(slash_parts(name)) == 20
+    assert len(alternatives(name)) == 1 + MAX_SLASH_PARTS
+    assert alternatives("Al-Qa'ida/Islamic Army") == [
+        "Al-Qa'ida/Islamic Army",
+        "Al-Qa'ida",
+        "Islamic Army",
+    ]
+    assert alternatives("A/S Nordic") == ["A/S Nordic"]
+    # Letters written apart are read together in names of up to 16 words only.
+    assert alternatives("i c sogo kenkyusho") == ["i c sogo kenkyusho", "ic sogo kenkyusho"]
+    long_name = " ".join(["a", "b"] + ["sogo"] * (MAX_LETTERS_TOGETHER_WORDS - 1))
+    assert alternatives(long_name) == [long_name]
+    assert len(alternatives(long_name.replace(" sogo", "", 1))) == 2
+
+
+def test_answers_within_the_bounds_are_unchanged() -> None:
+    """A listed name found among hostile padding of up to MAX_NAME_WORDS words is
+    scored as before: the cap only ever drops words after the maximum."""
+    index = NameIndex()
+    index.add("p", "ZAKHAROV, Alexander Vyacheslavovich", entity_type="person")
+    index.add("o", "PROMSVYAZBANK PJSC", entity_type="organization")
+    at_max = " ".join(["Alexander Vyacheslavovich ZAKHAROV"] + ["x"] * (MAX_NAME_WORDS - 3))
+    over = at_max + " y"
+    assert word_count(at_max) == MAX_NAME_WORDS
+    assert index.screen(at_max, threshold=0.0) == index.screen(over, threshold=0.0)
+    assert [m.entity_id for m in index.screen("Alexander Vyacheslavovich Zakharov")] == ["p"]
