@@ -14,7 +14,8 @@ service), and writes one JSON object a line to TRACE.jsonl, times from
   time of the thread that ran it), and each freeze of `GcKeeper` made from the
   collector's callback (generation "freeze");
 - `idx`: the index's work: `catch_up` (waiting for its lock, then the work),
-  `fold` (the middle layer), `base` (a full build), `release` (freeing an old one).
+  `fold_now` (the middle layer), `settle_fold` (its objects walked once
+  at a quiet moment), `base` (a full build), `release` (freeing an old one).
 """
 
 from __future__ import annotations
@@ -136,7 +137,15 @@ def _hook_index() -> None:
 
         return wrapper
 
-    for name in ("catch_up", "_fold_now", "_build_base", "_release", "_compose", "_swap"):
+    for name in (
+        "catch_up",
+        "_fold_now",
+        "_settle_fold",
+        "_build_base",
+        "_release",
+        "_compose",
+        "_swap",
+    ):
         if hasattr(cache, name):
             setattr(cache, name, timed(name.strip("_"), getattr(cache, name)))
 

@@ -93,8 +93,11 @@ log = logging.getLogger(__name__)
 
 # A version that changed more entities than this is applied by rebuilding the base.
 BULK_IDS = 2_000
-# Entities in the top layer beyond which it is folded into the middle one.
+# Entities in the top layer beyond which it is folded into the middle one (in the
+# background: the top grows past it meanwhile, up to TOP_HARD; see `catch_up`).
 TOP_MAX = 32
+# The largest top layer a write builds, as a multiple of TOP_MAX.
+TOP_HARD = 2
 # Entities in the middle layer beyond which the base is rebuilt.
 MID_MAX = 5_000
 # Past indexes waiting to be built; more is a 503.
@@ -642,46 +645,74 @@ class IndexCache:
         and leave larger work to the background. For the thread that has just
         committed a write, so that its next screening sees it.
 
-        After a change of more than `TOP_MAX` entities (another process's import)
-        the top layer would hold all of them, and every write until the background
-        fold ends would rebuild it (a quarter of a second of CPU each, seen in
-        bench.live's trace): so the writer's thread folds them into a new middle
-        layer once, here (or waits for the fold under way), and the top layer
-        holds its own write only. With `fold=False` (a reader) it leaves that to
-        the background and returns None, as it does when another thread is
-        catching up (a reader never waits for that: it answers from the view as
-        it is, which the other thread is about to replace)."""
+        A write never builds more than a top layer (`TOP_HARD * TOP_MAX`
+        entities at most). When the top grows past `TOP_MAX` the background folds
+        it into a new middle layer (every entity changed since the base: 700
+        after bench.live's import, 150-300 ms of CPU, which the writing thread
+        used to spend before its answer left), while writes go on publishing
+        views with a top layer a little larger than `TOP_MAX` until the fold is
+        swapped in. After a change of more than `TOP_HARD * TOP_MAX` entities
+        (another process's import), which a top layer would have to hold whole,
+        the writer waits for the background's fold (which takes in its own write
+        too), and only folds in its own thread if none ended within `FOLD_WAIT`.
+        With `fold=False` (a reader) it never waits: it leaves larger work to the
+        background and returns None, as it does when another thread is catching
+        up (the reader answers from the view as it is, which the other thread is
+        about to replace)."""
         if self._view is None:
             return None  # the first build will read it
-        if fold:
-            with self._changed:  # (its build runs outside _apply_lock)
-                self._changed.wait_for(lambda: not self._folding or self._closed, FOLD_WAIT)
-            self._apply_lock.acquire()
-        elif not self._apply_lock.acquire(blocking=False):
-            self._schedule_catch_up()  # (in case the other thread stops short of it)
-            return None
-        try:
-            db = self._apply_connection()
-            current = self._view
-            if current is None or current_version(db) == current.version:
-                return current
-            mid, behind = current.mid, current.behind
-            count, bulk = pending(db, (mid or current.base).version, max_ids=BULK_IDS)
-            if count > TOP_MAX and not bulk:
-                if not fold:
-                    self._schedule_fold()
-                    return None
-                with read_snapshot(db):
-                    started = time.perf_counter()
-                    changes = changes_since(db, current.base.version, max_ids=BULK_IDS)
-                    mid = self._layer(db, changes)
-                behind = behind or changes.bulk
-                self._note_fold(mid, time.perf_counter() - started, "by a write")
-            view = self._compose(db, current.base, mid, behind)
-            self._swap(view)
-            return view
-        finally:
-            self._apply_lock.release()
+        if not fold:
+            if not self._apply_lock.acquire(blocking=False):
+                self._schedule_catch_up()  # (in case the other thread stops short of it)
+                return None
+            try:
+                return self._catch_up_locked("reader")
+            finally:
+                self._apply_lock.release()
+        deadline = time.monotonic() + FOLD_WAIT
+        while True:
+            mode = "writer" if time.monotonic() < deadline else "fold"
+            with self._apply_lock:
+                seen = self._view
+                view = self._catch_up_locked(mode)
+            if view is not None or seen is None:
+                return view
+            # A large change: the background folds it; wait for the next view.
+            if not self._wait_for_swap(seen, deadline - time.monotonic()):
+                return self._view
+
+    def _wait_for_swap(self, seen: IndexView, timeout: float) -> bool:
+        """Wait until the view is no longer `seen`; False once closed."""
+        with self._changed:
+            self._changed.wait_for(
+                lambda: self._view is not seen or self._closed, max(0.0, timeout)
+            )
+            return not self._closed
+
+    def _catch_up_locked(self, mode: str) -> IndexView | None:
+        """`catch_up`'s work, holding _apply_lock. `mode`: "reader" (a top layer of
+        at most `TOP_MAX` entities, else None and a fold in the background),
+        "writer" (at most `TOP_HARD * TOP_MAX`, else None and a fold in the background),
+        "fold" (the background, or a writer that waited long enough: folds here)."""
+        db = self._apply_connection()
+        current = self._view
+        if current is None or current_version(db) == current.version:
+            return current
+        mid, behind = current.mid, current.behind
+        count, bulk = pending(db, (mid or current.base).version, max_ids=BULK_IDS)
+        if not bulk and count > (TOP_MAX if mode == "reader" else TOP_HARD * TOP_MAX):
+            if mode != "fold":
+                self._schedule_fold()
+                return None
+            with read_snapshot(db):
+                started = time.perf_counter()
+                changes = changes_since(db, current.base.version, max_ids=BULK_IDS)
+                mid = self._layer(db, changes)
+            behind = behind or changes.bulk
+            self._note_fold(mid, time.perf_counter() - started, "in a catch-up")
+        view = self._compose(db, current.base, mid, behind)  # (a fold when top > TOP_MAX)
+        self._swap(view)
+        return view
 
     def _apply_connection(self) -> sqlite_utils.Database:  # (holding _apply_lock)
         if self._apply_db is None:
@@ -767,10 +798,9 @@ class IndexCache:
                         self._want_catch_up = False
                 try:
                     db = db or connect(self._db_path, busy_timeout_ms=self._busy_timeout_ms)
-                    # Decided once a write's catch-up under way has ended: that one
-                    # folds what it finds itself, and folding it here as well ran
-                    # the same 700-entity build twice at once after an import
-                    # (bench.live --trace: two folds, 190 ms of CPU each).
+                    # Decided once a catch-up under way has ended (a writer that
+                    # outwaited FOLD_WAIT folds what it finds itself: folding it
+                    # here as well would build the same layer twice at once).
                     with self._apply_lock:
                         needed = self._fold_needed(db)
                     if needed:
@@ -778,7 +808,8 @@ class IndexCache:
                         # not first into the top one that every write rebuilds)
                         self._fold(db)
                     else:
-                        self.catch_up()
+                        with self._apply_lock:
+                            self._catch_up_locked("fold")
                 except Exception:
                     log.exception("screening index: catching up failed")
                     time.sleep(0.5)
@@ -814,6 +845,19 @@ class IndexCache:
             with self._changed:
                 self._folding = False
                 self._changed.notify_all()
+        if self._settle:
+            self._settle_fold()
+
+    def _settle_fold(self, patience: float = 0.05) -> None:
+        """Walk the new middle layer's objects once, at a moment when no request is
+        in flight (waiting at most `patience` for one), so that the collection of
+        generation 1 that would otherwise walk them (55-80 ms of CPU after a fold
+        of 700 entities, in bench.live's trace) does not stop a request; the
+        GcKeeper's callback then freezes them out of later walks."""
+        deadline = time.monotonic() + patience
+        while not self.idle() and time.monotonic() < deadline:
+            time.sleep(0.002)
+        gc.collect(1)
 
     def _fold_now(self, db: sqlite_utils.Database) -> None:
         current = self._view
