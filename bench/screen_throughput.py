@@ -24,6 +24,11 @@ registry holding every list (``--db``, or one imported now), its index loaded
 from the snapshot, and adds a last line ``rss_ready_mb=R rss_load_mb=L
 names_per_s=S``: RSS when ready, peak RSS over two POST /screen batches of
 10,000 of the same names, and names per second of the server's CPU time.
+With ``--workers 1,2`` it also runs `registry serve --workers N` for each N and
+sends the same 10,000 names as POST /screen batches of 250 from 2N clients at
+once, printing ``workers_names_per_s_1=A workers_names_per_s_2=B`` (names per
+second by the clock; the clients share the machine's cores) before that last
+line.
 """
 
 from __future__ import annotations
@@ -116,6 +121,12 @@ def main(argv: list[str] | None = None) -> int:
         help="then a real `registry serve` with every list: RSS ready and under load, names/s",
     )
     ap.add_argument("--db", type=Path, default=None, help="with --all-lists: this registry")
+    ap.add_argument(
+        "--workers",
+        default="",
+        help="with --all-lists: also `registry serve --workers N` for each N (e.g. 1,2), "
+        "batches sent concurrently: names/s by the clock",
+    )
     args = ap.parse_args(argv)
     print(machine())
 
@@ -238,11 +249,12 @@ def main(argv: list[str] | None = None) -> int:
         del index
         gc.unfreeze()
         gc.collect()
-        all_lists(args.db, [q for q, _, _ in queries])
+        workers = [int(w) for w in args.workers.split(",") if w.strip()]
+        all_lists(args.db, [q for q, _, _ in queries], workers)
     return 0
 
 
-def all_lists(db: Path | None, names: list[str]) -> None:
+def all_lists(db: Path | None, names: list[str], workers: list[int] | None = None) -> None:
     """A real `registry serve` over every list (its index from the snapshot, as it
     starts after the first time): RSS when ready, its peak over two POST /screen
     batches of 10,000 names (the largest a request takes), and names per second of
@@ -284,6 +296,9 @@ def all_lists(db: Path | None, names: list[str]) -> None:
         rss_end = proc_status(pid, "VmRSS")
     finally:
         server.stop()
+    if workers:
+        rates = {n: concurrent_rate(db, n, names[:10_000]) for n in workers}
+        print(" ".join(f"workers_names_per_s_{n}={rate:.0f}" for n, rate in rates.items()))
     print(
         f"registry serve, every list, index from its snapshot: first screening after "
         f"{ready_s:.1f} s, RSS {rss_ready:.0f} MB ready; two POST /screen batches of "
@@ -291,6 +306,48 @@ def all_lists(db: Path | None, names: list[str]) -> None:
         f"peak RSS {rss_load:.0f} MB, {rss_end:.0f} MB after"
     )
     print(f"rss_ready_mb={rss_ready:.0f} rss_load_mb={rss_load:.0f} names_per_s={rate:.0f}")
+
+
+def concurrent_rate(db: Path, workers: int, names: list[str], chunk: int = 250) -> float:
+    """`registry serve --workers N`: the names in POST /screen batches of `chunk`,
+    sent by 2N client threads at once, twice (the second round counts): names per
+    second by the clock, with the server's cores busy and load average beside."""
+    import json
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .procstats import cpu_s
+    from .serve_workers import Server, family
+
+    bodies = [
+        json.dumps({"queries": [{"name": n} for n in names[k : k + chunk]]}).encode()
+        for k in range(0, len(names), chunk)
+    ]
+    server = Server(db, workers)
+    try:
+        server.first_screening()
+
+        def post(body: bytes) -> None:
+            status, answer = server.post("/screen", body)
+            assert status == 200, answer[:500]
+
+        rate = cores = 0.0
+        with ThreadPoolExecutor(max_workers=2 * workers) as pool:
+            for _ in range(2):
+                pids = family(server.proc.pid)
+                cpu0 = sum(cpu_s(pid) for pid in pids)
+                t0 = time.perf_counter()
+                list(pool.map(post, bodies))
+                wall = time.perf_counter() - t0
+                cores = (sum(cpu_s(pid) for pid in pids) - cpu0) / wall
+                rate = len(names) / wall
+    finally:
+        server.stop()
+    print(
+        f"registry serve --workers {workers}: {len(names):,} names in POST /screen batches of "
+        f"{chunk} from {2 * workers} clients at once: {rate:,.0f} names/s by the clock, server "
+        f"{cores:.2f} cores busy (load average {os.getloadavg()[0]:.1f})"
+    )
+    return rate
 
 
 if __name__ == "__main__":

@@ -712,6 +712,9 @@ def _serve_workers(
     finally:
         preload.close()
     del preload
+    # A snapshot's names are read when first needed (NameIndex.thaw): read them all
+    # here, once, so that the workers share them rather than each reading its own.
+    base.index.thaw()
     click.echo(
         f"Screening index ready ({source}: {base.names:,} names, data version "
         f"{base.version}) in {time.monotonic() - started:.1f}s",

@@ -24,7 +24,12 @@ section is hashed before it is unpickled, so a corrupt or truncated file is
 refused (and rebuilt), never trusted.
 
 Today the one layout is `pickle`: one section, the pickled `NameIndex`
-(through its public pickling) with the entity ids in force. The sections are
+(through its public pickling) with the entity ids in force. What is unpickled
+at the load is what every query reads (retrieval keys, posting lists, the rows
+estimates read, built back from flat arrays); the listed names themselves (an
+`AnalyzedName` each, most of the objects) stay pickled in chunks until a query
+first scores one of them (`NameIndex._entry`), so a process answers its first
+screening without unpickling them all (`python -m bench.cold_start`). The sections are
 page-aligned and read through `mmap`, so a later compact layout (flat arrays
 that can be used where they lie) can add its own `layout` and sections and be
 mapped rather than copied; a loader that does not know a layout refuses it.
@@ -262,6 +267,10 @@ def check(header: Header, db: sqlite_utils.Database) -> None:
         )
 
 
+# CPU seconds of each stage of this process's last load (bench.cold_start prints them).
+last_load: dict[str, float] = {}
+
+
 def load(
     path: str | Path, db: sqlite_utils.Database, *, freeze: bool = False
 ) -> tuple[Any, Header]:
@@ -273,6 +282,15 @@ def load(
     from .screen_index import BuiltIndex
 
     started = time.perf_counter()
+    times: dict[str, float] = {}
+    lap = time.process_time()
+
+    def stage(name: str) -> None:
+        nonlocal lap
+        now = time.process_time()
+        times[name] = now - lap
+        lap = now
+
     try:
         fh = open(path, "rb")  # noqa: SIM115 (closed below, after the map)
     except OSError as exc:
@@ -280,12 +298,14 @@ def load(
     with fh:
         header = _header(fh)
         check(header, db)
+        stage("header")
         offset, length, digest = header.sections["index"]
         with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
             view = memoryview(mapped)[offset : offset + length]
             try:
                 if hashlib.sha256(view).hexdigest() != digest:
                     raise SnapshotRefused("corrupt (checksum differs)")
+                stage("read_and_checksum")
                 # Millions of new objects: with the collector running, its passes over
                 # them took 60% of the load (4.2 s of CPU, not 1.7, with every list).
                 with _collector_paused():
@@ -295,6 +315,7 @@ def load(
                         raise SnapshotRefused(f"cannot be unpickled ({exc})") from None
                     if freeze:
                         gc.freeze()
+                stage("unpickle")
             finally:
                 view.release()
     index, active = payload["index"], payload["active"]
@@ -306,12 +327,15 @@ def load(
         version=header.data_version,
         entities=header.entities,
     )
+    last_load.clear()
+    last_load.update(times)
     log.info(
-        "screening index snapshot loaded: %s (data version %d, %d names) in %.2f s",
+        "screening index snapshot loaded: %s (data version %d, %d names) in %.2f s (CPU: %s)",
         path,
         header.data_version,
         header.names,
         built.seconds,
+        ", ".join(f"{name} {seconds:.3f} s" for name, seconds in times.items()),
     )
     return built, header
 

@@ -72,12 +72,16 @@ from __future__ import annotations
 
 import gc
 import heapq
+import io
 import pickle
 import sys
+import threading
 from array import array
 from collections.abc import Container, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import islice, repeat
+from operator import itemgetter
 from typing import Any, BinaryIO, Final
 
 from ..config import matcher_cache_entries
@@ -421,10 +425,31 @@ def _leading_acronyms(analyzed: AnalyzedName) -> list[str]:
 
 # What a removed name's slots hold (its entry can no longer be found).
 _GONE: Final = _Entry(-1, "", "", AnalyzedName("", UNKNOWN, "", (), False), ())
+# What the slots of a loaded index's names hold until they are first read (see
+# `_Frozen`): never returned by `NameIndex._entry`.
+_FROZEN: Final = _Entry(-2, "", "", AnalyzedName("", UNKNOWN, "", (), False), ())
+# Names per chunk of a loaded index, read (unpickled) together on first use.
+_CHUNK: Final = 256
+
+
+class _Frozen:
+    """The listed names of a loaded index not read yet: pickled in chunks of
+    `_CHUNK` whose tokens refer to one shared table (persistent ids). Unpickling
+    every name (an `AnalyzedName` with its tokens, joins and initialisms) was
+    most of a snapshot's load; a query reads only the names it scores, so a
+    loaded index answers at once and reads the rest as queries reach them."""
+
+    def __init__(self, chunks: list[bytes | None], toks: list[Tok]) -> None:
+        self.chunks = chunks
+        self.toks = toks
+        self.left = len(chunks)  # chunks not read yet
+        self.lock = threading.Lock()  # (screening threads may reach one chunk at once)
+
+
 _GONE_ROW: Final[_Row] = (-1, (), 0, 0, 0.0, 0.0, 1.0)
 
 # Bump when the pickled form of NameIndex changes.
-_PICKLE_VERSION: Final = 3
+_PICKLE_VERSION: Final = 4
 # What a NameIndex pickles: every attribute but the per-query caches
 # (_hits_cache, _specials_cache) and the build's _interner. A new attribute goes
 # here too (a test checks).
@@ -481,9 +506,12 @@ class NameIndex:
         # What this index's names share while it is built (see bulk()).
         self._interner: Interner | None = None
         self._long_names: set[int] = set()  # entries with >= _LONG_NAME distinctive words
+        # A loaded index's names not read yet (their `_entries` slots hold _FROZEN).
+        self._frozen: _Frozen | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         # Named attributes, not self.__dict__: compiled (mypyc) instances have none.
+        self.thaw()
         state = {name: getattr(self, name) for name in _STATE}
         _pack(state)
         state["_pickle_version"] = _PICKLE_VERSION
@@ -494,8 +522,10 @@ class NameIndex:
         if version != _PICKLE_VERSION:
             raise ValueError(f"NameIndex pickle version {version}, expected {_PICKLE_VERSION}")
         _unpack(state)
+        frozen: _Stored = state.pop("_frozen")
         for name in _STATE:
             setattr(self, name, state[name])
+        self._frozen = frozen
         self._hits_cache = _QueryCache()
         self._specials_cache = _QueryCache(_HITS_CACHE_SIZE, _SPECIALS_MAX_IDS)
         self._interner = None
@@ -625,6 +655,53 @@ class NameIndex:
         return False
 
     # ------------------------------------------------------------------ build
+    def _entry(self, eid: int) -> _Entry:
+        """The listed name `eid` (read from its chunk first if the index was loaded
+        and no query has reached it yet). Read `_entries` only through this."""
+        entry = self._entries[eid]
+        if entry is _FROZEN:
+            self._thaw(eid // _CHUNK)
+            entry = self._entries[eid]
+        return entry
+
+    def _thaw(self, chunk: int) -> None:
+        frozen = self._frozen
+        if frozen is None:
+            return
+        with frozen.lock:
+            self._thaw_locked(frozen, chunk)
+        if not frozen.left:
+            self._frozen = None
+
+    def _thaw_locked(self, frozen: _Frozen, chunk: int) -> None:
+        blob = frozen.chunks[chunk]
+        if blob is None:
+            return  # (another thread read it meanwhile)
+        reader: _Stored = pickle.Unpickler(io.BytesIO(blob))
+        reader.persistent_load = frozen.toks.__getitem__
+        records: list[_Stored] = reader.load()
+        entries = self._entries
+        rows = self._rows
+        first: _Stored = itemgetter(0)
+        eid = chunk * _CHUNK
+        for record in records:
+            if entries[eid] is _FROZEN:  # (not removed since the load)
+                ent, name, kind, analyzed = record
+                words: _Stored = rows[eid][1]
+                vids = tuple(map(first, words))
+                entries[eid] = _Entry(ent, name, sys.intern(kind), analyzed, vids)
+            eid += 1
+        frozen.chunks[chunk] = None
+        frozen.left -= 1
+
+    def thaw(self) -> None:
+        """Read every name a loaded index has not read yet (before a fork, so that
+        the workers share them rather than each reading its own copy)."""
+        frozen = self._frozen
+        if frozen is not None:
+            for chunk in range(len(frozen.chunks)):
+                self._thaw(chunk)
+
     def __len__(self) -> int:
         """Number of names indexed (alternatives of a name count apart)."""
         return len(self._entries) - self._gone
@@ -838,7 +915,7 @@ class NameIndex:
 
     def _unlink(self, eid: int) -> None:
         """Undo `_add_entry`: the entry can no longer be found."""
-        entry = self._entries[eid]
+        entry = self._entry(eid)
         analyzed = entry.analyzed
         for vid in dict.fromkeys(entry.vids):
             self._postings[vid].remove(eid)
@@ -973,7 +1050,7 @@ class NameIndex:
         for est, eid, qa in found:
             if est <= kth:
                 break
-            entry = self._entries[eid]
+            entry = self._entry(eid)
             ent = entry.entity
             prev = best.get(ent)
             if prev is not None and (prev[0] >= 1.0 or est + _ESTIMATE_MARGIN < prev[0]):
@@ -1004,7 +1081,7 @@ class NameIndex:
     def _match(
         self, ent: int, score: float, eid: int, detail: ScoreDetail, qcountry: str | None
     ) -> Match:
-        entry = self._entries[eid]
+        entry = self._entry(eid)
         expl = detail.explanation()
         if qcountry and self._country_conflict(ent, qcountry):
             expl["country"] = {
@@ -1042,7 +1119,7 @@ class NameIndex:
                 continue
             for eid in self._entity_entries[ent]:  # in the order added: ties keep the first
                 for qa in queries:
-                    detail = score_detail_from(qa, self._entries[eid].analyzed, -1.0)
+                    detail = score_detail_from(qa, self._entry(eid).analyzed, -1.0)
                     assert detail is not None
                     score = detail.score
                     if qcountry and self._country_conflict(ent, qcountry):
@@ -1223,7 +1300,7 @@ class NameIndex:
         (names, vocabulary ids to credit, credit 1.0); linear in the word's length."""
         if len(raw) < 7:
             return []
-        joins, latin, entries = self._joins, self._latin_vid, self._entries
+        joins, latin, entry = self._joins, self._latin_vid, self._entry
         out: list[tuple[tuple[int, ...], set[int], float]] = []
         for k in range(2, len(raw) - 1):
             head, tail = raw[:k], raw[k:]
@@ -1231,7 +1308,7 @@ class NameIndex:
                 vid = latin.get(word)
                 if vid is None or pair not in joins:
                     continue
-                names = tuple(e for e in _ids(joins, pair) if vid in entries[e].vids)
+                names = tuple(e for e in _ids(joins, pair) if vid in entry(e).vids)
                 if names and len(names) <= _MAX_SPECIAL:
                     out.append((names, self._vids_behind(names, pair, False) | {vid}, 1.0))
         return out
@@ -1252,7 +1329,7 @@ class NameIndex:
         """Vocabulary ids of the words that form `key` (joined or initials) in names."""
         out: set[int] = set()
         for eid in listed:
-            entry = self._entries[eid]
+            entry = self._entry(eid)
             an = entry.analyzed
             positions = [p for p, t in enumerate(an.tokens) if t.kind in (Kind.NAME, Kind.GENERIC)]
             vid_at = dict(zip(positions, entry.vids, strict=True))
@@ -1349,11 +1426,10 @@ class NameIndex:
         if capped:
             for w in sorted((t.weight for t in toks), reverse=True):
                 top_w.append(top_w[-1] + w)
-        entries = self._entries
         lo_cap = 1.0 - EXTRA_WEIGHT
         for eid in cand:
             if capped:
-                k = _MAX_JOIN * len(entries[eid].analyzed.tokens)
+                k = _MAX_JOIN * len(self._entry(eid).analyzed.tokens)
                 if k < n_all and lo_cap + EXTRA_WEIGHT * top_w[k] / wq < threshold:
                     continue
             ent, words, e_names, e_parts, e_free, e_initial, e_total = rows[eid]
@@ -1455,49 +1531,93 @@ def _pack(state: dict[str, Any]) -> None:
         state[name] = (sizes, flat)
     for name in _ID_KEYS:
         keys: _Stored = state[name]
-        flat = array("i")
+        # One id per key (a placeholder where the key has several), then the keys
+        # with several ids apart: `_unpack` rebuilds the common case in C.
+        singles = array("i")
+        multi_at = array("i")
         sizes = array("i")
-        for value in keys.values():
+        flat = array("i")
+        for at, value in enumerate(keys.values()):
             if isinstance(value, tuple):
-                flat.extend(value)
+                singles.append(0)
+                multi_at.append(at)
                 sizes.append(len(value))
+                flat.extend(value)
             else:
-                flat.append(value)
-                sizes.append(0)  # one id, not a tuple
-        state[name] = (list(keys), sizes, flat)
+                singles.append(value)
+        state[name] = (list(keys), singles, multi_at, sizes, flat)
+    state["_entries"] = _pack_entries(state["_entries"])
     sets: dict[_Stored, _Stored] = {}
     state["_entity_countries"] = [sets.setdefault(c, c) for c in state["_entity_countries"]]
 
 
 def _unpack(state: dict[str, Any]) -> None:
-    """Undo `_pack`, with one int object per id."""
-    top = max(len(state["_entries"]), len(state["_vocab_tok"]), len(state["_entity_ids"]))
+    """Undo `_pack`, with one int object per id. Each container is rebuilt by
+    C-level iteration (map, islice, zip): a loop in Python over the million ids
+    took most of a snapshot's load."""
+    count: int = state["_entries"][0]  # (see _pack_entries)
+    top = max(count, len(state["_vocab_tok"]), len(state["_entity_ids"]))
     ids: list[_Stored] = list(range(top))
+    shared: _Stored = ids.__getitem__
+    sizes: _Stored
+    flat: _Stored
     for name in _ID_LISTS:
-        sizes: _Stored
-        flat: _Stored
         sizes, flat = state[name]
-        lists: list[_Stored] = []
-        start = 0
-        for size in sizes:
-            lists.append([ids[x] for x in flat[start : start + size]])
-            start += size
-        state[name] = lists
+        state[name] = list(map(list, map(islice, repeat(map(shared, flat)), sizes)))
     for name in _ID_KEYS:
         names: _Stored
-        names, sizes, flat = state[name]
-        keys: dict[_Stored, _Stored] = {}
-        start = 0
-        for key, size in zip(names, sizes, strict=True):
-            if size:
-                keys[key] = tuple([ids[x] for x in flat[start : start + size]])
-                start += size
-            else:
-                keys[key] = ids[flat[start]]
-                start += 1
-        state[name] = keys
-    rows: _Stored = state["_rows"]
-    entry: _Stored
-    for entry, row in zip(state["_entries"], rows, strict=True):
-        if row[1]:
-            entry.vids = tuple([word[0] for word in row[1]])
+        singles: _Stored
+        multi_at: _Stored
+        names, singles, multi_at, sizes, flat = state[name]
+        values: list[_Stored] = list(map(shared, singles))
+        several = map(tuple, map(islice, repeat(map(shared, flat)), sizes))
+        for at, value in zip(multi_at, several, strict=True):
+            values[at] = value
+        state[name] = dict(zip(names, values, strict=True))
+    gone: _Stored
+    columns: _Stored
+    chunks: _Stored
+    _, gone, columns, chunks = state["_entries"]
+    entries: list[_Stored] = [_FROZEN] * count
+    for eid in gone:
+        entries[eid] = _GONE
+    state["_entries"] = entries
+    state["_frozen"] = _Frozen(chunks, list(map(Tok, *columns))) if count else None
+
+
+def _pack_entries(entries: list[_Entry]) -> tuple[Any, ...]:
+    """The listed names as `_Frozen` holds them: chunks of pickled names whose
+    tokens are ids in one table of tokens (its columns), and the removed names."""
+    toks: list[Tok] = []
+    at: dict[int, int] = {}
+    gone = array("i")
+    for eid, entry in enumerate(entries):
+        if entry is _GONE:
+            gone.append(eid)
+            continue
+        for tok in entry.analyzed.tokens:
+            if id(tok) not in at:
+                at[id(tok)] = len(toks)
+                toks.append(tok)
+
+    def token_id(obj: object) -> int | None:
+        return at.get(id(obj)) if isinstance(obj, Tok) else None
+
+    chunks: list[bytes] = []
+    for start in range(0, len(entries), _CHUNK):
+        buf = io.BytesIO()
+        writer: _Stored = pickle.Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL)
+        writer.persistent_id = token_id
+        writer.dump(
+            [
+                None if e is _GONE else (e.entity, e.name, e.name_kind, e.analyzed)
+                for e in entries[start : start + _CHUNK]
+            ]
+        )
+        chunks.append(buf.getvalue())
+    columns = (
+        [t.text for t in toks], [t.kind for t in toks], [t.weight for t in toks],
+        [t.script for t in toks], [t.native for t in toks], [t.legal for t in toks],
+        [t.raw for t in toks],
+    )  # fmt: skip
+    return len(entries), gone, columns, chunks

@@ -223,13 +223,44 @@ def test_pickled_index_answers_the_same() -> None:
     # The same containers, each id one object (a pickle alone would copy each one).
     for name in ("_postings", "_entity_entries", "_del_keys", "_joins", "_entity_countries"):
         assert getattr(copy, name) == getattr(INDEX, name), name
-    assert [e.vids for e in copy._entries] == [e.vids for e in INDEX._entries]
+    for name in ("_del_keys", "_joins", "_vocab"):  # (in the same order)
+        assert list(getattr(copy, name)) == list(getattr(INDEX, name)), name
+    n = len(INDEX._entries)
+    assert [copy._entry(k).vids for k in range(n)] == [INDEX._entry(k).vids for k in range(n)]
     posted = [eid for found in copy._postings for eid in found]
     assert len({id(eid) for eid in posted}) == len(set(posted))
     # and keeps working as an index
     copy.add("X1", "Vladimir Poutine", entity_type="person")
+    copy.remove("P0")  # (names of a loaded index not read yet are read first)
+    assert "P0" not in {m.entity_id for m in copy.screen("Vladimir Putin", limit=50)}
     assert "X1" in {m.entity_id for m in copy.screen("Vladimir Putin", limit=50)}
     assert "X1" not in {m.entity_id for m in INDEX.screen("Vladimir Putin", limit=50)}
+
+
+def test_a_loaded_index_reads_its_names_when_queries_reach_them() -> None:
+    copy = pickle.loads(pickle.dumps(INDEX))
+    frozen = index_module._FROZEN
+    assert all(entry is frozen for entry in copy._entries)  # nothing read at the load
+    copy.screen("Vladimir Putin")
+    read = [entry for entry in copy._entries if entry is not frozen]
+    assert 0 < len(read) <= len(copy._entries)
+    copy.thaw()
+    assert not any(entry is frozen for entry in copy._entries) and copy._frozen is None
+    assert [(e.entity, e.name, e.name_kind, e.analyzed, e.vids) for e in copy._entries] == [
+        (e.entity, e.name, e.name_kind, e.analyzed, e.vids) for e in INDEX._entries
+    ]
+    # The tokens of the names stay shared between names, as in the index built.
+    toks = {id(t) for e in copy._entries for t in e.analyzed.tokens}
+    assert len(toks) == len({id(t) for e in INDEX._entries for t in e.analyzed.tokens})
+
+
+def test_a_pickle_of_more_names_than_words_and_entities_loads() -> None:
+    idx = NameIndex()
+    for kind in ("primary", "alias", "alias", "alias", "aka"):
+        idx.add("E1", "Acme Trading", name_kind=kind, entity_type="company")
+    copy = pickle.loads(pickle.dumps(idx))
+    assert len(copy) == len(idx) > len(idx._vocab_tok)
+    assert [m.entity_id for m in copy.screen("Acme Trading")] == ["E1"]
 
 
 def test_a_pickle_of_another_layout_is_refused() -> None:
@@ -246,7 +277,7 @@ def test_a_pickle_holds_every_attribute_but_the_caches() -> None:
     # (a class compiled by mypyc has no __dict__ but lists its attributes)
     compiled_attrs: tuple[str, ...] = getattr(NameIndex, "__mypyc_attrs__", ())
     attrs = set(vars(fresh)) if hasattr(fresh, "__dict__") else set(compiled_attrs)
-    transient = {"_hits_cache", "_specials_cache", "_interner"}
+    transient = {"_hits_cache", "_specials_cache", "_interner", "_frozen"}
     assert set(state) == (attrs - transient) | {"_pickle_version"}
 
 

@@ -5,6 +5,7 @@ middle name, or with the legal form in front, finds and scores its entity."""
 
 from __future__ import annotations
 
+import pickle
 import random
 
 import pytest
@@ -45,6 +46,18 @@ def test_joined_words_find_their_entity(sample: tuple[list[Listed], NameIndex]) 
     _, index = sample
     for query, uid in CASES:
         found = index.screen(query, threshold=DEFAULT_THRESHOLD)
+        assert found and found[0].entity_id == uid, (query, found)
+
+
+def test_a_loaded_index_finds_them_before_its_names_are_read(
+    sample: tuple[list[Listed], NameIndex],
+) -> None:
+    # A snapshot's names are read when a query first reaches them: the lookup of
+    # three joined words must read them too, not see placeholders.
+    _, index = sample
+    for query, uid in CASES:
+        loaded = pickle.loads(pickle.dumps(index))
+        found = loaded.screen(query, threshold=DEFAULT_THRESHOLD)
         assert found and found[0].entity_id == uid, (query, found)
 
 
