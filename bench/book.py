@@ -74,6 +74,17 @@ def make_book(path: Path, n: int, seed: int = 14) -> None:
             out.writerow([f"c{k}", name, kind, country, dob, nationality])
 
 
+def registry_or_build(db: Path | None, folder: str) -> Path:
+    """`db`, or a new registry with every list imported in `folder`."""
+    if db is not None:
+        return db
+    path = Path(folder) / "registry.db"
+    t0 = time.perf_counter()
+    build_registry(path)
+    print(f"every list imported into a new registry in {time.perf_counter() - t0:.0f} s")
+    return path
+
+
 def build_registry(db_path: Path) -> None:
     db = open_registry(db_path)
     try:

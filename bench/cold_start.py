@@ -113,15 +113,12 @@ def main(argv: list[str] | None = None) -> int:
         child(args.child, args.spawned)
         return 0
 
-    from .book import build_registry
+    from .book import registry_or_build
     from .screen_throughput import machine
 
     print(machine())
     tmp = tempfile.TemporaryDirectory(prefix="bench-cold-")
-    db = args.db
-    if db is None:
-        db = Path(tmp.name) / "registry.db"
-        build_registry(db)
+    db = registry_or_build(args.db, tmp.name)
     names_csv = Path(tmp.name) / "one.csv"
     names_csv.write_text(f"name\n{NAME}\n", encoding="utf-8")
     # (builds and saves the snapshot if there is none, or none this code can use)

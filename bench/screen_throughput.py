@@ -264,16 +264,12 @@ def all_lists(db: Path | None, names: list[str], workers: list[int] | None = Non
 
     from registry.index_snapshot import snapshot_path
 
-    from .book import build_registry
+    from .book import registry_or_build
     from .procstats import cpu_s, proc_status
     from .serve_workers import Server
 
     tmp = tempfile.TemporaryDirectory(prefix="bench-throughput-")
-    if db is None:
-        db = Path(tmp.name) / "registry.db"
-        t0 = time.perf_counter()
-        build_registry(db)
-        print(f"every list imported into a new registry in {time.perf_counter() - t0:.0f} s")
+    db = registry_or_build(db, tmp.name)
     if not snapshot_path(db).exists():  # a first start builds and saves it
         server = Server(db, 1)
         server.first_screening()

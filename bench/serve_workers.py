@@ -42,7 +42,7 @@ from registry.db import connect
 from registry.index_snapshot import snapshot_path
 from registry.versions import read_snapshot
 
-from .book import build_registry, print_rates
+from .book import print_rates, registry_or_build
 from .procstats import cpu_s, proc_status
 from .scaling import queries
 from .screen_throughput import machine
@@ -192,10 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     print(machine())
     tmp = tempfile.TemporaryDirectory(prefix="bench-serve-")
-    db = args.db
-    if db is None:
-        db = Path(tmp.name) / "registry.db"
-        build_registry(db)
+    db = registry_or_build(args.db, tmp.name)
     names = [q for q, _, _ in queries(2000, 7, 50_000)]
 
     # Cold start: no snapshot (built from SQLite), then the snapshot that start saved.

@@ -42,11 +42,14 @@ def sample() -> tuple[list[Listed], NameIndex]:
     return chosen, build_index(chosen)
 
 
-def test_joined_words_find_their_entity(sample: tuple[list[Listed], NameIndex]) -> None:
-    _, index = sample
+def _finds_every_case(index: NameIndex) -> None:
     for query, uid in CASES:
         found = index.screen(query, threshold=DEFAULT_THRESHOLD)
         assert found and found[0].entity_id == uid, (query, found)
+
+
+def test_joined_words_find_their_entity(sample: tuple[list[Listed], NameIndex]) -> None:
+    _finds_every_case(sample[1])
 
 
 def test_a_loaded_index_finds_them_before_its_names_are_read(
@@ -54,11 +57,7 @@ def test_a_loaded_index_finds_them_before_its_names_are_read(
 ) -> None:
     # A snapshot's names are read when a query first reaches them: the lookup of
     # three joined words must read them too, not see placeholders.
-    _, index = sample
-    for query, uid in CASES:
-        loaded = pickle.loads(pickle.dumps(index))
-        found = loaded.screen(query, threshold=DEFAULT_THRESHOLD)
-        assert found and found[0].entity_id == uid, (query, found)
+    _finds_every_case(pickle.loads(pickle.dumps(sample[1])))
 
 
 def test_the_index_answers_as_scoring_every_name(
