@@ -291,13 +291,12 @@ def check_query(raw: Any) -> tuple[ScreenQuery | None, list[Problem]]:
         problems.append(Problem("Names are at most 500 characters.", field="name"))
     elif name_problem(name):
         problems.append(Problem(str(name_problem(name)), field="name"))
-    elif word_count(name) > MAX_NAME_WORDS:
+    elif (words := word_count(name)) > MAX_NAME_WORDS:
         # Not a name (the longest listed one has 52 words), and the matcher would
         # read only its first words: refused rather than screened in part.
         problems.append(
             Problem(
-                f"Names are at most {MAX_NAME_WORDS} words; this one has {word_count(name)}.",
-                field="name",
+                f"Names are at most {MAX_NAME_WORDS} words; this one has {words}.", field="name"
             )
         )
     elif len(slash_parts(name)) > MAX_SLASH_PARTS:
