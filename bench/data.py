@@ -7,9 +7,10 @@ benches work from any clone that has ../shared beside it.
 from __future__ import annotations
 
 import csv
+import gc
 import json
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,6 +60,31 @@ def build_index(listed: list[Listed]) -> NameIndex:
                 item.entity_id, item.name, name_kind=item.name_kind, entity_type=item.entity_type
             )
     return index
+
+
+def hold_as_served() -> Callable[[], None]:
+    """Hold what is alive now (the built index, the benchmark's own lists) as a
+    serving process holds its index, and run the collector as it does
+    (`registry.screen_index.GcKeeper`: young collections every GC_YOUNG
+    allocations, survivors frozen once they pass GC_FREEZE_ABOVE). Without the
+    keeper, the query caches and the benchmark's data pile up in the oldest
+    generation and each full collection over them (100-400 ms of CPU) lands on
+    some name's time: not what a served name pays. Returns the undo."""
+    from registry.screen_index import GcKeeper
+
+    gc.collect()
+    gc.freeze()
+    keeper = GcKeeper()
+    keeper.start()
+    threshold = gc.get_threshold()
+
+    def undo() -> None:
+        keeper.stop()
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
+        gc.collect()
+
+    return undo
 
 
 def load_uk(names: Path = UK_NAMES, subjects: Path = UK_SUBJECTS) -> list[Listed]:

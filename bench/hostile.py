@@ -24,7 +24,6 @@ The last line:
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import random
 import string
@@ -32,7 +31,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from bench.data import build_index, load_eu_un, load_ofac, load_uk, variants
+from bench.data import build_index, hold_as_served, load_eu_un, load_ofac, load_uk, variants
 from bench.screen_throughput import machine
 from registry.matching import DEFAULT_THRESHOLD, NameIndex
 from registry.matching.analysis import MAX_NAME_WORDS
@@ -129,10 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         f"({'OFAC SDN' if args.ofac_only else 'all lists'}), built in "
         f"{time.process_time() - t0:.1f} s CPU"
     )
-    # As the service holds its index (registry/screen_index.py): out of the
-    # collector's sight, or a full collection over it lands on some name's time.
-    gc.collect()
-    gc.freeze()
+    hold_as_served()
     words = listed_words(listed, rng)
     kinds = makers(rng, words)
     ordinary = [q for q, _, _ in variants(rng, listed, args.per_kind * 10)]

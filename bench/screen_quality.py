@@ -29,7 +29,6 @@ line exactly:
 from __future__ import annotations
 
 import argparse
-import gc
 import random
 import string
 import sys
@@ -37,7 +36,7 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from bench.data import Listed, build_index, load_eu_un, load_ofac, load_uk, variants
+from bench.data import Listed, build_index, hold_as_served, load_eu_un, load_ofac, load_uk, variants
 from bench.screen_throughput import machine
 from registry.matching import DEFAULT_THRESHOLD, NameIndex, normalize_name
 from registry.matching.analysis import AnalyzedName, analyze
@@ -165,10 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         f"({'all lists' if args.all_lists else 'OFAC SDN'}), built in "
         f"{time.process_time() - t0:.1f} s CPU"
     )
-    # As the service holds its index (registry/screen_index.py): out of the
-    # collector's sight, or a full collection over it lands on some name's time.
-    gc.collect()
-    gc.freeze()
+    hold_as_served()
     names_of: dict[str, list[Listed]] = defaultdict(list)
     for item in listed:
         names_of[item.entity_id].append(item)
