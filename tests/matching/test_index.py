@@ -11,6 +11,7 @@ import pytest
 from registry.matching import DEFAULT_THRESHOLD, NameIndex
 from registry.matching import index as index_module
 from registry.matching.analysis import analyze
+from registry.matching.index import _QueryCache
 from registry.matching.scorer import compare_analyzed
 
 PEOPLE = [
@@ -359,3 +360,21 @@ def test_kept_query_words_answer_the_same_and_stay_cached() -> None:
     words = {(t.text, t.script, t.native) for q, s in queries for t in analyze(q, s).tokens}
     assert len(wide._hits_cache) >= len(words) // 2 > 3 >= len(narrow._hits_cache)
     assert pickle.loads(pickle.dumps(wide))._hits_cache.ids == 0  # not pickled
+
+
+def test_a_full_query_cache_lets_its_oldest_words_go_not_all_of_them() -> None:
+    """Past its bound in entries or in ids held, the cache drops its oldest
+    entries, as many as the new one needs (emptying it all at once freed
+    hundreds of thousands of ids on one query's time)."""
+    by_count = _QueryCache(entries=3, ids=1_000)
+    for k in range(5):
+        by_count.put(k, f"hits {k}", 1)
+    assert [by_count.get(k) for k in range(5)] == [None, None, "hits 2", "hits 3", "hits 4"]
+    assert (len(by_count), by_count.ids) == (3, 3)
+    by_ids = _QueryCache(entries=100, ids=40)
+    for k in range(6):
+        by_ids.put(k, k, 10)
+    assert [k for k in range(6) if by_ids.get(k) is not None] == [2, 3, 4, 5]
+    assert by_ids.ids == 40
+    by_ids.put("big", "too big to keep", 11)  # (over a quarter of the bound)
+    assert by_ids.get("big") is None and by_ids.ids == 40
