@@ -578,7 +578,7 @@ def serve(
     from .api.screen import index_cache
     from .app import create_app
     from .config import parse_duration
-    from .screen_index import GC_YOUNG
+    from .screen_index import GC_MIDDLE, GC_YOUNG
     from .server import DoorSettings
     from .server import serve as serve_app
 
@@ -606,7 +606,7 @@ def serve(
     # and at the default threshold (700) the collector walked them again and again:
     # a tenth of the service's time in 500 pauses per 20,000 requests. Not too few
     # either: each one stops every thread (`keep_gc_short`, screen_index.GcKeeper).
-    gc.set_threshold(GC_YOUNG, 20, 10)
+    gc.set_threshold(GC_YOUNG, GC_MIDDLE, 10)
     door = DoorSettings(
         header_timeout=settings.header_timeout_s,
         idle_timeout=settings.idle_timeout_s,

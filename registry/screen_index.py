@@ -411,6 +411,11 @@ class _Settler:
 # (about 10 ms of CPU each here); at 50,000 each stopped them for 100-170 ms of
 # CPU, the worst of bench.live's screening tail (bench.live --trace).
 GC_YOUNG = 5_000
+# A middle-generation collection every this many young ones. The query caches'
+# new entries pile up there until it runs: at 20 it walked up to 100,000 of them
+# (30-75 ms of CPU, the slowest ordinary names of bench.screen_quality); at 3,
+# 15-20 ms at most and fewer pauses over 15 ms (12 -> 2 in one run).
+GC_MIDDLE = 3
 # Long-lived objects not frozen beyond which they are frozen (see GcKeeper).
 GC_FREEZE_ABOVE = 20_000
 
@@ -444,7 +449,7 @@ class GcKeeper:
         self.freezes = 0
 
     def start(self) -> None:
-        gc.set_threshold(GC_YOUNG, 20, 10)
+        gc.set_threshold(GC_YOUNG, GC_MIDDLE, 10)
         if not self._started:
             self._started = True
             gc.callbacks.append(self._callback)
