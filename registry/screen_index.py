@@ -76,6 +76,7 @@ import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Container, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -113,6 +114,18 @@ MID_MAX = 5_000
 PAST_QUEUE = 2
 # Seconds a write's catch-up waits for a fold under way (see `catch_up`).
 FOLD_WAIT = 10.0
+# A background build of a layer (a fold, a merge) gives the interpreter lock up for
+# PACE_SLEEP seconds every PACE_EVERY names while requests are in flight (see
+# `IndexCache._paced`).
+PACE_EVERY = 8
+PACE_SLEEP = 0.001
+
+_pace: ContextVar[Callable[[], None] | None] = ContextVar("index_build_pace", default=None)
+
+
+def build_pace() -> Callable[[], None] | None:
+    """What a build in this thread calls every `PACE_EVERY` names (None: nothing)."""
+    return _pace.get()
 
 
 class IndexUnavailable(Exception):
@@ -937,7 +950,7 @@ class IndexCache:
             return
         base, mid = current.base, current.mid
         started = time.perf_counter()
-        with read_snapshot(db):
+        with read_snapshot(db), self._paced():
             changes = changes_since(db, (mid or base).version, max_ids=BULK_IDS)
             if changes.bulk or len(changes.entity_ids) > TOP_HARD * TOP_MAX:
                 return  # (a fold's work)
@@ -991,7 +1004,7 @@ class IndexCache:
             return
         base = current.base
         started = time.perf_counter()
-        with read_snapshot(db):
+        with read_snapshot(db), self._paced():
             changes = changes_since(db, base.version, max_ids=BULK_IDS)
             mid = self._layer(db, changes)
         seconds = time.perf_counter() - started
@@ -1204,6 +1217,26 @@ class IndexCache:
             yield
         finally:
             settler.stop()
+
+    @contextlib.contextmanager
+    def _paced(self) -> Iterator[None]:
+        """The background's builds of layers give way to requests in flight: every
+        `PACE_EVERY` names, while one is, the build sleeps `PACE_SLEEP` (giving the
+        interpreter lock up). Without it a fold (150-300 ms of CPU after bench.live's
+        import) held the lock for 5 ms at a time (`sys.getswitchinterval`) each time
+        a request came back from its database or socket, and the writer's next
+        screening, which comes right after the write that asked for the fold, was
+        among them."""
+
+        def pace() -> None:
+            if not self.idle():
+                time.sleep(PACE_SLEEP)
+
+        token = _pace.set(pace)
+        try:
+            yield
+        finally:
+            _pace.reset(token)
 
     # Requests in flight (counted by the app; see api/screen.py): the settler
     # freezes at moments when there are none.

@@ -44,6 +44,7 @@ class Builds:
         self.hold_partial = 0  # >0: partial builds of at least this many entities wait too
         self.partial_sizes: list[int] = []
         self.partial_threads: list[tuple[int, int]] = []  # (thread ident, entities)
+        self.partial_paced: list[bool] = []  # whether each gives way to requests
         self.release = threading.Event()
         self.started = threading.Event()  # a held build has begun
 
@@ -66,6 +67,7 @@ class Builds:
             self.partial += 1
             self.partial_sizes.append(len(ids))
             self.partial_threads.append((threading.get_ident(), len(ids)))
+            self.partial_paced.append(screen_index.build_pace() is not None)
         return build_index(db, as_of, ids)
 
 
@@ -446,6 +448,41 @@ def test_a_background_fold_freezes_its_layer_without_walking_it(
     mid = view.mid
     assert gc.is_tracked(mid)
     assert not any(o is mid for o in gc.get_objects())  # frozen: in no generation
+
+
+def test_the_backgrounds_builds_give_way_to_requests_in_flight(
+    writer: FlaskClient, builds: Builds, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fold or merge built by the background pauses every few names while a
+    request is in flight, giving the interpreter lock up (a fold of 150-300 ms of
+    CPU otherwise held it 5 ms at a time against every request, the writer's next
+    screening among them); a write's own layer is not paced (its writer waits)."""
+    monkeypatch.setattr(screen_index, "TOP_MAX", 2)
+    assert found(writer, "Finder Technology")[0] == FINDER
+    cache: IndexCache = writer.application.extensions["registry_index"]
+    for n, word in enumerate(["Quetzal", "Zanzibar", "Orinoco"]):
+        name = f"{word} Lantern Holdings"
+        assert writer.post("/entities", json=entity(name, f"q-{n}")).status_code == 201
+        background_idle(cache)
+    me = threading.get_ident()
+    paced = list(zip(builds.partial_threads, builds.partial_paced, strict=True))
+    assert [p for (thread, _), p in paced if thread != me] == [True]  # the fold
+    assert not any(p for (thread, _), p in paced if thread == me)
+    monkeypatch.setattr(screen_index, "PACE_SLEEP", 0.05)
+    with cache._paced():
+        pace = screen_index.build_pace()
+        assert pace is not None
+        started = time.monotonic()
+        pace()  # no request in flight: no pause
+        assert time.monotonic() - started < 0.05
+        cache.request_started()
+        try:
+            started = time.monotonic()
+            pace()
+            assert time.monotonic() - started >= 0.05
+        finally:
+            cache.request_ended()
+    assert screen_index.build_pace() is None
 
 
 def test_a_reader_never_waits_for_another_threads_catch_up(
