@@ -14,8 +14,10 @@ service), and writes one JSON object a line to TRACE.jsonl, times from
   time of the thread that ran it), and each freeze of `GcKeeper` made from the
   collector's callback (generation "freeze");
 - `idx`: the index's work: `catch_up` (waiting for its lock, then the work),
-  `fold_now` (the middle layer), `settle_fold` (its objects walked once
-  at a quiet moment), `base` (a full build), `release` (freeing an old one).
+  `compose` (a new top layer), `append` (a tail layer over the top one), `merge`
+  (a tail merged into the top layer, in the background), `fold_now` (the middle
+  layer), `settle_fold` (its objects frozen), `base` (a full build), `release`
+  (freeing an old one).
 """
 
 from __future__ import annotations
@@ -144,6 +146,8 @@ def _hook_index() -> None:
         "_build_base",
         "_release",
         "_compose",
+        "_append",
+        "_merge",
         "_swap",
     ):
         if hasattr(cache, name):

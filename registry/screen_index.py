@@ -3,14 +3,19 @@ patched after every write, and kept for past instants by data version.
 
 Readers take the current `IndexView` (one attribute read) and use it for all
 the names of their request; nothing they do waits for a build. A view is
-immutable, in up to three layers, each a `NameIndex` built from one snapshot
+immutable, in up to four layers, each a `NameIndex` built from one snapshot
 of the registry (one data version) and answering for some entities:
 
 - the *base*: the whole registry at some version (a full build: seconds);
 - the *middle* layer: the entities changed since the base, as they were when it
-  was built (rebuilt in the background when the top grows past `TOP_MAX`);
-- the *top* layer: the entities changed since the middle one, as they are now
-  (rebuilt from scratch at every write: a few entities, milliseconds).
+  was built (rebuilt in the background when the top and tail layers hold more
+  than `TOP_MAX`);
+- the *top* layer: the entities changed since the middle one, as they were
+  when it was built (rebuilt by a write while it holds at most `TAIL_MAX`, then
+  by the background when the tail reaches `TAIL_MAX`);
+- the *tail* layer: the entities changed since the top one, as they are now
+  (rebuilt at every write once the top is past `TAIL_MAX`: the write's own few,
+  whatever the size of the layers below).
 
 An entity is answered for by the highest layer that has it; the layers below
 ignore it. Changing the index means making a new view and swapping one
@@ -71,6 +76,7 @@ import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Container, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,12 +104,28 @@ BULK_IDS = 2_000
 TOP_MAX = 32
 # The largest top layer a write builds, as a multiple of TOP_MAX.
 TOP_HARD = 2
+# Entities changed since the middle layer up to which a write rebuilds the top
+# layer whole; past it, a write builds a tail layer of what changed since the top
+# only, and the background merges a tail of this many into the top.
+TAIL_MAX = 8
 # Entities in the middle layer beyond which the base is rebuilt.
 MID_MAX = 5_000
 # Past indexes waiting to be built; more is a 503.
 PAST_QUEUE = 2
 # Seconds a write's catch-up waits for a fold under way (see `catch_up`).
 FOLD_WAIT = 10.0
+# A background build of a layer (a fold, a merge) gives the interpreter lock up for
+# PACE_SLEEP seconds every PACE_EVERY names while requests are in flight (see
+# `IndexCache._paced`).
+PACE_EVERY = 8
+PACE_SLEEP = 0.001
+
+_pace: ContextVar[Callable[[], None] | None] = ContextVar("index_build_pace", default=None)
+
+
+def build_pace() -> Callable[[], None] | None:
+    """What a build in this thread calls every `PACE_EVERY` names (None: nothing)."""
+    return _pace.get()
 
 
 class IndexUnavailable(Exception):
@@ -203,12 +225,16 @@ class IndexView:
     # The entities with a listing in force (what screening allows by default).
     active: Container[str]
     built_at: float = field(default_factory=time.time)
-    # Per layer (base, mid, top that exist): the ids the layers above answer for,
-    # and the active entities the layer may answer for by default. The base's
+    # The entities changed since the top layer, as they are now (a write's own
+    # few: see `IndexCache.catch_up`); None: none.
+    tail: Layer | None = None
+    # Per layer (base, mid, top, tail that exist): the ids the layers above answer
+    # for, and the active entities the layer may answer for by default. The base's
     # leave out the middle layer's ids only (made once per middle layer): the top
-    # layer's few are taken out of the base's answers instead (see `screen`).
+    # and tail layers' few are taken out of the base's answers instead (see `screen`).
     _hidden: tuple[frozenset[str], ...] = ()
     _active: tuple[frozenset[str], ...] = ()
+    _upper: frozenset[str] = frozenset()  # the top and tail layers' ids
 
     @classmethod
     def of(
@@ -219,43 +245,58 @@ class IndexView:
         version: int | None = None,
         behind: bool = False,
         previous: IndexView | None = None,
+        tail: Layer | None = None,
     ) -> IndexView:
         """A view of these layers; `previous` (a view with the same base and middle
         layer) lends what depends on them only."""
+        tail_ids = tail.ids or frozenset() if tail is not None else frozenset()
         top_ids = top.ids or frozenset() if top is not None else frozenset()
+        upper = top_ids | tail_ids if tail_ids else top_ids
         mid_ids = mid.ids or frozenset() if mid is not None else frozenset()
         if previous is not None and previous.base is base and previous.mid is mid:
             base_active = previous._active[0]
         else:
             base_active = base.built.active - mid_ids if mid_ids else base.built.active
-        hidden = [mid_ids | top_ids]
+        hidden = [mid_ids | upper]
         actives = [base_active]
         if mid is not None:
-            hidden.append(top_ids)
-            actives.append(mid.built.active - top_ids if top_ids else mid.built.active)
+            hidden.append(upper)
+            actives.append(mid.built.active - upper if upper else mid.built.active)
         if top is not None:
+            hidden.append(tail_ids)
+            actives.append(top.built.active - tail_ids if tail_ids else top.built.active)
+        if tail is not None:
             hidden.append(frozenset())
-            actives.append(top.built.active)
-        layers = tuple(layer for layer in (base, mid, top) if layer is not None)
+            actives.append(tail.built.active)
+        layers = tuple(layer for layer in (base, mid, top, tail) if layer is not None)
         return cls(
             base=base,
             mid=mid,
             top=top,
-            version=(top or mid or base).version if version is None else version,
+            version=(tail or top or mid or base).version if version is None else version,
             behind=behind,
             active=_ViewActive(layers) if len(layers) > 1 else base.built.active,
+            tail=tail,
             _hidden=tuple(hidden),
             _active=tuple(actives),
+            _upper=upper,
         )
 
     @property
     def layers(self) -> tuple[Layer, ...]:
-        return tuple(layer for layer in (self.base, self.mid, self.top) if layer is not None)
+        return tuple(
+            layer for layer in (self.base, self.mid, self.top, self.tail) if layer is not None
+        )
 
     @property
     def names(self) -> int:
         """Names indexed, in every layer."""
         return sum(layer.built.names for layer in self.layers)
+
+    @property
+    def above_mid(self) -> int:
+        """Entities answered for by the top and tail layers."""
+        return len(self._upper)
 
     @property
     def changed(self) -> int:
@@ -289,11 +330,11 @@ class IndexView:
         allowed: Allowed,
     ) -> list[Match]:
         """Best matches of every layer together, best first, `limit` at most."""
-        top_ids = self.top.ids if self.top is not None else None
+        top_ids = self._upper
         found: list[Match] = []
         for k, (layer, within) in enumerate(zip(self.layers, allowed, strict=True)):
             if k == 0 and top_ids:
-                # The base may answer for entities of the top layer (see _active):
+                # The base may answer for entities of the top and tail layers (see _active):
                 # ask for as many more, and drop them.
                 more = layer.built.index.screen(
                     name,
@@ -313,7 +354,7 @@ class IndexView:
                 limit=limit,
                 allowed_ids=within,
             )
-        if self.mid is not None or self.top is not None:
+        if len(allowed) > 1:
             found.sort(key=lambda m: (-m.score, m.entity_id))
         return found[:limit]
 
@@ -329,7 +370,7 @@ class IndexView:
     ) -> list[Match]:
         """`NameIndex.score_entities` over the layers: each entity scored in the
         highest layer that has it. Best first."""
-        top_ids = self.top.ids if self.top is not None else None
+        top_ids = self._upper
         found: list[Match] = []
         for k, (layer, within) in enumerate(zip(self.layers, allowed, strict=True)):
             scored = layer.built.index.score_entities(
@@ -343,7 +384,7 @@ class IndexView:
             if k == 0 and top_ids:
                 scored = [m for m in scored if m.entity_id not in top_ids]
             found += scored
-        if self.mid is not None or self.top is not None:
+        if len(allowed) > 1:
             found.sort(key=lambda m: (-m.score, m.entity_id))
         return found
 
@@ -513,6 +554,7 @@ class IndexCache:
         self._want_base = False
         self._want_catch_up = False
         self._want_fold = False
+        self._want_merge = False
         self._folding = False
         self._past: OrderedDict[int, IndexView] = OrderedDict()
         self._past_wanted: OrderedDict[int, str | None] = OrderedDict()
@@ -645,19 +687,21 @@ class IndexCache:
                 self._start_builder()
 
     def catch_up(self, fold: bool = True) -> IndexView | None:
-        """Bring the current view up to the registry's data version: rebuild the top
-        layer for the entities changed since the middle one (a few: milliseconds),
-        and leave larger work to the background. For the thread that has just
-        committed a write, so that its next screening sees it.
+        """Bring the current view up to the registry's data version: rebuild the tail
+        layer for the entities changed since the top one (up to `TAIL_MAX`, or the
+        top layer itself while it is as small: milliseconds), and leave larger work
+        to the background. For the thread that has just committed a write, so that
+        its next screening sees it.
 
         A write never builds more than a top layer (`TOP_HARD * TOP_MAX`
-        entities at most). When the top grows past `TOP_MAX` the background folds
-        it into a new middle layer (every entity changed since the base: 700
+        entities at most), and, while the background keeps up, no more than
+        `TAIL_MAX`. When the top and tail hold more than `TOP_MAX` the background
+        folds them into a new middle layer (every entity changed since the base: 700
         after bench.live's import, 150-300 ms of CPU, which the writing thread
         used to spend before its answer left), while writes go on publishing
-        views with a top layer a little larger than `TOP_MAX` until the fold is
-        swapped in. After a change of more than `TOP_HARD * TOP_MAX` entities
-        (another process's import), which a top layer would have to hold whole,
+        views with a tail over the top until the fold is swapped in. After a
+        change of more than `TOP_HARD * TOP_MAX` entities (another process's
+        import), which a top layer would have to hold whole,
         the writer waits for the background's fold (which takes in its own write
         too), and only folds in its own thread if none ended within `FOLD_WAIT`.
         With `fold=False` (a reader) it never waits: it leaves larger work to the
@@ -705,7 +749,16 @@ class IndexCache:
             return current
         mid, behind = current.mid, current.behind
         count, bulk = pending(db, (mid or current.base).version, max_ids=BULK_IDS)
-        if not bulk and count > (TOP_MAX if mode == "reader" else TOP_HARD * TOP_MAX):
+        limit = TOP_MAX if mode == "reader" else TOP_HARD * TOP_MAX
+        if not bulk and count > TAIL_MAX and current.top is not None:
+            # The top layer stays: a tail layer of what changed since it (the
+            # write's own few), whatever the top's size.
+            since_top, top_bulk = pending(db, current.top.version, max_ids=BULK_IDS)
+            if not top_bulk and since_top <= limit:
+                view = self._append(db, current.base, mid, current.top, behind)
+                self._swap(view)
+                return view
+        if not bulk and count > limit:
             if mode != "fold":
                 self._schedule_fold()
                 return None
@@ -763,6 +816,48 @@ class IndexCache:
             )
         return view
 
+    def _append(
+        self,
+        db: sqlite_utils.Database,
+        base: Layer,
+        mid: Layer | None,
+        top: Layer,
+        behind: bool,
+    ) -> IndexView:
+        """These layers with a new tail layer: every entity changed since `top`.
+        Schedules the tail's merge into the top, or the fold of both into the middle
+        layer, in the background once they grow."""
+        started = time.perf_counter()
+        with read_snapshot(db):
+            changes = changes_since(db, top.version, max_ids=BULK_IDS)
+            tail = self._layer(db, changes)
+        view = IndexView.of(
+            base,
+            mid,
+            top,
+            changes.version,
+            behind or changes.bulk,
+            previous=self._view,
+            tail=tail,
+        )
+        if changes.bulk:
+            self._schedule_base(changes.last_bulk)
+        if view.above_mid > TOP_MAX:
+            self._schedule_fold()
+        elif tail is not None and tail.entities >= TAIL_MAX:
+            self._schedule_merge()
+        if tail is not None:
+            log.info(
+                "screening index: data version %d applied (%d changed entities, %d names, "
+                "in %.3f s, a tail over a top layer of %d)",
+                changes.version,
+                tail.entities,
+                tail.built.names,
+                time.perf_counter() - started,
+                top.entities,
+            )
+        return view
+
     def _swap(self, view: IndexView) -> None:
         with self._changed:
             self._view = view
@@ -783,6 +878,13 @@ class IndexCache:
             self._want_fold = True
             self._start_applier()
 
+    def _schedule_merge(self) -> None:
+        with self._lock:
+            if self._closed or self._want_merge:
+                return
+            self._want_merge = True
+            self._start_applier()
+
     def _start_applier(self) -> None:  # (holding _lock)
         if self._applier is None:
             self._applier = threading.Thread(
@@ -795,11 +897,15 @@ class IndexCache:
         try:
             while True:
                 with self._lock:
-                    if self._closed or not (self._want_catch_up or self._want_fold):
+                    wanted = self._want_catch_up or self._want_fold or self._want_merge
+                    if self._closed or not wanted:
                         self._applier = None
                         return
                     fold, self._want_fold = self._want_fold, False
+                    merge = False
                     if not fold:
+                        merge, self._want_merge = self._want_merge, False
+                    if not (fold or merge):
                         self._want_catch_up = False
                 try:
                     db = db or connect(self._db_path, busy_timeout_ms=self._busy_timeout_ms)
@@ -812,6 +918,8 @@ class IndexCache:
                         # (another process's import: straight into the middle layer,
                         # not first into the top one that every write rebuilds)
                         self._fold(db)
+                    elif merge:
+                        self._merge(db)
                     else:
                         with self._apply_lock:
                             self._catch_up_locked("fold")
@@ -826,7 +934,7 @@ class IndexCache:
         """More than `TOP_MAX` entities changed since the middle layer, in the
         registry or in the top layer. (Holding _apply_lock.)"""
         current = self._view
-        if current is not None and current.top is not None and current.top.entities > TOP_MAX:
+        if current is not None and current.above_mid > TOP_MAX:
             return True
         return self._pending(db) > TOP_MAX
 
@@ -838,6 +946,37 @@ class IndexCache:
         with read_snapshot(db):
             since = (current.mid or current.base).version
             return len(changes_since(db, since, max_ids=BULK_IDS).entity_ids)
+
+    def _merge(self, db: sqlite_utils.Database) -> None:
+        """Rebuild the top layer with the tail in it (out of the lock: writes go on
+        meanwhile, each with a tail of what changed since the new top)."""
+        current = self._view
+        if current is None or current.tail is None:
+            return
+        base, mid = current.base, current.mid
+        started = time.perf_counter()
+        with read_snapshot(db), self._paced():
+            changes = changes_since(db, (mid or base).version, max_ids=BULK_IDS)
+            if changes.bulk or len(changes.entity_ids) > TOP_HARD * TOP_MAX:
+                return  # (a fold's work)
+            top = self._layer(db, changes)
+        if top is None:
+            return
+        seconds = time.perf_counter() - started
+        with self._apply_lock:
+            current = self._view
+            if current is None or current.base is not base or current.mid is not mid:
+                return  # folded meanwhile
+            if current.top is not None and current.top.version >= top.version:
+                return
+            self._swap(self._append(self._apply_connection(), base, mid, top, current.behind))
+        log.info(
+            "screening index: tail merged into the top layer in the background: %d entities, "
+            "%d names in %.3f s",
+            top.entities,
+            top.built.names,
+            seconds,
+        )
 
     def _fold(self, db: sqlite_utils.Database) -> None:
         """Rebuild the middle layer: every entity changed since the base (built out
@@ -853,16 +992,16 @@ class IndexCache:
         if self._settle:
             self._settle_fold()
 
-    def _settle_fold(self, patience: float = 0.05) -> None:
-        """Walk the new middle layer's objects once, at a moment when no request is
-        in flight (waiting at most `patience` for one), so that the collection of
-        generation 1 that would otherwise walk them (55-80 ms of CPU after a fold
-        of 700 entities, in bench.live's trace) does not stop a request; the
-        GcKeeper's callback then freezes them out of later walks."""
-        deadline = time.monotonic() + patience
-        while not self.idle() and time.monotonic() < deadline:
-            time.sleep(0.002)
-        gc.collect(1)
+    def _settle_fold(self) -> None:
+        """Move the new middle layer's objects out of the cyclic collector's sight at
+        once: `gc.freeze` takes constant time and walks nothing. (A generation-1
+        collection used to walk them here first, to spare a request that walk: 40-56
+        ms of CPU in bench.live's trace, every thread stopped meanwhile, up to 370 ms
+        of wall time at load 9, and the writer's next screening among them.) What
+        else is young at that moment, a request's garbage in reference cycles if one
+        is in flight, is frozen with it and stays, as with `GcKeeper`'s freezes:
+        a few dozen objects a fold."""
+        gc.freeze()
 
     def _fold_now(self, db: sqlite_utils.Database) -> None:
         current = self._view
@@ -870,7 +1009,7 @@ class IndexCache:
             return
         base = current.base
         started = time.perf_counter()
-        with read_snapshot(db):
+        with read_snapshot(db), self._paced():
             changes = changes_since(db, base.version, max_ids=BULK_IDS)
             mid = self._layer(db, changes)
         seconds = time.perf_counter() - started
@@ -1083,6 +1222,26 @@ class IndexCache:
             yield
         finally:
             settler.stop()
+
+    @contextlib.contextmanager
+    def _paced(self) -> Iterator[None]:
+        """The background's builds of layers give way to requests in flight: every
+        `PACE_EVERY` names, while one is, the build sleeps `PACE_SLEEP` (giving the
+        interpreter lock up). Without it a fold (150-300 ms of CPU after bench.live's
+        import) held the lock for 5 ms at a time (`sys.getswitchinterval`) each time
+        a request came back from its database or socket, and the writer's next
+        screening, which comes right after the write that asked for the fold, was
+        among them."""
+
+        def pace() -> None:
+            if not self.idle():
+                time.sleep(PACE_SLEEP)
+
+        token = _pace.set(pace)
+        try:
+            yield
+        finally:
+            _pace.reset(token)
 
     # Requests in flight (counted by the app; see api/screen.py): the settler
     # freezes at moments when there are none.

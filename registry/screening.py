@@ -58,7 +58,15 @@ from .names import identifier_key
 from .problems import Problem
 from .queries import designation_briefs, valid
 from .records import with_related_countries
-from .screen_index import Allowed, BuiltIndex, IndexCache, IndexUnavailable, IndexView
+from .screen_index import (
+    PACE_EVERY,
+    Allowed,
+    BuiltIndex,
+    IndexCache,
+    IndexUnavailable,
+    IndexView,
+    build_pace,
+)
 
 __all__ = [
     "BuiltIndex",
@@ -167,6 +175,7 @@ def build_index(
     countries: dict[str, set[str]] = {}
     index = NameIndex()
     count = 0
+    pace = build_pace()  # (the service's background builds give way to requests)
     # Many names at once: pause the cyclic garbage collector (not worth it for a few).
     adding = index.bulk() if entity_ids is None or len(entity_ids) > 1000 else nullcontext()
     with adding:
@@ -203,6 +212,8 @@ def build_index(
                     countries=with_related_countries(countries.get(entity_id, ())),
                 )
                 count += 1
+                if pace is not None and count % PACE_EVERY == 0:
+                    pace()
     active = frozenset(eid for eid, (_, _, status) in entities.items() if status == "active")
     return BuiltIndex(index, active, count, time.perf_counter() - started, entities=len(entities))
 
