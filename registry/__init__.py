@@ -23,6 +23,17 @@ def _import_sqlite_utils_without_pandas() -> None:
 
 _import_sqlite_utils_without_pandas()
 
-from .app import create_app  # noqa: E402
+
+def __getattr__(name: str) -> object:
+    # `create_app` is imported when asked for, not with the package: the CLI's
+    # commands that do not serve (`registry screen`, import, refresh) would
+    # otherwise import Flask, marshmallow and every API module first (half of
+    # their start-up CPU).
+    if name == "create_app":
+        from .app import create_app
+
+        return create_app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["create_app"]
