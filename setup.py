@@ -30,7 +30,9 @@ from setuptools.command.build_ext import build_ext
 HERE = Path(__file__).resolve().parent
 PACKAGE_DIR = Path("registry", "matching")
 # The compiled modules (registry/matching/__init__.py lists them too).
-MODULES = ("normalize", "legal_forms", "similarity", "analysis", "scorer", "index", "evidence")
+MODULES = (
+    "normalize", "legal_forms", "similarity", "analysis", "scorer", "packed", "index", "evidence",
+)  # fmt: skip
 # One shared library holds the compiled code (each module is a small shim that
 # loads it): registry/matching/_native__mypyc.<suffix>.
 GROUP = "registry.matching._native"

@@ -1,6 +1,7 @@
 """Sanctions registry and screening service."""
 
 import sys
+from typing import TYPE_CHECKING
 
 
 def _import_sqlite_utils_without_pandas() -> None:
@@ -23,6 +24,20 @@ def _import_sqlite_utils_without_pandas() -> None:
 
 _import_sqlite_utils_without_pandas()
 
-from .app import create_app  # noqa: E402
+if TYPE_CHECKING:
+    from .app import create_app
+
+
+def __getattr__(name: str) -> object:
+    # `create_app` is imported when asked for, not with the package: the CLI's
+    # commands that do not serve (`registry screen`, import, refresh) would
+    # otherwise import Flask and every API and web module first (a third of
+    # their start-up CPU).
+    if name == "create_app":
+        from .app import create_app
+
+        return create_app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["create_app"]

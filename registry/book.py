@@ -168,7 +168,7 @@ def screen_partition(
     import pandas as pd
     from distributed import get_worker
 
-    from .api.screen import CSV_COLUMNS, csv_rows
+    from .screen_csv import CSV_COLUMNS, csv_rows
     from .screening import screen
 
     plugin = get_worker().plugins[RegistryPlugin.name]

@@ -11,7 +11,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import sqlite_utils
@@ -21,8 +21,10 @@ from schemas.api import IMPORT_FORMATS
 from .cli_options import db_option, screening_options
 from .config import Settings
 from .db import open_registry
-from .loader import LoadReport, load_paths
 from .problems import InputError
+
+if TYPE_CHECKING:  # (the loader imports every list's parser: only `load` needs it)
+    from .loader import LoadReport
 
 
 @contextlib.contextmanager
@@ -136,6 +138,8 @@ def _print_report(report: LoadReport) -> None:
 def _load(
     db_path: str | None, paths: tuple[str, ...], dry_run: bool, make_folder: bool = False
 ) -> LoadReport:
+    from .loader import load_paths
+
     registry: contextlib.AbstractContextManager[sqlite_utils.Database]
     if dry_run and not _settings(db_path).db_path.exists():
         # Checked against an empty registry in memory: a dry run creates no file.
@@ -191,7 +195,7 @@ def screen_cmd(names_csv: Any, db_path: str | None, **options: Any) -> None:
     import csv
     import io
 
-    from .api.screen import CSV_COLUMNS, csv_rows
+    from .screen_csv import CSV_COLUMNS, csv_rows
     from .screening import QUERY_FIELDS, IndexCache, ScreenOptions, screen
 
     args = _screen_args(options)

@@ -24,9 +24,12 @@ section is hashed before it is unpickled, so a corrupt or truncated file is
 refused (and rebuilt), never trusted.
 
 Today the one layout is `pickle`: one section, the pickled `NameIndex`
-(through its public pickling) with the entity ids in force. What is unpickled
-at the load is what every query reads (retrieval keys, posting lists, the rows
-estimates read, built back from flat arrays); the listed names themselves (an
+(through its public pickling) with the entity ids in force and the matcher's
+legal-form table (`legal_forms.phrase_table`: built, it costs the first
+screening 0.35 s). What is unpickled at the load is what every query reads
+(the posting lists and the rows estimates read, built back from flat arrays;
+the retrieval keys are `FlatKeys`, a few byte strings read where they lie,
+nothing per key to unpickle or hash); the listed names themselves (an
 `AnalyzedName` each, most of the objects) stay pickled in chunks until a query
 first scores one of them (`NameIndex._entry`), so a process answers its first
 screening without unpickling them all (`python -m bench.cold_start`). The sections are
@@ -59,6 +62,7 @@ from typing import IO, Any
 import sqlite_utils
 
 from .db import utcnow
+from .matching import legal_forms
 from .versions import current_version
 
 log = logging.getLogger(__name__)
@@ -88,7 +92,8 @@ def code_fingerprint() -> str:
 
         digest = hashlib.sha256()
         here = Path(matching.__file__).resolve().parent
-        for source in sorted(here.glob("*.py")):
+        # (and the data files the matcher reads: the legal-form table is saved too)
+        for source in [*sorted(here.glob("*.py")), *sorted(here.parent.glob("data/*.json"))]:
             digest.update(source.name.encode())
             digest.update(source.read_bytes())
         digest.update(Path(screening.__file__).read_bytes())
@@ -164,7 +169,12 @@ def save(path: str | Path, built: Any, version_at: str | None) -> Header:
             fh.write(MAGIC)
             fh.write(b"\x00" * (ALIGN - len(MAGIC)))
             writer = _HashingWriter(fh)
-            payload = {"index": built.index, "active": built.active}
+            payload = {
+                "index": built.index,
+                "active": built.active,
+                # (the first screening would build it: see legal_forms.phrase_table)
+                "legal_forms": legal_forms.phrase_table(),
+            }
             pickle.dump(payload, writer, protocol=pickle.HIGHEST_PROTOCOL)
             header = Header(
                 data_version=built.version,
@@ -319,6 +329,7 @@ def load(
             finally:
                 view.release()
     index, active = payload["index"], payload["active"]
+    legal_forms.use_phrase_table(payload["legal_forms"])
     built = BuiltIndex(
         index,
         frozenset(active),

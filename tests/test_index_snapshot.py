@@ -7,6 +7,8 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -272,3 +274,30 @@ def test_a_bad_query_is_refused_without_waiting_for_the_index(loaded_db_path: Pa
     finally:
         builds.release.set()
         cache.close()
+
+
+def test_a_process_starting_from_the_snapshot_screens_without_building_tables(
+    saved: tuple[Path, list],
+) -> None:
+    # What the first screening of a process started from the snapshot must not do
+    # (bench.cold_start): build the matcher's legal-form table, which imports
+    # pypinyin's dictionaries (0.35 s of CPU); the snapshot carries it.
+    db_path, _ = saved
+    code = (
+        "import sys\n"
+        "from registry.db import open_registry\n"
+        "from registry.index_snapshot import snapshot_path\n"
+        "from registry.screen_index import IndexCache\n"
+        "from registry.screening import ScreenOptions, screen\n"
+        f"db_path = {str(db_path)!r}\n"
+        "cache = IndexCache(db_path, snapshot=snapshot_path(db_path))\n"
+        "db = open_registry(db_path)\n"
+        "found = screen(db, cache, [{'name': 'Finder Technology Ltd'}], ScreenOptions())\n"
+        "cache.close()\n"
+        "print(cache.state()['last_build']['source'], found[0]['matches'][0]['entity_id'],"
+        " 'pypinyin' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert done.stdout.split() == ["snapshot", "finder-technology-ltd", "False"], done.stderr

@@ -26,6 +26,8 @@ from ..exports import neutralise
 from ..freshness import VersionCache
 from ..matching import DEFAULT_THRESHOLD
 from ..problems import InputError, Problem
+from ..screen_csv import CSV_COLUMNS
+from ..screen_csv import answer_rows as _answer_rows
 from ..screening import QUERY_FIELDS, IndexCache, ScreenOptions, screen, screen_chunks
 from ..tables import (
     XLSX_MIMETYPE,
@@ -45,32 +47,6 @@ blp = Blueprint(
     url_prefix="/screen",
     description="Screen names against the registry (fuzzy matching)",
 )
-
-CSV_COLUMNS = (
-    "query_index",
-    "query_id",
-    "query_name",
-    "query_type",
-    "query_country",
-    "query_dob",
-    "query_nationality",
-    "query_id_number",
-    "error",
-    "rank",
-    "entity_id",
-    "entity_name",
-    "matched_name",
-    "name_kind",
-    "score",
-    "match",
-    "explanation",
-    "decision",
-    "decision_note",
-    "jurisdictions",
-    "lists",
-    "hidden_false_positives",
-)
-
 
 log = logging.getLogger(__name__)
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -508,74 +484,7 @@ def csv_answer(results: list[dict[str, Any]], table: Table | None = None) -> str
     return out.getvalue()
 
 
-def csv_rows(results: list[dict[str, Any]]) -> list[list[str]]:
-    """The CSV answer's rows without its header (`registry screen` writes them)."""
-    return [[neutralise(cell) for cell in row] for _, row in _answer_rows(results)]
-
-
 def xlsx_answer(results: list[dict[str, Any]], table: Table | None = None) -> bytes:
     """The same rows as the CSV answer, as a workbook (every cell text)."""
     header, rows = with_extras(CSV_COLUMNS, _answer_rows(results), table)
     return xlsx_bytes(header, rows, "screened")
-
-
-def _answer_rows(results: list[dict[str, Any]]) -> Iterator[tuple[int, list[str]]]:
-    """(query position, cells): one row per name and match (a name without matches
-    gets one row without a match)."""
-    for result in results:
-        query = result["query"] if isinstance(result["query"], dict) else {}
-        head = {
-            "query_index": result["index"],
-            "query_id": result["id"],
-            **{
-                f"query_{field}": _cell(query.get(field)) for field in QUERY_FIELDS if field != "id"
-            },
-            "hidden_false_positives": None
-            if result["error"]
-            else result.get("hidden_false_positives", 0),
-        }
-        position = int(result["index"])
-        if result["error"]:
-            errors = "; ".join(
-                f"{e['field']}: {e['message']}" if e.get("field") else e["message"]
-                for e in result["error"]["errors"]
-            )
-            yield position, _cells({**head, "error": errors})
-            continue
-        if not result["matches"]:
-            yield position, _cells(head)
-        for rank, match in enumerate(result["matches"], 1):
-            entity = match.get("entity") or {}
-            designations = entity.get("designations", [])
-            decision = match.get("decision") or {}
-            yield (
-                position,
-                _cells(
-                    {
-                        **head,
-                        "rank": rank,
-                        "entity_id": match["entity_id"],
-                        "entity_name": match.get("name"),
-                        "matched_name": match["matched_name"],
-                        "name_kind": match["name_kind"],
-                        "score": f"{match['score']:.4f}",
-                        "match": str(match["match"]).lower(),
-                        "explanation": match.get("summary"),
-                        "decision": decision.get("verdict"),
-                        "decision_note": decision.get("note"),
-                        "jurisdictions": "; ".join(
-                            sorted({d["jurisdiction"] for d in designations})
-                        ),
-                        "lists": "; ".join(sorted({d["list"] for d in designations})),
-                    }
-                ),
-            )
-
-
-def _cell(value: Any) -> Any:
-    """A query field as a cell: several values joined by '; '."""
-    return "; ".join(str(v) for v in value) if isinstance(value, list) else value
-
-
-def _cells(values: dict[str, Any]) -> list[str]:
-    return ["" if values.get(column) is None else str(values[column]) for column in CSV_COLUMNS]

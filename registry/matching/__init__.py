@@ -23,7 +23,9 @@ from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 
 # In dependency order (each imports only those before it).
-_MODULES = ("normalize", "legal_forms", "similarity", "analysis", "scorer", "index", "evidence")
+_MODULES = (
+    "normalize", "legal_forms", "similarity", "analysis", "scorer", "packed", "index", "evidence",
+)  # fmt: skip
 _HERE = Path(__file__).resolve().parent
 _NOT_COMPILED = "pure Python (not compiled)"
 

@@ -101,6 +101,7 @@ from .analysis import (
     canonical_schema,
 )
 from .normalize import KANA, LATIN, VOWEL_LOSSY
+from .packed import FlatKeys
 from .scorer import (
     DEFAULT_THRESHOLD,
     EXTRA_WEIGHT,
@@ -340,6 +341,11 @@ _Row = tuple[int, tuple[tuple[int, float, bool], ...], int, int, float, float, f
 # and tuples of ints) are tracked by the cyclic garbage collector, which then
 # spends more time walking them during a build than the build itself takes.
 _Keys = dict[str, int | tuple[int, ...]]
+# A key map as the index holds it: a dict while it is built or changed, a
+# read-only `FlatKeys` once loaded from a pickle (see _FLAT_KEYS). Read it only
+# through `_ids`, `_gather`, `_present`, `in` and `.get`; change it through
+# `_push`, `_pull` and `_push_all`, after `NameIndex._mutable()`.
+_KeyMap = Any
 
 # An id the index stores in several places. Interpreted, an int is one object
 # that every place shares; compiled by mypyc, a variable of type int holds a
@@ -380,7 +386,7 @@ def _push_all(keys: _Keys, new_keys: Iterable[str], value: _Stored) -> None:
             keys[key] = (*old, value) if isinstance(old, tuple) else (old, value)
 
 
-def _ids(keys: _Keys, key: str) -> tuple[int, ...]:
+def _ids(keys: _KeyMap, key: str) -> tuple[int, ...]:
     """The ids under `key` (empty if none)."""
     hit: _Stored = keys.get(key)
     if hit is None:
@@ -388,6 +394,32 @@ def _ids(keys: _Keys, key: str) -> tuple[int, ...]:
     if isinstance(hit, tuple):
         return hit
     return (hit,)
+
+
+def _gather(keys: _KeyMap, wanted: set[str], into: set[int]) -> None:
+    """Add the ids under each of `wanted` to `into`."""
+    if not isinstance(keys, dict):
+        flat: FlatKeys = keys
+        flat.gather(wanted, into)
+        return
+    found: _Keys = keys
+    hit: _Stored  # (see _Stored)
+    for d in found.keys() & wanted if len(wanted) > 1 else wanted:
+        hit = found.get(d)
+        if hit is not None:
+            if isinstance(hit, tuple):
+                into.update(hit)
+            else:
+                into.add(hit)
+
+
+def _present(keys: _KeyMap, wanted: set[str]) -> set[str]:
+    """Those of `wanted` that are keys of `keys`."""
+    if not isinstance(keys, dict):
+        flat: FlatKeys = keys
+        return flat.present(wanted)
+    found: _Keys = keys
+    return found.keys() & wanted
 
 
 def _deletions(word: str, depth: int) -> set[str]:
@@ -463,7 +495,7 @@ class _Frozen:
 _GONE_ROW: Final[_Row] = (-1, (), 0, 0, 0.0, 0.0, 1.0)
 
 # Bump when the pickled form of NameIndex changes.
-_PICKLE_VERSION: Final = 4
+_PICKLE_VERSION: Final = 5
 # What a NameIndex pickles: every attribute but the per-query caches
 # (_hits_cache, _specials_cache) and the build's _interner. A new attribute goes
 # here too (a test checks).
@@ -503,30 +535,33 @@ class NameIndex:
         self._dominant: list[list[int]] = []
         # Retrieval keys -> ids (see _Keys): vocabulary ids for the first four,
         # entries for the last two.
-        self._del_keys: _Keys = {}
-        self._phon_keys: _Keys = {}
-        self._skel_all: _Keys = {}  # skeleton -> every word
-        self._skel_lossy: _Keys = {}  # skeleton -> words of vowel-less scripts
-        self._joins: _Keys = {}  # joined adjacent words -> entries
-        self._acronyms: _Keys = {}  # org initialisms -> entries
-        self._kana_keys: _Keys = {}  # kana_key of Latin words -> vocabulary ids
+        self._del_keys: _KeyMap = {}
+        self._phon_keys: _KeyMap = {}
+        self._skel_all: _KeyMap = {}  # skeleton -> every word
+        self._skel_lossy: _KeyMap = {}  # skeleton -> words of vowel-less scripts
+        self._joins: _KeyMap = {}  # joined adjacent words -> entries
+        self._acronyms: _KeyMap = {}  # org initialisms -> entries
+        self._kana_keys: _KeyMap = {}  # kana_key of Latin words -> vocabulary ids
         # (text, script, native, fuzzy) -> _WordHits
         self._hits_cache = _QueryCache()
         # (raw, text, org) -> what _specials returns
         self._specials_cache = _QueryCache(_HITS_CACHE_SIZE, _SPECIALS_MAX_IDS)
         # generic word -> its written forms -> number of names using the form
         self._spellings: dict[int, dict[str, int]] = {}
-        self._latin_vid: dict[str, int] = {}  # Latin word -> vocabulary id
+        self._latin_vid: _KeyMap = {}  # Latin word -> vocabulary id
         # What this index's names share while it is built (see bulk()).
         self._interner: Interner | None = None
         self._long_names: set[int] = set()  # entries with >= _LONG_NAME distinctive words
         # A loaded index's names not read yet (their `_entries` slots hold _FROZEN).
         self._frozen: _Frozen | None = None
+        # A loaded index's containers that only a change reads (_LAZY), still pickled.
+        self._lazy: dict[str, bytes] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         # Named attributes, not self.__dict__: compiled (mypyc) instances have none.
         self.thaw()
         state = {name: getattr(self, name) for name in _STATE}
+        state.update(self._lazy)
         _pack(state)
         state["_pickle_version"] = _PICKLE_VERSION
         return state
@@ -537,9 +572,11 @@ class NameIndex:
             raise ValueError(f"NameIndex pickle version {version}, expected {_PICKLE_VERSION}")
         _unpack(state)
         frozen: _Stored = state.pop("_frozen")
+        lazy: dict[str, bytes] = state.pop("_lazy")
         for name in _STATE:
             setattr(self, name, state[name])
         self._frozen = frozen
+        self._lazy = lazy
         self._hits_cache = _QueryCache()
         self._specials_cache = _QueryCache(_HITS_CACHE_SIZE, _SPECIALS_MAX_IDS)
         self._interner = None
@@ -629,7 +666,7 @@ class NameIndex:
         # What `_specials` retrieves by (without leaving out the too common).
         names = set(_ids(self._joins, a))
         if len(a) >= 6:
-            for d in self._joins.keys() & _deletions(a, 1):
+            for d in _present(self._joins, _deletions(a, 1)):
                 names.update(_ids(self._joins, d))
         if c and len(b) >= 3:
             names.update(_ids(self._acronyms, b))
@@ -667,6 +704,20 @@ class NameIndex:
                 if not a.isdisjoint(b):
                     return True
         return False
+
+    def _mutable(self) -> None:
+        """Before a change: a loaded index's read-only key maps become dicts again,
+        and what only a change reads is unpickled (a loaded index is seldom changed:
+        the service layers changes over it)."""
+        lazy = self._lazy
+        if lazy:
+            self._lazy = {}
+            for name, blob in lazy.items():
+                setattr(self, name, pickle.loads(blob))
+        for name in _FLAT_KEYS:
+            keys: _Stored = getattr(self, name)
+            if isinstance(keys, FlatKeys):
+                setattr(self, name, keys.to_dict())
 
     # ------------------------------------------------------------------ build
     def _entry(self, eid: int) -> _Entry:
@@ -764,6 +815,7 @@ class NameIndex:
         countries: Iterable[str] = (),
     ) -> None:
         """Add one name of an entity (call once per name: primary, aliases, ...)."""
+        self._mutable()
         schema = canonical_schema(entity_type)
         ent = self._entity_of.get(entity_id)
         if ent is None or ent in self._removed:
@@ -920,6 +972,7 @@ class NameIndex:
         ent = self._entity_of.pop(entity_id, None)
         if ent is None:
             return False
+        self._mutable()
         self._forget_queries()
         self._removed.add(ent)
         for eid in self._entity_entries[ent]:
@@ -968,7 +1021,6 @@ class NameIndex:
         phon = phonetic_key(text)
         if fuzzy:
             cand: set[int] = set()
-            hit: _Stored  # (see _Stored)
             depth = _depth(text)
             keys = _deletions(text, depth)
             if _DEEP_QUERY_LEN <= len(text) <= _DEEP_QUERY_MAX:
@@ -976,25 +1028,11 @@ class NameIndex:
                 # letters shorter than the query's ("dialog" for "dialogue") meet too.
                 # Query-side only, so it costs lookups, not memory.
                 keys = {d2 for d1 in keys for d2 in _deletions(d1, 1)}
-            dk = self._del_keys
-            for d in dk.keys() & keys if len(keys) > 1 else keys:
-                hit = dk.get(d)
-                if hit is not None:
-                    if isinstance(hit, tuple):
-                        cand.update(hit)
-                    else:
-                        cand.add(hit)
+            _gather(self._del_keys, keys, cand)
             phon_depth = 1 if len(phon) >= 5 else 0
             if phon != text or phon_depth != depth:
                 keys = _deletions(phon, phon_depth)
-            pk = self._phon_keys
-            for d in pk.keys() & keys if len(keys) > 1 else keys:
-                hit = pk.get(d)
-                if hit is not None:
-                    if isinstance(hit, tuple):
-                        cand.update(hit)
-                    else:
-                        cand.add(hit)
+            _gather(self._phon_keys, keys, cand)
         else:  # the word itself and its phonetic key only
             cand = {*_ids(self._del_keys, text), *_ids(self._phon_keys, phon)}
         # Consonant skeletons bridge vowel-less scripts and the rest: a vowel-less
@@ -1284,7 +1322,7 @@ class NameIndex:
         found = [(_ids(self._joins, raw), raw, 1.0, False)]
         if len(raw) >= 6:
             # One letter too many in the written-together form ("AleBustan").
-            for d in self._joins.keys() & _deletions(raw, 1):
+            for d in _present(self._joins, _deletions(raw, 1)):
                 if d != raw:
                     found.append((_ids(self._joins, d), d, credit(1.0 - 1.0 / len(raw)), False))
         if org and len(text) >= 3:
@@ -1527,10 +1565,15 @@ class NameIndex:
 # from the rows. The containers read per candidate are the same lists, dicts
 # and tuples as before: nothing is decoded when a query reads them.
 _ID_LISTS: Final = ("_postings", "_dominant", "_entity_entries")
-_ID_KEYS: Final = (
+_ID_KEYS: Final = ("_entity_of",)
+# The retrieval keys, pickled as `FlatKeys` (no object per key: nothing to unpickle
+# or hash at a load) and read as they lie by a loaded index. A new key map goes here.
+_FLAT_KEYS: Final = (
     "_del_keys", "_phon_keys", "_skel_all", "_skel_lossy", "_joins", "_acronyms",
-    "_latin_vid", "_vocab", "_entity_of", "_kana_keys",
+    "_kana_keys", "_latin_vid",
 )  # fmt: skip
+# Read only to change the index: a loaded index keeps them pickled until then.
+_LAZY: Final = ("_vocab", "_shared_words")
 
 
 def _pack(state: dict[str, Any]) -> None:
@@ -1560,6 +1603,13 @@ def _pack(state: dict[str, Any]) -> None:
             else:
                 singles.append(value)
         state[name] = (list(keys), singles, multi_at, sizes, flat)
+    for name in _FLAT_KEYS:
+        keys = state[name]
+        state[name] = keys if isinstance(keys, FlatKeys) else FlatKeys.of(keys)
+    for name in _LAZY:
+        value = state[name]
+        if not isinstance(value, bytes):
+            state[name] = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
     state["_entries"] = _pack_entries(state["_entries"])
     sets: dict[_Stored, _Stored] = {}
     state["_entity_countries"] = [sets.setdefault(c, c) for c in state["_entity_countries"]]
@@ -1597,6 +1647,9 @@ def _unpack(state: dict[str, Any]) -> None:
         entries[eid] = _GONE
     state["_entries"] = entries
     state["_frozen"] = _Frozen(chunks, list(map(Tok, *columns))) if count else None
+    state["_lazy"] = {name: state[name] for name in _LAZY}
+    for name in _LAZY:
+        state[name] = {}
 
 
 def _pack_entries(entries: list[_Entry]) -> tuple[Any, ...]:

@@ -12,6 +12,7 @@ from registry.matching import DEFAULT_THRESHOLD, NameIndex
 from registry.matching import index as index_module
 from registry.matching.analysis import analyze
 from registry.matching.index import _QueryCache
+from registry.matching.packed import FlatKeys
 from registry.matching.scorer import compare_analyzed
 
 PEOPLE = [
@@ -222,20 +223,48 @@ def test_pickled_index_answers_the_same() -> None:
     assert len(copy) == len(INDEX) and copy.entity_count == INDEX.entity_count
     assert _answers(copy, queries) == _answers(INDEX, queries)
     # The same containers, each id one object (a pickle alone would copy each one).
-    for name in ("_postings", "_entity_entries", "_del_keys", "_joins", "_entity_countries"):
+    for name in ("_postings", "_entity_entries", "_entity_countries"):
         assert getattr(copy, name) == getattr(INDEX, name), name
-    for name in ("_del_keys", "_joins", "_vocab"):  # (in the same order)
-        assert list(getattr(copy, name)) == list(getattr(INDEX, name)), name
+    # The retrieval keys read where they lie (no object per key), the same keys and
+    # ids in the same order.
+    for name in index_module._FLAT_KEYS:
+        flat = getattr(copy, name)
+        assert isinstance(flat, FlatKeys), name
+        assert list(flat.items()) == list(getattr(INDEX, name).items()), name
     n = len(INDEX._entries)
     assert [copy._entry(k).vids for k in range(n)] == [INDEX._entry(k).vids for k in range(n)]
     posted = [eid for found in copy._postings for eid in found]
     assert len({id(eid) for eid in posted}) == len(set(posted))
-    # and keeps working as an index
+    # and keeps working as an index (its keys and vocabulary become dicts again)
     copy.add("X1", "Vladimir Poutine", entity_type="person")
+    assert copy._del_keys.keys() >= INDEX._del_keys.keys() and not copy._lazy
+    assert INDEX._vocab.items() <= copy._vocab.items()
     copy.remove("P0")  # (names of a loaded index not read yet are read first)
     assert "P0" not in {m.entity_id for m in copy.screen("Vladimir Putin", limit=50)}
     assert "X1" in {m.entity_id for m in copy.screen("Vladimir Putin", limit=50)}
     assert "X1" not in {m.entity_id for m in INDEX.screen("Vladimir Putin", limit=50)}
+
+
+def test_flat_keys_answer_as_the_dict_they_were_made_of() -> None:
+    rng = random.Random(5)
+    letters = "abcdeйцкäß中\ud800"
+    keys = {
+        "".join(rng.choice(letters) for _ in range(rng.randint(0, 9))): (
+            rng.randrange(10**6) if rng.random() < 0.7 else tuple(rng.sample(range(99), 3))
+        )
+        for _ in range(3000)
+    }
+    flat = pickle.loads(pickle.dumps(FlatKeys.of(keys)))
+    asked = set(keys) | {"".join(rng.choice(letters) for _ in range(6)) for _ in range(3000)}
+    assert {k: flat.get(k) for k in asked} == {k: keys.get(k) for k in asked}
+    assert all((k in flat) == (k in keys) for k in asked) and len(flat) == len(keys)
+    assert flat.present(asked) == keys.keys() & asked
+    gathered: set[int] = set()
+    flat.gather(asked, gathered)
+    ids = [(value,) if isinstance(value, int) else value for value in keys.values()]
+    assert gathered == {i for found in ids for i in found}
+    assert flat.to_dict() == keys and list(flat.to_dict()) == list(keys)
+    assert not FlatKeys.of({}) and FlatKeys.of({}).get("a") is None
 
 
 def test_a_loaded_index_reads_its_names_when_queries_reach_them() -> None:
@@ -278,7 +307,7 @@ def test_a_pickle_holds_every_attribute_but_the_caches() -> None:
     # (a class compiled by mypyc has no __dict__ but lists its attributes)
     compiled_attrs: tuple[str, ...] = getattr(NameIndex, "__mypyc_attrs__", ())
     attrs = set(vars(fresh)) if hasattr(fresh, "__dict__") else set(compiled_attrs)
-    transient = {"_hits_cache", "_specials_cache", "_interner", "_frozen"}
+    transient = {"_hits_cache", "_specials_cache", "_interner", "_frozen", "_lazy"}
     assert set(state) == (attrs - transient) | {"_pickle_version"}
 
 
