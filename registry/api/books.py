@@ -174,6 +174,17 @@ def _records_from_body() -> list[Any]:
     return body
 
 
+# The JSON body `_records_from_body` accepts: {"records": [...]} or the list alone
+# (a fuzzer sent a list to a schema that said "object" and was right to complain).
+_RECORDS_LIST: dict[str, Any] = {"type": "array", "items": {"type": "object"}}
+_RECORDS_BODY: dict[str, Any] = {
+    "oneOf": [
+        {"type": "object", "required": ["records"], "properties": {"records": _RECORDS_LIST}},
+        _RECORDS_LIST,
+    ]
+}
+
+
 @blp.route("/<string:book_id>/records", methods=["POST"])
 @blp.arguments(RecordsUploadArgs, location="query")
 @blp.response(200, JobSchema)
@@ -185,7 +196,7 @@ def _records_from_body() -> list[Any]:
         "description": "Records to add or replace by id: JSON {records: [{id, name, type, "
         "country, dob, nationality, id_number}]} or CSV with that header.",
         "content": {
-            "application/json": {"schema": {"type": "object"}},
+            "application/json": {"schema": _RECORDS_BODY},
             "text/csv": {"schema": {"type": "string"}},
         },
     }
