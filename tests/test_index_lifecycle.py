@@ -9,7 +9,7 @@ import sys
 import threading
 import time
 import weakref
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -238,10 +238,13 @@ def test_a_write_by_another_process_is_picked_up(
         db.close()
 
 
-def load_by_another_process(db_path: Path, tmp_path: Path) -> list[str]:
-    """`registry load` of four companies into the registry, as another process
-    would; the words their names start with."""
-    words = ["Quetzal", "Zanzibar", "Orinoco", "Kilimanjaro"]
+def load_by_another_process(
+    db_path: Path,
+    tmp_path: Path,
+    words: Sequence[str] = ("Quetzal", "Zanzibar", "Orinoco", "Kilimanjaro"),
+) -> list[str]:
+    """`registry load` of companies named "<word> Lantern Holdings" into the
+    registry, as another process would; the words their names start with."""
     entities = ", ".join(
         f'{{"id": "{w.lower()}-lantern", "type": "company", "name": "{w} Lantern Holdings", '
         f'"designations": [{{"id": "{w.lower()}-1", "jurisdiction": "GB", "authority": "FCDO", '
@@ -253,7 +256,7 @@ def load_by_another_process(db_path: Path, tmp_path: Path) -> list[str]:
     fixture.write_text(f'{{"dataset": "other", "entities": [{entities}]}}')
     result = CliRunner().invoke(main, ["load", str(fixture), "--db", str(db_path)])
     assert result.exit_code == 0, result.output
-    return words
+    return list(words)
 
 
 def test_a_write_after_a_large_change_by_another_process_folds_it_once(
@@ -393,17 +396,7 @@ def test_a_write_builds_only_what_it_changed_however_large_the_top_layer(
     into the top. Answers stay those of a fresh build."""
     assert found(writer, "Finder Technology")[0] == FINDER
     cache: IndexCache = writer.application.extensions["registry_index"]
-    entities = ", ".join(
-        f'{{"id": "{w.lower()}-lantern", "type": "company", "name": "{w} Lantern Holdings", '
-        f'"designations": [{{"id": "{w.lower()}-1", "jurisdiction": "GB", "authority": "FCDO", '
-        '"list": "UK Sanctions List", "evidence": [{"source": "seed-000", '
-        '"quote": "including three Chinese companies"}]}]}'
-        for w in PLACES
-    )
-    fixture = tmp_path / "other.json"
-    fixture.write_text(f'{{"dataset": "other", "entities": [{entities}]}}')
-    result = CliRunner().invoke(main, ["load", str(fixture), "--db", str(loaded_db_path)])
-    assert result.exit_code == 0, result.output
+    load_by_another_process(loaded_db_path, tmp_path, PLACES)
     assert found(writer, "Quetzal Lantern Holdings") == ["quetzal-lantern"]
     background_idle(cache)
     assert [layer["entities"] for layer in cache.state()["layers"][1:]] == [20]
