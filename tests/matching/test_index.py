@@ -284,6 +284,17 @@ def test_a_loaded_index_reads_its_names_when_queries_reach_them() -> None:
     assert len(toks) == len({id(t) for e in INDEX._entries for t in e.analyzed.tokens})
 
 
+def test_a_loaded_index_shares_equal_weights_and_words_of_its_rows() -> None:
+    copy = pickle.loads(pickle.dumps(INDEX))
+    assert copy._rows == INDEX._rows
+    for at in (0, 1, 4, 5, 6):  # entity, words, free, initial and total weight
+        objects = {id(row[at]) for row in copy._rows}
+        assert len(objects) == len({row[at] for row in copy._rows}), at
+    assert [m.entity_id for m in copy.screen("Putin")] == [
+        m.entity_id for m in INDEX.screen("Putin")
+    ]
+
+
 def test_a_pickle_of_more_names_than_words_and_entities_loads() -> None:
     idx = NameIndex()
     for kind in ("primary", "alias", "alias", "alias", "aka"):
