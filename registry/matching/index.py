@@ -106,6 +106,7 @@ from .scorer import (
     DEFAULT_THRESHOLD,
     EXTRA_WEIGHT,
     INITIAL_FULL_CREDIT,
+    JOIN_MIN_SIM,
     SINGLE_TOKEN_PENALTY,
     ScoreDetail,
     alternatives,
@@ -118,6 +119,7 @@ from .similarity import (
     latin_similarity,
     phonetic_key,
     skeleton_key,
+    string_similarity,
     token_similarity,
 )
 
@@ -151,6 +153,8 @@ _ESTIMATE_MARGIN: Final = 0.05
 _UNRESOLVED_CREDIT: Final = 0.35
 _FREE_CREDIT: Final = 0.9  # legal forms, particles, titles: low weight, usually matched
 _COMPARABLE: Final = frozenset({Kind.NAME, Kind.GENERIC})
+# Query words not looked up as words, but credited when a listed name has them as words.
+_FREE_KINDS: Final = frozenset({Kind.PARTICLE, Kind.HONORIFIC, Kind.INITIAL, Kind.NUMBER})
 _ANY: Final = frozenset(range(7))
 # A name sharing only one word with a multi-word query is worth scoring only if
 # that word is most of the name (a listed "ALI" alone); see _single_hit_hopeless.
@@ -178,6 +182,14 @@ _MAX_SPECIAL: Final = (
     200  # joined forms / initialisms shared by more names are not used to retrieve
 )
 _MIN_EDGE_SIM: Final = 0.55
+# Unhit word pairs (query x name) beyond which a name's near misses are not
+# compared (see NameIndex._near_misses): a hostile query's hundreds of words.
+_NEAR_MISS_PAIRS: Final = 24
+_ACRONYM_CREDIT: Final = 0.9  # (the scorer's credit of an initialism edge)
+# Phonetic keys this long get one-deletion keys too: four letters, so that a
+# transliteration one letter apart in a short word meets ("yokhn" / "john":
+# "iuhn" / "juhn", similarity 0.7275, enough for a three-word name to pass).
+_PHON_DEEP_LEN: Final = 4
 # Query words at least this long are looked up with two deletions (see _token_hits).
 _DEEP_QUERY_LEN: Final = 6
 _DEEP_QUERY_MAX: Final = 24  # (a 499-letter word would make 125,000 keys)
@@ -504,7 +516,7 @@ _STATE: Final = (
     "_removed", "_entries", "_rows", "_gone", "_shared_words", "_vocab", "_vocab_tok",
     "_vocab_phon", "_postings", "_dominant", "_del_keys", "_phon_keys", "_skel_all",
     "_skel_lossy", "_joins", "_acronyms", "_spellings", "_latin_vid", "_long_names",
-    "_kana_keys",
+    "_kana_keys", "_exact", "_free_texts",
 )  # fmt: skip
 
 
@@ -542,6 +554,15 @@ class NameIndex:
         self._joins: _KeyMap = {}  # joined adjacent words -> entries
         self._acronyms: _KeyMap = {}  # org initialisms -> entries
         self._kana_keys: _KeyMap = {}  # kana_key of Latin words -> vocabulary ids
+        # normalised name -> entries: the scorer gives 1.0 to equal normalised
+        # names whatever their words' kinds (an untyped "AL SAFA" reads "al" as a
+        # particle, the vessel AL SAFA as a name)
+        self._exact: _KeyMap = {}
+        # Texts of listed words that are not vocabulary words (legal forms, titles,
+        # particles, numbers, initials): a query's name may be one ("ECHELN AO
+        # TECHNOLOGIES" / AO ECHELON TECHNOLOGIES), and the scorer aligns equal words
+        # of any kinds. (Only grows.)
+        self._free_texts: set[str] = set()
         # (text, script, native, fuzzy) -> _WordHits
         self._hits_cache = _QueryCache()
         # (raw, text, org) -> what _specials returns
@@ -600,7 +621,9 @@ class NameIndex:
         others). `words`: the comparable words' keys ("w", text, script, native)
         with (distinctive, repeated); `others`: the joined pairs' keys ("j", joined,
         "", "") and the comparable words' `_specials` keys ("s", raw, text, "org"
-        or ""). `mode` is the branch `_candidates` takes at this threshold:
+        or ""), the normalised name ("n", normalized, "", ""), generic words'
+        written forms ("g", raw, script, native) and initialisms ("a", letters, "",
+        ""). `mode` is the branch `_candidates` takes at this threshold:
         _PLAN_DOMINANT (only names a distinctive word dominates), _PLAN_SINGLE (any
         name of a distinctive word) or _PLAN_PAIRS (names two words share, or a
         repeated word's). Keep in step with `_candidates`."""
@@ -647,6 +670,13 @@ class NameIndex:
                 for idx, joined in qa.joins:
                     if len(idx) <= 2:
                         others.add(("j", joined, "", ""))
+                others.add(("n", qa.normalized, "", ""))
+                for k in comparable:
+                    t = toks[k]
+                    if t.kind == Kind.GENERIC and t.raw != t.text:
+                        others.add(("g", t.raw, t.script, t.native))
+                for _idx, letters in qa.acronyms:
+                    others.add(("a", letters, "", ""))
                 out.append((mode, words, sorted(others)))
         return out
 
@@ -654,13 +684,19 @@ class NameIndex:
         """The names a key of `query_plans` retrieves here, and whether a word key
         dominates any of them (leaves the query caches alone)."""
         kind, a, b, c = key
+        if kind == "n":
+            return set(_ids(self._exact, a)), False
+        if kind == "g":
+            return _WordHits(self._postings, self._dominant, self._token_hits(a, b, c)).names, False
+        if kind == "a":
+            vid: _Stored = self._latin_vid.get(a)
+            found_names = set(self._postings[vid]) if vid is not None else set()
+            return (found_names if len(found_names) <= _MAX_SPECIAL else set()), False
         if kind == "w" or kind == "j":
             found = (
                 _WordHits(self._postings, self._dominant, self._token_hits(a, b, c))
                 if kind == "w"
-                else _WordHits(
-                    self._postings, self._dominant, self._token_hits(a, "latin", "", False)
-                )
+                else _WordHits(self._postings, self._dominant, self._joined_hits(a))
             )
             return found.names, bool(found.dominant) if kind == "w" else False
         # What `_specials` retrieves by (without leaving out the too common).
@@ -876,6 +912,7 @@ class NameIndex:
                 names.append(kind == Kind.NAME)
             else:
                 free += tok.weight
+                self._free_texts.add(tok.text)
             if kind == Kind.INITIAL:
                 initial += tok.weight
         name_count = names.count(True)
@@ -912,6 +949,7 @@ class NameIndex:
                 _push(joins, joined, eid)
         for letters in _leading_acronyms(analyzed):
             _push(self._acronyms, letters, eid)
+        _push(self._exact, analyzed.normalized, eid)
 
     def _new_word(self, text: str, script: str, native: str) -> _Stored:
         """Enter a word in the vocabulary, with its retrieval keys; its id (an int)."""
@@ -927,7 +965,7 @@ class NameIndex:
         # (not through the keys' caches: their strings would be shared with queries)
         phon = _phonetic_key(text)
         self._vocab_phon.append(phon)
-        _push_all(self._phon_keys, _deletions(phon, 1 if len(phon) >= 5 else 0), vid)
+        _push_all(self._phon_keys, _deletions(phon, 1 if len(phon) >= _PHON_DEEP_LEN else 0), vid)
         skel = _skeleton_key(text, script == "abjad")
         if skel:
             _push(self._skel_all, skel, vid)
@@ -997,6 +1035,7 @@ class NameIndex:
                 _pull(self._joins, joined, eid)
         for letters in _leading_acronyms(analyzed):
             _pull(self._acronyms, letters, eid)
+        _pull(self._exact, analyzed.normalized, eid)
         self._long_names.discard(eid)
         self._entries[eid] = _GONE
         self._gone += 1
@@ -1014,6 +1053,35 @@ class NameIndex:
         self._hits_cache.put(key, result, result.weight())
         return result
 
+    def _joined_word(self, joined: str) -> _WordHits:
+        """Hits of two adjacent query words written together, cached like `_word`."""
+        key = (joined, "latin", "", "joined")
+        cached: _WordHits | None = self._hits_cache.get(key)
+        if cached is not None:
+            return cached
+        result = _WordHits(self._postings, self._dominant, self._joined_hits(joined))
+        self._hits_cache.put(key, result, result.weight())
+        return result
+
+    def _joined_hits(self, joined: str) -> dict[int, float]:
+        """Listed words that two query words written together may be aligned with:
+        the word itself, its phonetic key, and words one edit away (the scorer
+        joins at similarity JOIN_MIN_SIM: "ab dal" / ABDUL, "iuc ic" / ICIC)."""
+        out = self._token_hits(joined, LATIN, "", False)
+        if len(joined) < 5:
+            return out
+        near: set[int] = set()
+        _gather(self._del_keys, _deletions(joined, 1), near)
+        vocab = self._vocab_tok
+        for vid in near:
+            if vid not in out:
+                vt, vs, vn = vocab[vid]
+                if vs == LATIN and not vn:
+                    sim = string_similarity(joined, vt)
+                    if sim >= JOIN_MIN_SIM:
+                        out[vid] = credit(sim)
+        return out
+
     def _token_hits(
         self, text: str, script: str, native: str, fuzzy: bool = True
     ) -> dict[int, float]:
@@ -1029,7 +1097,7 @@ class NameIndex:
                 # Query-side only, so it costs lookups, not memory.
                 keys = {d2 for d1 in keys for d2 in _deletions(d1, 1)}
             _gather(self._del_keys, keys, cand)
-            phon_depth = 1 if len(phon) >= 5 else 0
+            phon_depth = 1 if len(phon) >= _PHON_DEEP_LEN else 0
             if phon != text or phon_depth != depth:
                 keys = _deletions(phon, phon_depth)
             _gather(self._phon_keys, keys, cand)
@@ -1213,15 +1281,25 @@ class NameIndex:
         words: dict[int, _WordHits] = {}
         for k in comparable:
             t = toks[k]
-            words[k] = self._word(t.text, t.script, t.native)
-            hits[k] = words[k].hits
+            found = words[k] = self._word(t.text, t.script, t.native)
+            if t.kind == Kind.GENERIC and t.raw != t.text:
+                # The scorer compares a generic word's written form too ("нат" reads
+                # as "national", and is the listed name's NAT).
+                written = self._word(t.raw, t.script, t.native)
+                if written.hits:
+                    merged = dict(written.hits)
+                    for vid, cr in found.hits.items():
+                        if cr > merged.get(vid, 0.0):
+                            merged[vid] = cr
+                    found = words[k] = _WordHits(self._postings, self._dominant, merged)
+            hits[k] = found.hits
         # Joined adjacent query words against single listed words: credit both.
         joined_hits = False
         cand: set[int] = set()
         for idx, joined in qa.joins:
             if len(idx) > 2:
                 continue
-            found = self._word(joined, "latin", "", fuzzy=False)
+            found = self._joined_word(joined)
             extra = found.hits
             if extra:
                 joined_hits = True
@@ -1302,11 +1380,75 @@ class NameIndex:
                 for vid in behind:
                     if cr > merged.get(vid, 0.0):
                         merged[vid] = cr
+        # The query's initialisms as listed words ("SCIENTIFIC AND PRODUCTION
+        # ENTERPRISE PULSAR" / SPE PULSAR): credited to the words they stand for.
+        for idx, letters in qa.acronyms:
+            avid: _Stored = self._latin_vid.get(letters)
+            if avid is None:
+                continue
+            names = self._postings[avid]
+            if len(names) <= _MAX_SPECIAL:
+                if len(letters) >= 3:
+                    cand.update(names)
+                else:  # ("JINT VENTURE KVANT" / JV KVANT) with another word in common
+                    others = [words[k].names for k in comparable if k not in idx]
+                    cand.update(e for e in names if any(e in o for o in others))
+            for k in idx:
+                if k in hits:
+                    merged = hits[k] = dict(hits[k])
+                    if merged.get(avid, 0.0) < _ACRONYM_CREDIT:
+                        merged[avid] = _ACRONYM_CREDIT
+        exact = _ids(self._exact, qa.normalized)
         if not cand:
-            return []
-        return self._estimate(
-            qa, comparable, hits, cand, threshold, schemas, allowed_ids, joined_hits
+            return self._exact_only(exact, schemas, allowed_ids)
+        # Particles, titles, initials and numbers of the query are listed names'
+        # words when the kinds differ (untyped "Yi LI" reads "li" as a particle,
+        # the person LI, Yi as a name): the scorer aligns equal words of any kinds.
+        free_vids: list[tuple[int, int]] = []
+        latin_vid, vocab_tok = self._latin_vid, self._vocab_tok
+        for k, t in enumerate(toks):
+            if t.kind in _FREE_KINDS and k not in hits:
+                if t.script == LATIN and not t.native:
+                    fvid: _Stored = latin_vid.get(t.text)
+                    if fvid is not None:
+                        free_vids.append((k, fvid))
+                    continue
+                # (not through _vocab: a loaded index keeps it pickled, see _LAZY;
+                # every word is its own deletion key)
+                want = (t.text, t.script, t.native)
+                for fvid in _ids(self._del_keys, t.text):
+                    if vocab_tok[fvid] == want:
+                        free_vids.append((k, fvid))
+                        break
+        free_texts = self._free_texts
+        freeish = [toks[k].text in free_texts for k in comparable]
+        out = self._estimate(
+            qa,
+            comparable,
+            hits,
+            cand,
+            threshold,
+            schemas,
+            allowed_ids,
+            joined_hits,
+            free_vids,
+            freeish,
         )
+        if exact:
+            out += self._exact_only(exact, schemas, allowed_ids)
+        return out
+
+    def _exact_only(
+        self, exact: tuple[int, ...], schemas: set[str], allowed_ids: Container[str] | None
+    ) -> list[tuple[int, float]]:
+        """Names whose normalised form is the query's, estimated 1.0 (acceptable ones)."""
+        out: list[tuple[int, float]] = []
+        schema_of, ids, rows = self._entity_schema, self._entity_ids, self._rows
+        for eid in exact:
+            ent = rows[eid][0]
+            if schema_of[ent] in schemas and (allowed_ids is None or ids[ent] in allowed_ids):
+                out.append((eid, 1.0))
+        return out
 
     def _specials(
         self, raw: str, text: str, org: bool
@@ -1427,6 +1569,8 @@ class NameIndex:
         schemas: set[str],
         allowed_ids: Container[str] | None,
         joined_hits: bool,
+        free_vids: list[tuple[int, int]],
+        freeish: list[bool],
     ) -> list[tuple[int, float]]:
         toks = qa.tokens
         wq = qa.total_weight
@@ -1454,6 +1598,17 @@ class NameIndex:
                 else:
                     found.append((pos, cr))
         nq = len(comparable)
+        # The query's free words found as listed words (see _candidates): positions
+        # after the comparable ones, credited on top of what free words earn anyway.
+        for pos, (k, vid) in enumerate(free_vids, nq):
+            found = by_vid.get(vid)
+            if found is None:
+                by_vid[vid] = [(pos, 1.0)]
+            else:
+                found.append((pos, 1.0))
+            weights.append(toks[k].weight)
+            is_name.append(False)
+        n_pos = len(weights)
         # Initials may meet names ("V." / "Vladimir"): credited whatever the name.
         q_initial_w = sum((t.weight for t in toks if t.kind == Kind.INITIAL), 0.0)
         q_free -= q_initial_w
@@ -1490,7 +1645,7 @@ class NameIndex:
                     continue
                 if allowed_ids is not None and ids[ent] not in allowed_ids:
                     continue
-            qbest = [0.0] * nq
+            qbest = [0.0] * n_pos
             # Legal forms, particles and titles can only meet their own kind.
             # (without any in the query, the name's initials may still meet names)
             ec = e_free * free_credit if q_free else e_initial
@@ -1518,43 +1673,113 @@ class NameIndex:
             q_unresolved_w = 0.0
             q_unresolved_n = 0
             resolved_e = len(words) - unresolved_n
-            if strict_pairs and nq - qbest.count(0.0) > resolved_e:
+            if strict_pairs and nq - qbest[:nq].count(0.0) > resolved_e:
                 # One listed word explains one query word ("Ali Ali" vs "ALI, X"):
                 # only the best `resolved_e` credited query words keep their credit.
                 order = sorted(range(nq), key=lambda p: -qbest[p] * weights[p])
                 for p in order[resolved_e:]:
                     qbest[p] = 0.0
+            free_met = False
             for pos in range(nq):
                 b = qbest[pos]
                 if b > 0.0:
                     eq += weights[pos] * b
+                elif e_free and freeish[pos]:
+                    # (may be the name's legal form, title or particle: see _free_texts)
+                    eq += weights[pos]
+                    free_met = True
                 else:
                     q_unresolved_w += weights[pos]
                     q_unresolved_n += 1
+            if free_met:
+                ec += e_free * (1.0 - free_credit) if q_free else e_free
+            for pos in range(nq, n_pos):
+                eq += weights[pos] * qbest[pos]
             # Words left unhit on one side can only be explained (weakly) by words
             # left over on the other: each word explains at most one word.
+            e_left = 0.0
             if unresolved_w:
                 spare = q_unresolved_n + n_initials
-                ec += unresolved_e * (unresolved_w if unresolved_w < spare else spare)
+                e_left = unresolved_e * (unresolved_w if unresolved_w < spare else spare)
+            q_left = 0.0
             if q_unresolved_w:
-                eq += unresolved_q * (
+                q_left = unresolved_q * (
                     q_unresolved_w if q_unresolved_w < unresolved_n else unresolved_n
                 )
-            cq = eq / wq
-            cc = ec / e_total
-            if cq >= cc:
-                est = cq * (1.0 - EXTRA_WEIGHT * (1.0 - cc))
-            else:
-                est = cc * (1.0 - EXTRA_WEIGHT * (1.0 - cq))
-            if (
-                single_penalty_q
+            penalty = (
+                SINGLE_TOKEN_PENALTY
+                if single_penalty_q
                 and (q_person or schema_of[ent] == PERSON)
                 and ((q_names == 1 and e_parts > 1) or (e_parts == 1 and q_names > 1))
+                else 0.0
+            )
+            est = _combined(eq + q_left, wq, ec + e_left, e_total) - penalty
+            if (
+                est < floor
+                and q_unresolved_n
+                and unresolved_n
+                and q_unresolved_n * unresolved_n <= _NEAR_MISS_PAIRS
             ):
-                est -= SINGLE_TOKEN_PENALTY
+                # Words left unhit on both sides may still be alike: not one deletion
+                # apart, but a substitution or two in a long word ("daniltsev" /
+                # "zaytsev", 0.65; "kumsan" / "rounsan"). Their real credits, where the
+                # weak one above would drop a name that scores.
+                q_near, e_near = self._near_misses(
+                    qa, comparable, qbest, freeish if e_free else None, words, by_vid
+                )
+                if q_near > q_left or e_near > e_left:
+                    near = _combined(
+                        eq + max(q_left, q_near), wq, ec + max(e_left, e_near), e_total
+                    )
+                    est = max(est, near - penalty)
             if est >= floor:
                 out.append((eid, est))
         return out
+
+    def _near_misses(
+        self,
+        qa: AnalyzedName,
+        comparable: list[int],
+        qbest: list[float],
+        freeish: list[bool] | None,
+        words: tuple[tuple[int, float, bool], ...],
+        by_vid: dict[int, list[tuple[int, float]]],
+    ) -> tuple[float, float]:
+        """The credited weight the query's and the name's unhit words can earn from
+        each other (each word its best pair, at most one word per word of the other
+        side): what `_estimate` weighs at _UNRESOLVED_CREDIT otherwise."""
+        toks = qa.tokens
+        vocab_tok = self._vocab_tok
+        left = [(vocab_tok[v], w) for v, w, _n in words if v not in by_vid]
+        e_best = [0.0] * len(left)
+        q_terms: list[float] = []
+        for pos, k in enumerate(comparable):
+            if qbest[pos] > 0.0 or (freeish is not None and freeish[pos]):
+                continue
+            t = toks[k]
+            best = 0.0
+            for j, ((vt, vs, vn), _w) in enumerate(left):
+                sim = token_similarity(t.text, vt, t.script, vs, t.native, vn)
+                if sim > _MIN_EDGE_SIM:
+                    cr = credit(sim)
+                    if cr > best:
+                        best = cr
+                    if cr > e_best[j]:
+                        e_best[j] = cr
+            q_terms.append(t.weight * best)
+        e_terms = [w * cr for ((_t, w), cr) in zip(left, e_best, strict=True)]
+        q_terms.sort(reverse=True)
+        e_terms.sort(reverse=True)
+        return sum(q_terms[: len(left)]), sum(e_terms[: len(q_terms)])
+
+
+def _combined(eq: float, wq: float, ec: float, e_total: float) -> float:
+    """The scorer's base from the two sides' credited weights (see score_bound)."""
+    cq = eq / wq
+    cc = ec / e_total
+    if cq >= cc:
+        return cq * (1.0 - EXTRA_WEIGHT * (1.0 - cc))
+    return cc * (1.0 - EXTRA_WEIGHT * (1.0 - cq))
 
 
 # The pickled form shares what a pickle would copy. A pickle writes every int by
@@ -1570,7 +1795,7 @@ _ID_KEYS: Final = ("_entity_of",)
 # or hash at a load) and read as they lie by a loaded index. A new key map goes here.
 _FLAT_KEYS: Final = (
     "_del_keys", "_phon_keys", "_skel_all", "_skel_lossy", "_joins", "_acronyms",
-    "_kana_keys", "_latin_vid",
+    "_kana_keys", "_latin_vid", "_exact",
 )  # fmt: skip
 # Read only to change the index: a loaded index keeps them pickled until then.
 _LAZY: Final = ("_vocab", "_shared_words")

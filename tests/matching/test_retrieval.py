@@ -16,7 +16,7 @@ from bench.data import OFAC_JSON, Listed, build_index, load_ofac, variants
 from registry.matching import DEFAULT_THRESHOLD, NameIndex, compare_names
 from registry.matching.analysis import AnalyzedName, analyze, canonical_schema
 from registry.matching.index import _COMPATIBLE
-from registry.matching.scorer import score_detail
+from registry.matching.scorer import alternatives, score_detail, score_detail_from
 
 pytestmark = pytest.mark.skipif(not OFAC_JSON.exists(), reason=f"no OFAC SDN at {OFAC_JSON}")
 
@@ -31,18 +31,6 @@ def names_of(listed: list[Listed], entity_id: str) -> list[str]:
     return [x.name for x in listed if x.entity_id == entity_id]
 
 
-def brute_force(
-    analysed: list[tuple[Listed, AnalyzedName]], query: str, etype: str | None, floor: float
-) -> set[str]:
-    allowed = _COMPATIBLE[canonical_schema(etype)]
-    qa = analyze(query, etype)
-    return {
-        item.entity_id
-        for item, ca in analysed
-        if canonical_schema(item.entity_type) in allowed and score_detail(qa, ca).score >= floor
-    }
-
-
 def test_the_issues_losses_are_found(sdn: tuple[list[Listed], NameIndex]) -> None:
     listed, index = sdn
     for query, expected in [
@@ -53,58 +41,177 @@ def test_the_issues_losses_are_found(sdn: tuple[list[Listed], NameIndex]) -> Non
         assert any(expected in names_of(listed, m.entity_id) for m in found), (query, found)
 
 
+# Names of the issue's cases and the entities they must find; these entities join
+# the brute-force sample.
+ISSUE_QUERIES: list[tuple[str, str | None]] = [
+    ("DIALOGUE REGIONS", None),
+    ("Promsvyaz Bank", None),
+    ("JSCARGUMENT", None),
+    ("maduronicolas", None),
+    ("aleksandrzakharov", None),
+    ("alexandervyacheslavovichzakharov", None),
+    ("i c sogo kenkyusho", None),
+    ("Dr AL ZAWAHIRI", None),
+    ("меадовс йохн едвард", "person"),
+    ("меадовс йохн едвард", None),
+    ("Olga Smith", None),
+    ("ABC Corporation", None),
+    ("ali " * 40, None),
+]
+ISSUE_ENTITY_WORDS = ("DIALOG REGIONS", "PROMSVYAZBANK", "ARGUMENT", "MADURO MOROS",
+                      "ZAKHAROV", "SOGO KENKYUSHO", "ZAWAHIRI", "MEADOWS")  # fmt: skip
+BRUTE_NAMES = 1000  # listed names scored for every query (all the names of whole entities)
+Queries = list[tuple[str, str | None]]
+# (the sample's names with their analysed alternatives, the queries, the near misses)
+BruteCases = tuple[list[tuple[Listed, list[AnalyzedName]]], Queries, Queries]
+
+
 @pytest.fixture(scope="module")
-def sampled(sdn: tuple[list[Listed], NameIndex]) -> tuple[list[Listed], NameIndex]:
-    rng = random.Random(9)
-    sample = rng.sample(sdn[0], 800)
-    return sample, build_index(sample)
+def brute_cases(sdn: tuple[list[Listed], NameIndex]) -> BruteCases:
+    """A fixed sample of whole entities (about BRUTE_NAMES names) and the queries:
+    variants of their names (typos, reordering, legal forms, case, Cyrillic
+    transliteration, look-alikes, zero-width characters, titles), typed and
+    untyped; names made of their words; made-up names; the issue's cases."""
+    from faker import Faker
 
-
-@pytest.mark.parametrize(
-    "floor",
-    [
-        pytest.param(
-            DEFAULT_THRESHOLD,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="the candidate estimate still assumes weak credit for words it did "
-                "not find (a typo variant loses its entity): issue 9 point 1 is not reached",
-            ),
-        ),
-        pytest.param(
-            0.7,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="below the default threshold the candidate estimate is still a "
-                "heuristic (issue 9 point 1 is not reached there)",
-            ),
-        ),
-    ],
-)
-def test_index_answers_as_scoring_every_name(
-    sampled: tuple[list[Listed], NameIndex], floor: float
-) -> None:
-    """On a sample of the list (brute force over all of it takes seconds a name):
-    variants of its names, names made of its words, made-up names."""
-    sample, index = sampled
+    listed = sdn[0]
+    by_entity: dict[str, list[Listed]] = {}
+    for x in listed:
+        by_entity.setdefault(x.entity_id, []).append(x)
     rng = random.Random(9)
-    analysed = [(x, analyze(x.name, x.entity_type)) for x in sample]
-    queries: list[tuple[str, str | None]] = [
-        (q, item.entity_type if k % 2 else None)
-        for k, (q, item, _) in enumerate(variants(rng, sample, 120))
+    order = sorted(by_entity)
+    rng.shuffle(order)
+    chosen = [
+        e for e in order if any(w in x.name for x in by_entity[e] for w in ISSUE_ENTITY_WORDS)
     ]
-    words = [w for x in sample for w in x.name.replace(",", " ").split() if len(w) > 2]
-    queries += [(" ".join(rng.sample(words, rng.randint(1, 4))), None) for _ in range(80)]
-    queries += [("DIALOGUE REGIONS", None), ("Promsvyaz Bank", None), ("ali " * 40, None)]
-    lost = []
+    count = sum(len(by_entity[e]) for e in chosen)
+    for e in order:
+        if count >= BRUTE_NAMES:
+            break
+        if e not in chosen:
+            chosen.append(e)
+            count += len(by_entity[e])
+    sample = [x for e in chosen for x in by_entity[e]]
+    analysed = [(x, [analyze(alt, x.entity_type) for alt in alternatives(x.name)]) for x in sample]
+    queries: list[tuple[str, str | None]] = list(ISSUE_QUERIES)
+    for q, item, _ in variants(rng, sample, 750):
+        queries += [(q, item.entity_type), (q, None)]
+    words = [w for x in sample for w in x.name.replace(",", " ").split() if len(w) > 1]
+    types = [None, "person", "organization", "vessel"]
+    queries += [
+        (" ".join(rng.sample(words, rng.randint(1, 4))), rng.choice(types)) for _ in range(300)
+    ]
+    fake = Faker(["en_US", "de_DE", "ru_RU", "tr_TR", "ar_AA", "zh_CN"])
+    fake.seed_instance(9)
+    for k in range(200):
+        kind = "person" if k % 2 else "organization"
+        made_up = fake.name() if kind == "person" else fake.company()
+        queries.append((made_up, kind if k % 4 < 2 else None))
+    # Near misses: a sampled name with one word swapped for another listed word of
+    # about its length that begins or ends alike ("ZAYTSEV, Yuriy Viktorovich" ->
+    # "Yuriy Viktorovich DANILTSEV"): words left unmatched on both sides that are
+    # still alike enough to score.
+    by_end: dict[str, set[str]] = {}
+    for x in listed:
+        for w in x.name.replace(",", " ").split():
+            if len(w) >= 5:
+                by_end.setdefault("<" + w[:3], set()).add(w)
+                by_end.setdefault(w[-3:] + ">", set()).add(w)
+    multi = [x for x in sample if len(x.name.split()) >= 2]
+    near_misses: Queries = []
+    while len(near_misses) < 200:
+        item = rng.choice(multi)
+        parts = item.name.replace(",", " ").split()
+        at = rng.randrange(len(parts))
+        old = parts[at]
+        alike = by_end.get("<" + old[:3], set()) | by_end.get(old[-3:] + ">", set())
+        near = sorted(w for w in alike if w != old and abs(len(w) - len(old)) <= 2)
+        if near:
+            parts[at] = rng.choice(near)
+            rng.shuffle(parts)
+            near_misses.append(
+                (" ".join(parts), item.entity_type if len(near_misses) % 2 else None)
+            )
+    return analysed, queries, near_misses
+
+
+def brute_force_best(
+    analysed: list[tuple[Listed, list[AnalyzedName]]], query: str, etype: str | None, floor: float
+) -> dict[str, float]:
+    """Every sampled name scored as `screen` scores it (type rules, the query's and
+    the name's alternatives): entity -> best score at or above `floor`."""
+    allowed = _COMPATIBLE[canonical_schema(etype)]
+    qas = [analyze(alt, etype) for alt in alternatives(query)]
+    best: dict[str, float] = {}
+    for item, cas in analysed:
+        if canonical_schema(item.entity_type) not in allowed:
+            continue
+        for qa in qas:
+            for ca in cas:
+                # (None below the floor: the scorer's own early exit, exact)
+                detail = score_detail_from(qa, ca, floor)
+                if detail is not None and detail.score >= floor:
+                    best[item.entity_id] = max(best.get(item.entity_id, 0.0), detail.score)
+    return best
+
+
+def retrieval_losses(
+    sdn: tuple[list[Listed], NameIndex],
+    analysed: list[tuple[Listed, list[AnalyzedName]]],
+    queries: list[tuple[str, str | None]],
+    floor: float,
+) -> list[str]:
+    listed, index = sdn
+    type_of = {x.entity_id: x.entity_type for x in listed}
+    lost: list[str] = []
     for query, etype in queries:
-        expected = brute_force(analysed, query, etype, floor)
-        got = {
-            m.entity_id for m in index.screen(query, entity_type=etype, threshold=floor, limit=1000)
-        }
-        assert got <= expected, query  # (nothing the scorer would not give)
-        lost += [(query, e) for e in expected - got]
-    assert lost == []
+        expected = brute_force_best(analysed, query, etype, floor)
+        found = index.screen(query, entity_type=etype, threshold=floor, limit=100_000)
+        for m in found:  # nothing the scorer would not give
+            ca = analyze(m.matched_name, type_of[m.entity_id])
+            scored = max(score_detail(analyze(alt, etype), ca).score for alt in alternatives(query))
+            assert m.score == scored >= floor, (query, etype, m)
+        got = {m.entity_id for m in found}
+        lost += [f"{query!r} [{etype}] -> {e} {s:.3f}" for e, s in expected.items() if e not in got]
+    return lost
+
+
+def test_index_answers_as_scoring_every_name(
+    sdn: tuple[list[Listed], NameIndex],
+    brute_cases: BruteCases,
+) -> None:
+    """Over the whole OFAC SDN index, at the default threshold: every entity of the
+    sample that scoring its names would give is in the index's answer (issue 9
+    point 1), for about 2,000 queries (brute force over all 39,000 names would take
+    a second a query)."""
+    analysed, queries, _near = brute_cases
+    assert len(queries) >= 2000 and len(analysed) >= BRUTE_NAMES
+    assert retrieval_losses(sdn, analysed, queries, DEFAULT_THRESHOLD) == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a word only alike (0.65-0.75) to a listed word's is not always retrieved: "
+    "4 of these 200 queries lose an entity whose other word is the query's only hit "
+    "('SWALLEH Abukar' / ABUBAKAR, Swalleh 0.864; main's code loses 6)",
+)
+def test_index_answers_as_scoring_every_name_for_near_misses(
+    sdn: tuple[list[Listed], NameIndex], brute_cases: BruteCases
+) -> None:
+    """Sampled names with one word swapped for a listed word that begins or ends
+    alike: words left unhit on both sides may still score."""
+    analysed, _queries, near_misses = brute_cases
+    assert retrieval_losses(sdn, analysed, near_misses, DEFAULT_THRESHOLD) == []
+
+
+def test_index_answers_as_scoring_every_name_at_0_7(
+    sdn: tuple[list[Listed], NameIndex],
+    brute_cases: BruteCases,
+) -> None:
+    """Below the default threshold too (the issue's floor is min(threshold, min_score)):
+    the first 400 queries at 0.7."""
+    analysed, queries, _near = brute_cases
+    assert retrieval_losses(sdn, analysed, queries[:400], 0.7) == []
 
 
 def test_hostile_names_cost_like_ordinary_ones(sdn: tuple[list[Listed], NameIndex]) -> None:
