@@ -507,7 +507,7 @@ class _Frozen:
 _GONE_ROW: Final[_Row] = (-1, (), 0, 0, 0.0, 0.0, 1.0)
 
 # Bump when the pickled form of NameIndex changes.
-_PICKLE_VERSION: Final = 6
+_PICKLE_VERSION: Final = 7
 # What a NameIndex pickles: every attribute but the per-query caches
 # (_hits_cache, _specials_cache) and the build's _interner. A new attribute goes
 # here too (a test checks).
