@@ -421,6 +421,23 @@ def test_a_write_builds_only_what_it_changed_however_large_the_top_layer(
     same_answers(writer, fresh, [*created[:3], "Quetzal Lantern Holdings", "Finder Technology"])
 
 
+def write_three_past_a_small_top(
+    writer: FlaskClient, monkeypatch: pytest.MonkeyPatch, *, idle_each: bool
+) -> IndexCache:
+    """Three API writes with TOP_MAX 2 (so that the background folds); the cache,
+    its background idle after the last (or after each, `idle_each`)."""
+    monkeypatch.setattr(screen_index, "TOP_MAX", 2)
+    assert found(writer, "Finder Technology")[0] == FINDER
+    cache: IndexCache = writer.application.extensions["registry_index"]
+    for n, word in enumerate(["Quetzal", "Zanzibar", "Orinoco"]):
+        name = f"{word} Lantern Holdings"
+        assert writer.post("/entities", json=entity(name, f"q-{n}")).status_code == 201
+        if idle_each:
+            background_idle(cache)
+    background_idle(cache)
+    return cache
+
+
 def test_a_background_fold_freezes_its_layer_without_walking_it(
     writer: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -429,13 +446,7 @@ def test_a_background_fold_freezes_its_layer_without_walking_it(
     walks them while requests wait (the generation-1 collection the fold thread
     made instead stopped every thread for 40-56 ms of CPU, up to 370 ms of wall
     time at load 9, in bench.live's trace)."""
-    monkeypatch.setattr(screen_index, "TOP_MAX", 2)
-    assert found(writer, "Finder Technology")[0] == FINDER
-    cache: IndexCache = writer.application.extensions["registry_index"]
-    for n, word in enumerate(["Quetzal", "Zanzibar", "Orinoco"]):
-        name = f"{word} Lantern Holdings"
-        assert writer.post("/entities", json=entity(name, f"q-{n}")).status_code == 201
-    background_idle(cache)
+    cache = write_three_past_a_small_top(writer, monkeypatch, idle_each=False)
     view = cache._view
     assert view is not None and view.mid is not None and view.mid.entities == 3
     mid = view.mid
@@ -450,13 +461,7 @@ def test_the_backgrounds_builds_give_way_to_requests_in_flight(
     request is in flight, giving the interpreter lock up (a fold of 150-300 ms of
     CPU otherwise held it 5 ms at a time against every request, the writer's next
     screening among them); a write's own layer is not paced (its writer waits)."""
-    monkeypatch.setattr(screen_index, "TOP_MAX", 2)
-    assert found(writer, "Finder Technology")[0] == FINDER
-    cache: IndexCache = writer.application.extensions["registry_index"]
-    for n, word in enumerate(["Quetzal", "Zanzibar", "Orinoco"]):
-        name = f"{word} Lantern Holdings"
-        assert writer.post("/entities", json=entity(name, f"q-{n}")).status_code == 201
-        background_idle(cache)
+    cache = write_three_past_a_small_top(writer, monkeypatch, idle_each=True)
     me = threading.get_ident()
     paced = list(zip(builds.partial_threads, builds.partial_paced, strict=True))
     assert [p for (thread, _), p in paced if thread != me] == [True]  # the fold
