@@ -77,11 +77,11 @@ import pickle
 import sys
 import threading
 from array import array
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Container, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import islice, repeat
+from itertools import chain, islice, repeat
 from operator import itemgetter
 from typing import Any, BinaryIO, Final
 
@@ -167,6 +167,8 @@ _PLAN_SINGLE: Final = 1
 _PLAN_PAIRS: Final = 2
 # Names with at least this many distinctive words count as long (see _candidates).
 _LONG_NAME: Final = 4
+# Above this many distinct query words, names hit by two are found by counting.
+_PAIRWISE_MAX_WORDS: Final = 8
 # Per-query caches (see _QueryCache): at most this many query words, holding at
 # most this many ids in all: each cache a share of the matcher's cache budget
 # (REGISTRY_MATCHER_CACHE_MB, registry/config.py) over what an id held costs
@@ -220,6 +222,11 @@ class _WordHits:
     """What one query word finds: vocabulary ids -> credit, and (lazily) the names
     behind them.
 
+    The names are dict keys (values None), not a set: a dict of ints is not
+    tracked by the garbage collector, a set always is, and every young collection
+    walked each new cached set element by element (a common word's thousands of
+    names: 40-80 ms of CPU per collection with every list, in some query's time).
+
     Holds the index's posting lists, not the index: the index caches these, and
     a reference back would make a cycle that keeps a replaced index alive until
     a full garbage collection (forever once frozen, see `gc.freeze`).
@@ -233,31 +240,21 @@ class _WordHits:
         self._postings = postings
         self._dominant_lists = dominant
         self.hits = hits
-        self._names: set[int] | None = None
-        self._dominant: set[int] | None = None
+        self._names: dict[int, None] | None = None
+        self._dominant: dict[int, None] | None = None
 
     @property
-    def names(self) -> set[int]:
-        """Names containing any of the (similar enough) hit words."""
+    def names(self) -> dict[int, None]:
+        """Names containing any of the (similar enough) hit words (as keys)."""
         if self._names is None:
-            postings = self._postings
-            names: set[int] = set()
-            for vid, cr in self.hits.items():
-                if cr >= _NAMES_MIN_CREDIT:
-                    names.update(postings[vid])
-            self._names = names
+            self._names = _keys_of(self._postings, self.hits)
         return self._names
 
     @property
-    def dominant(self) -> set[int]:
-        """Names in which a hit word dominates."""
+    def dominant(self) -> dict[int, None]:
+        """Names in which a hit word dominates (as keys)."""
         if self._dominant is None:
-            dominant = self._dominant_lists
-            out: set[int] = set()
-            for vid, cr in self.hits.items():
-                if cr >= _NAMES_MIN_CREDIT:
-                    out.update(dominant[vid])
-            self._dominant = out
+            self._dominant = _keys_of(self._dominant_lists, self.hits)
         return self._dominant
 
     def weight(self) -> int:
@@ -269,6 +266,20 @@ class _WordHits:
             if cr >= _NAMES_MIN_CREDIT:
                 total += 2 * len(postings[vid])
         return total
+
+
+def _keys_of(lists: list[list[int]], hits: dict[int, float]) -> dict[int, None]:
+    """The ids in `lists` of the hit words credited enough, as an untracked dict."""
+    out: dict[int, None] = {}
+    for vid, cr in hits.items():
+        if cr >= _NAMES_MIN_CREDIT:
+            out.update(dict.fromkeys(lists[vid]))
+    return out
+
+
+def _common(a: dict[int, None], b: dict[int, None]) -> set[int]:
+    """The keys two dicts share (CPython iterates the smaller)."""
+    return a.keys() & b.keys()
 
 
 class _QueryCache:
@@ -687,7 +698,8 @@ class NameIndex:
         if kind == "n":
             return set(_ids(self._exact, a)), False
         if kind == "g":
-            return _WordHits(self._postings, self._dominant, self._token_hits(a, b, c)).names, False
+            hits = self._token_hits(a, b, c)
+            return set(_WordHits(self._postings, self._dominant, hits).names), False
         if kind == "a":
             vid: _Stored = self._latin_vid.get(a)
             found_names = set(self._postings[vid]) if vid is not None else set()
@@ -698,7 +710,7 @@ class NameIndex:
                 if kind == "w"
                 else _WordHits(self._postings, self._dominant, self._joined_hits(a))
             )
-            return found.names, bool(found.dominant) if kind == "w" else False
+            return set(found.names), bool(found.dominant) if kind == "w" else False
         # What `_specials` retrieves by (without leaving out the too common).
         names = set(_ids(self._joins, a))
         if len(a) >= 6:
@@ -1305,7 +1317,7 @@ class NameIndex:
                 joined_hits = True
                 # Names with the query's words written together ("Promsvyaz Bank" ->
                 # PROMSVYAZBANK) are candidates whatever else the query has.
-                cand |= found.names
+                cand.update(found.names)
                 for k in idx:
                     if k in hits:
                         merged = hits[k] = dict(hits[k])
@@ -1313,7 +1325,7 @@ class NameIndex:
                             if cr > merged.get(vid, 0.0):
                                 merged[vid] = cr
         for k in distinctive:
-            cand |= words[k].dominant
+            cand.update(words[k].dominant)
         if (
             qa.schema == PERSON
             and qa.part_count == 1
@@ -1326,7 +1338,7 @@ class NameIndex:
             pass
         elif len(comparable) == 1 or not self._single_hit_hopeless(qa, comparable, threshold):
             for k in distinctive:
-                cand |= words[k].names
+                cand.update(words[k].names)
         else:
             # A name that shares only one of several query words, and in which
             # that word does not dominate, cannot reach the threshold: keep names
@@ -1353,12 +1365,22 @@ class NameIndex:
                     firsts[key] = k
             distinct = list(firsts.values())
             for k in repeated:
-                cand |= words[k].names
+                cand.update(words[k].names)
+            if len(distinct) > _PAIRWISE_MAX_WORDS:
+                # Many words (64 one-syllable Hangul words): count each name's
+                # hitting words once rather than intersect every pair, the same
+                # set at a cost that grows with the words, not their square.
+                counts = Counter(chain.from_iterable(words[k].names for k in distinct))
+                long_names = long_names if triples else set()
+                cand.update(
+                    e for e, c in counts.items() if c >= 3 or (c == 2 and e not in long_names)
+                )
+                distinct = []
             for i, ki in enumerate(distinct):
                 a = words[ki].names
                 for kj in distinct[i + 1 :]:
                     b = words[kj].names
-                    pair = a & b if len(a) <= len(b) else b & a
+                    pair = _common(a, b)
                     if triples and pair:
                         short = pair - long_names
                         cand |= short
@@ -1366,7 +1388,8 @@ class NameIndex:
                         if rest:
                             for kl in distinct:
                                 if kl != ki and kl != kj:
-                                    cand |= rest & words[kl].names
+                                    other = words[kl].names
+                                    cand.update(e for e in rest if e in other)
                     else:
                         cand |= pair
         # Query words that are listed names' joined words or initialisms: the

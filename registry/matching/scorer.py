@@ -232,52 +232,80 @@ def _pair(a: Tok, b: Tok, schema: str) -> tuple[float, str, float, float] | None
 _JOINABLE: Final = (Kind.NAME, Kind.GENERIC, Kind.PARTICLE)
 
 
+# Above this many query tokens, a token met again (the same word repeated, or one
+# letter of many) reuses what its first occurrence found in the listed name.
+_REPEAT_MEMO_TOKENS: Final = 8
+_Hit = tuple[int, float, str, float, float]  # (listed token, sim, how, cq, cc)
+
+
+def _listed_hits(a: Tok, ctoks: tuple[Tok, ...], schema: str) -> tuple[list[_Hit], bool]:
+    """What one query token meets among the listed name's tokens; also whether it
+    is a legal form in conflict with one of them."""
+    hits: list[_Hit] = []
+    legal_conflict = False
+    ka = a.kind
+    for j, b in enumerate(ctoks):
+        kb = b.kind
+        if ka == kb and a.text == b.text and a.native == b.native:
+            hits.append((j, 1.0, "legal" if ka == Kind.LEGAL else "token", 1.0, 1.0))
+            continue
+        if ka <= 1 and kb <= 1:
+            # NAME or GENERIC on both sides (the common case): _pair, inline.
+            if a.script == LATIN and b.script == LATIN:
+                sim = latin_similarity(a.text, b.text)
+            else:
+                sim = token_similarity(a.text, b.text, a.script, b.script, a.native, b.native)
+            if (ka == Kind.GENERIC or kb == Kind.GENERIC) and sim < 1.0:
+                sim = max(sim, token_similarity(a.raw, b.raw, a.script, b.script))
+            if sim < MIN_EDGE_SIM:
+                continue
+            cr = credit(sim)
+            hits.append((j, sim, "token", cr, cr))
+            continue
+        if ka != kb and a.text != b.text and ka != Kind.INITIAL and kb != Kind.INITIAL:
+            continue  # what _pair says of two different words of different kinds
+        hit = _pair(a, b, schema)
+        if hit is None:
+            if (
+                ka == Kind.LEGAL
+                and b.kind == Kind.LEGAL
+                and a.legal
+                and b.legal
+                and legal_forms_conflict(a.legal, b.legal)
+            ):
+                legal_conflict = True
+            continue
+        sim, how, cq, cc = hit
+        hits.append((j, sim, how, cq, cc))
+    return hits, legal_conflict
+
+
 def _single_edges(q: AnalyzedName, c: AnalyzedName, schema: str) -> tuple[list[_Edge], bool]:
     """Edges between single tokens; also reports a legal-form conflict."""
     edges: list[_Edge] = []
     legal_conflict = False
     ctoks = c.tokens
-    for i, a in enumerate(q.tokens):
-        ka = a.kind
+    qtoks = q.tokens
+    # (what _listed_hits reads of a query token -> its answer; long queries only)
+    memo: dict[tuple[Any, ...], tuple[list[_Hit], bool]] | None = (
+        {} if len(qtoks) > _REPEAT_MEMO_TOKENS else None
+    )
+    for i, a in enumerate(qtoks):
+        if memo is None:
+            hits, conflict = _listed_hits(a, ctoks, schema)
+        else:
+            key = (a.text, a.kind, a.script, a.native, a.raw, a.legal)
+            found = memo.get(key)
+            if found is None:
+                found = memo[key] = _listed_hits(a, ctoks, schema)
+            hits, conflict = found
+        if conflict:
+            legal_conflict = True
         wa = a.weight
-        for j, b in enumerate(ctoks):
-            kb = b.kind
-            if ka == kb and a.text == b.text and a.native == b.native:
-                how = "legal" if ka == Kind.LEGAL else "token"
-                edges.append(
-                    _Edge((i,), (j,), 1.0, how, 1.0, 1.0, (1.0, wa + b.weight, -abs(i - j)))
-                )
-                continue
-            if ka <= 1 and kb <= 1:
-                # NAME or GENERIC on both sides (the common case): _pair, inline.
-                if a.script == LATIN and b.script == LATIN:
-                    sim = latin_similarity(a.text, b.text)
-                else:
-                    sim = token_similarity(a.text, b.text, a.script, b.script, a.native, b.native)
-                if (ka == Kind.GENERIC or kb == Kind.GENERIC) and sim < 1.0:
-                    sim = max(sim, token_similarity(a.raw, b.raw, a.script, b.script))
-                if sim < MIN_EDGE_SIM:
-                    continue
-                cr = credit(sim)
-                edges.append(
-                    _Edge((i,), (j,), sim, "token", cr, cr, (sim, wa + b.weight, -abs(i - j)))
-                )
-                continue
-            if ka != kb and a.text != b.text and ka != Kind.INITIAL and kb != Kind.INITIAL:
-                continue  # what _pair says of two different words of different kinds
-            hit = _pair(a, b, schema)
-            if hit is None:
-                if (
-                    ka == Kind.LEGAL
-                    and b.kind == Kind.LEGAL
-                    and a.legal
-                    and b.legal
-                    and legal_forms_conflict(a.legal, b.legal)
-                ):
-                    legal_conflict = True
-                continue
-            sim, how, cq, cc = hit
-            edges.append(_Edge((i,), (j,), sim, how, cq, cc, (sim, wa + b.weight, -abs(i - j))))
+        for j, sim, how, cq, cc in hits:
+            edges.append(
+                _Edge((i,), (j,), sim, how, cq, cc, (sim, wa + ctoks[j].weight, -abs(i - j)))
+            )
     return edges, legal_conflict
 
 

@@ -418,3 +418,37 @@ def test_a_full_query_cache_lets_its_oldest_words_go_not_all_of_them() -> None:
     assert by_ids.ids == 40
     by_ids.put("big", "too big to keep", 11)  # (over a quarter of the bound)
     assert by_ids.get("big") is None and by_ids.ids == 40
+
+
+LONG_NAMES = [
+    "Joint Stock Company Scientific Production Association Almaz named after Academician Raspletin",
+    "Federal State Unitary Enterprise Main Radio Frequency Centre of the Russian Federation",
+    "Islamic Republic of Iran Shipping Lines Group Khorasan Marine Services Company",
+]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_long_queries_agree_with_exhaustive_scan(seed: int) -> None:
+    """Queries of more distinct words than the index intersects pairwise (it counts
+    each name's hitting words instead) find what scoring every name finds."""
+    assert all(len(set(n.split())) > index_module._PAIRWISE_MAX_WORDS for n in LONG_NAMES)
+    idx = build()
+    listed = list(ALL)
+    for i, name in enumerate(LONG_NAMES):
+        idx.add(f"L{i}", name, entity_type="company")
+        listed.append((f"L{i}", name, "company"))
+    rng = random.Random(seed)
+    found_any = False
+    for name in LONG_NAMES:
+        for _ in range(4):
+            query = perturb(rng, name)
+            expected: dict[str, float] = {}
+            q = analyze(query, None)
+            for eid, lname, etype in listed:
+                score = compare_analyzed(q, analyze(lname, etype), explain=False).score
+                if score >= DEFAULT_THRESHOLD and score > expected.get(eid, -1.0):
+                    expected[eid] = score
+            got = {m.entity_id: m.score for m in idx.screen(query, limit=100)}
+            assert got.keys() == expected.keys(), query
+            found_any = found_any or bool(expected)
+    assert found_any

@@ -170,3 +170,31 @@ def test_keyed_latin_similarity_equals_latin_similarity() -> None:
         for b in words:
             keyed = keyed_latin_similarity(a, b, phonetic_key(a), phonetic_key(b))
             assert keyed == latin_similarity(a, b)
+
+
+@pytest.mark.parametrize(
+    ("query", "listed"),
+    [
+        ("a b c d e f g h i j a b c", "A.B.C. Trading Co"),  # initials, repeated
+        ("ali ali bank ali al ali de ltd ltd bank kim li", "Ali Bank Ltd"),
+        ("Rosneft rosneft OOO ooo LLC PAO PJSC Oil oil Company", "Rosneft Oil Company PJSC"),
+    ],
+)
+def test_long_queries_reuse_a_repeated_words_edges_exactly(query: str, listed: str) -> None:
+    """Past _REPEAT_MEMO_TOKENS query words, a word met again reuses its first
+    occurrence's edges: the same edges, at each occurrence's own position."""
+    from registry.matching import scorer
+    from registry.matching.analysis import analyze
+
+    met = 0
+    for schema in (None, "company", "person"):
+        q, c = analyze(query, schema), analyze(listed, "company")
+        assert len(q.tokens) > scorer._REPEAT_MEMO_TOKENS
+        edges, _conflict = scorer._single_edges(q, c, q.schema)
+        one_by_one = []
+        for i, a in enumerate(q.tokens):
+            hits, _ = scorer._listed_hits(a, c.tokens, q.schema)
+            one_by_one += [(i, j, sim, how) for j, sim, how, _cq, _cc in hits]
+        assert [(e.q[0], e.c[0], e.sim, e.how) for e in edges] == one_by_one
+        met += len(edges)
+    assert met
