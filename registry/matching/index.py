@@ -1610,9 +1610,14 @@ class NameIndex:
         )
         rows = self._rows
         weights = [toks[k].weight for k in comparable]
+        w_max = max(weights, default=0.0)
         is_name = [toks[k].kind == Kind.NAME for k in comparable]
         # vid -> [(query word position in `comparable`, credit), ...]
         by_vid: dict[int, list[tuple[int, float]]] = {}
+        # (query word position -> vocabulary id -> the pair's credit, 0.0 if none):
+        # the candidates of a common word share their other words.
+        near_memo: list[dict[int, float]] = [{} for _ in comparable]
+        near_any: dict[int, float] = {}  # vocabulary id -> its best pair's credit
         for pos, k in enumerate(comparable):
             for vid, cr in hits[k].items():
                 found = by_vid.get(vid)
@@ -1742,13 +1747,24 @@ class NameIndex:
                 and q_unresolved_n
                 and unresolved_n
                 and q_unresolved_n * unresolved_n <= _NEAR_MISS_PAIRS
+                # (not if every unhit pair at full credit would still fall short:
+                # each word explains at most one of the other side's)
+                and _combined(
+                    eq + max(q_left, min(q_unresolved_w, unresolved_n * w_max)),
+                    wq,
+                    ec + max(e_left, unresolved_w),
+                    e_total,
+                )
+                - penalty
+                >= floor
+                and self._near_possible(qa, comparable, words, by_vid, near_memo, near_any)
             ):
                 # Words left unhit on both sides may still be alike: not one deletion
                 # apart, but a substitution or two in a long word ("daniltsev" /
                 # "zaytsev", 0.65; "kumsan" / "rounsan"). Their real credits, where the
                 # weak one above would drop a name that scores.
                 q_near, e_near = self._near_misses(
-                    qa, comparable, qbest, freeish if e_free else None, words, by_vid
+                    qa, comparable, qbest, freeish if e_free else None, words, by_vid, near_memo
                 )
                 if q_near > q_left or e_near > e_left:
                     near = _combined(
@@ -1759,6 +1775,41 @@ class NameIndex:
                 out.append((eid, est))
         return out
 
+    def _near_possible(
+        self,
+        qa: AnalyzedName,
+        comparable: list[int],
+        words: tuple[tuple[int, float, bool], ...],
+        by_vid: dict[int, list[tuple[int, float]]],
+        memo: list[dict[int, float]],
+        best_of: dict[int, float],
+    ) -> bool:
+        """Whether any of the name's unhit words is alike to any query word: where
+        none is, `_near_misses` finds nothing (most names of a common word, whose
+        other words the query does not have; one lookup each once known)."""
+        toks = qa.tokens
+        vocab_tok = self._vocab_tok
+        for v, _w, _n in words:
+            if v in by_vid:
+                continue
+            best = best_of.get(v)
+            if best is None:
+                best = 0.0
+                vt, vs, vn = vocab_tok[v]
+                for pos, k in enumerate(comparable):
+                    known = memo[pos]
+                    cr = known.get(v)
+                    if cr is None:
+                        t = toks[k]
+                        sim = token_similarity(t.text, vt, t.script, vs, t.native, vn)
+                        cr = known[v] = credit(sim) if sim > _MIN_EDGE_SIM else 0.0
+                    if cr > best:
+                        best = cr
+                best_of[v] = best
+            if best > 0.0:
+                return True
+        return False
+
     def _near_misses(
         self,
         qa: AnalyzedName,
@@ -1767,30 +1818,35 @@ class NameIndex:
         freeish: list[bool] | None,
         words: tuple[tuple[int, float, bool], ...],
         by_vid: dict[int, list[tuple[int, float]]],
+        memo: list[dict[int, float]],
     ) -> tuple[float, float]:
         """The credited weight the query's and the name's unhit words can earn from
         each other (each word its best pair, at most one word per word of the other
-        side): what `_estimate` weighs at _UNRESOLVED_CREDIT otherwise."""
+        side): what `_estimate` weighs at _UNRESOLVED_CREDIT otherwise. `memo`
+        keeps each pair's credit for the rest of the query."""
         toks = qa.tokens
         vocab_tok = self._vocab_tok
-        left = [(vocab_tok[v], w) for v, w, _n in words if v not in by_vid]
+        left = [(v, w) for v, w, _n in words if v not in by_vid]
         e_best = [0.0] * len(left)
         q_terms: list[float] = []
         for pos, k in enumerate(comparable):
             if qbest[pos] > 0.0 or (freeish is not None and freeish[pos]):
                 continue
             t = toks[k]
+            known = memo[pos]
             best = 0.0
-            for j, ((vt, vs, vn), _w) in enumerate(left):
-                sim = token_similarity(t.text, vt, t.script, vs, t.native, vn)
-                if sim > _MIN_EDGE_SIM:
-                    cr = credit(sim)
-                    if cr > best:
-                        best = cr
-                    if cr > e_best[j]:
-                        e_best[j] = cr
+            for j, (v, _w) in enumerate(left):
+                cr = known.get(v)
+                if cr is None:
+                    vt, vs, vn = vocab_tok[v]
+                    sim = token_similarity(t.text, vt, t.script, vs, t.native, vn)
+                    cr = known[v] = credit(sim) if sim > _MIN_EDGE_SIM else 0.0
+                if cr > best:
+                    best = cr
+                if cr > e_best[j]:
+                    e_best[j] = cr
             q_terms.append(t.weight * best)
-        e_terms = [w * cr for ((_t, w), cr) in zip(left, e_best, strict=True)]
+        e_terms = [w * cr for ((_v, w), cr) in zip(left, e_best, strict=True)]
         q_terms.sort(reverse=True)
         e_terms.sort(reverse=True)
         return sum(q_terms[: len(left)]), sum(e_terms[: len(q_terms)])
