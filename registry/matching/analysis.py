@@ -34,8 +34,8 @@ from .normalize import LATIN, NormToken, name_words
 from .similarity import phonetic_key
 
 __all__ = [
-    "MAX_NAME_WORDS", "AnalyzedName", "Interner", "Kind", "Tok", "analyze", "analyze_with",
-    "canonical_schema", "word_count",
+    "MAX_NAME_WORDS", "AnalyzedName", "Interner", "Kind", "Tok", "acronyms_of", "analyze",
+    "analyze_with", "canonical_schema", "joins_of", "word_count",
 ]  # fmt: skip
 
 #: Words of a name that are compared. The longest listed name has 52 words (most
@@ -168,9 +168,12 @@ class AnalyzedName:
     tokens: tuple[Tok, ...]
     inverted: bool  # "SURNAME, Given" was read as "Given SURNAME"
     # Adjacent runs of tokens written together ("van"+"der"+"bilt") and their
-    # initials ("hong"+"kong" -> "hk"), precomputed for the scorer and the index.
-    joins: tuple[tuple[tuple[int, ...], str], ...] = ()
-    acronyms: tuple[tuple[tuple[int, ...], str], ...] = ()
+    # initials ("hong"+"kong" -> "hk"), precomputed for queries. None: derived
+    # from the tokens when read (`joins_of`, `acronyms_of`), as a loaded index's
+    # names hold them: 790,000 pairs with every list, read only for the few
+    # names a query scores.
+    joins: tuple[tuple[tuple[int, ...], str], ...] | None = ()
+    acronyms: tuple[tuple[tuple[int, ...], str], ...] | None = ()
 
     total_weight: float = 0.0
     name_count: int = 0  # number of distinctive words
@@ -182,9 +185,10 @@ class AnalyzedName:
 
     def __reduce__(self) -> tuple[Any, ...]:
         # A constructor call: the same pickle whether or not the class is compiled.
+        # Without the joins and initialisms (derived again when read).
         a = self
         return AnalyzedName, (
-            a.original, a.schema, a.normalized, a.tokens, a.inverted, a.joins, a.acronyms,
+            a.original, a.schema, a.normalized, a.tokens, a.inverted, None, None,
             a.total_weight, a.name_count, a.part_count,
         )  # fmt: skip
 
@@ -341,14 +345,39 @@ def analyze_with(name: str, schema: str | None, interner: Interner) -> AnalyzedN
         toks = promoted
         total = sum((t.weight for t in toks), 0.0)
     tt = tuple(toks)
-    acr = interner.run(_acronyms(tt, interner)) if kind_of_name != PERSON else ()
-    joins = _joins(tt, interner)
-    if kind_of_name == PERSON:
-        joins += _person_joins(tt, interner)
+    joins, acr = _pairs(tt, kind_of_name, interner)
     return AnalyzedName(
-        name, kind_of_name, " ".join(words), tt, inverted, interner.run(joins), acr,
-        total, names, parts,
-    )  # fmt: skip
+        name, kind_of_name, " ".join(words), tt, inverted, joins, acr, total, names, parts
+    )
+
+
+_Pairs = tuple[tuple[tuple[int, ...], str], ...]
+
+
+def _pairs(toks: tuple[Tok, ...], schema: str, interner: Interner | None) -> tuple[_Pairs, _Pairs]:
+    """A name's joins and initialisms, interned in `interner` if one is given."""
+    joins = _joins(toks, interner)
+    if schema == PERSON:
+        joins += _person_joins(toks, interner)
+        acr: _Pairs = ()
+    else:
+        found = _acronyms(toks, interner)
+        acr = interner.run(found) if interner is not None else tuple(found)
+    return (interner.run(joins) if interner is not None else tuple(joins)), acr
+
+
+def joins_of(a: AnalyzedName) -> _Pairs:
+    """The name's adjacent runs of tokens written together (derived if not kept)."""
+    found = a.joins
+    return found if found is not None else _pairs(a.tokens, a.schema, None)[0]
+
+
+def acronyms_of(a: AnalyzedName) -> _Pairs:
+    """The name's initialisms of adjacent runs (derived if not kept)."""
+    found = a.acronyms
+    if found is not None:
+        return found
+    return () if a.schema == PERSON else tuple(_acronyms(a.tokens, None))
 
 
 def word_count(name: str) -> int:
@@ -473,6 +502,10 @@ class Interner:
 SHARED_INTERNER: Final = Interner(_ANALYSED)  # what `analyze` shares among query names
 
 
+def _interned(interner: Interner | None, idx: tuple[int, ...], text: str) -> _Pair:
+    return interner.pair(idx, text) if interner is not None else (idx, text)
+
+
 _JOINABLE: Final = (Kind.NAME, Kind.GENERIC, Kind.PARTICLE)
 _ALIGNABLE: Final = (Kind.NAME, Kind.GENERIC)
 # Han and Hangul tokens are compared character by character (see similarity.py);
@@ -481,7 +514,7 @@ _SYLLABIC: Final = frozenset({"han", "hangul"})
 
 
 def _joins(
-    toks: tuple[Tok, ...], interner: Interner, max_len: int = 3
+    toks: tuple[Tok, ...], interner: Interner | None, max_len: int = 3
 ) -> list[tuple[tuple[int, ...], str]]:
     """Adjacent runs of 2..max_len tokens, concatenated as written ("van"+"der"+"bilt").
 
@@ -502,7 +535,7 @@ def _joins(
             ):
                 # A one-word legal form may open a name's run too ("JSCARGUMENT"
                 # = "JSC ARGUMENT"), as it may close one.
-                out.append(interner.pair((0, 1), first.raw + toks[1].raw))
+                out.append(_interned(interner, (0, 1), first.raw + toks[1].raw))
             continue
         script = first.script
         text = first.raw
@@ -514,13 +547,15 @@ def _joins(
             ):
                 break
             text += t.raw
-            out.append(interner.pair(tuple(range(i, j + 1)), text))
+            out.append(_interned(interner, tuple(range(i, j + 1)), text))
             if legal_tail:
                 break
     return out
 
 
-def _person_joins(toks: tuple[Tok, ...], interner: Interner) -> list[tuple[tuple[int, ...], str]]:
+def _person_joins(
+    toks: tuple[Tok, ...], interner: Interner | None
+) -> list[tuple[tuple[int, ...], str]]:
     """A person's names written together in another order or without the middle
     one: two adjacent names the other way round ("maduronicolas" for Nicolas
     MADURO), and the first and last of three without the middle name or
@@ -532,14 +567,16 @@ def _person_joins(toks: tuple[Tok, ...], interner: Interner) -> list[tuple[tuple
         a, b = toks[i], toks[i + 1]
         if a.kind != Kind.NAME or b.kind != Kind.NAME or a.script != LATIN or b.script != LATIN:
             continue
-        out.append(interner.pair((i + 1, i), b.raw + a.raw))
+        out.append(_interned(interner, (i + 1, i), b.raw + a.raw))
     if n == 3 and all(t.kind == Kind.NAME and t.script == LATIN for t in toks):
-        out.append(interner.pair((0, 2), toks[0].raw + toks[2].raw))
-        out.append(interner.pair((2, 0), toks[2].raw + toks[0].raw))
+        out.append(_interned(interner, (0, 2), toks[0].raw + toks[2].raw))
+        out.append(_interned(interner, (2, 0), toks[2].raw + toks[0].raw))
     return out
 
 
-def _acronyms(toks: tuple[Tok, ...], interner: Interner) -> list[tuple[tuple[int, ...], str]]:
+def _acronyms(
+    toks: tuple[Tok, ...], interner: Interner | None
+) -> list[tuple[tuple[int, ...], str]]:
     """Initials of adjacent runs of 2-6 words (function words skipped)."""
     out: list[tuple[tuple[int, ...], str]] = []
     n = len(toks)
@@ -558,5 +595,5 @@ def _acronyms(toks: tuple[Tok, ...], interner: Interner) -> list[tuple[tuple[int
                 break
             letters += t.text[0]
             idx.append(j)
-            out.append(interner.pair(tuple(idx), letters))
+            out.append(_interned(interner, tuple(idx), letters))
     return out

@@ -96,9 +96,11 @@ from .analysis import (
     Interner,
     Kind,
     Tok,
+    acronyms_of,
     analyze,
     analyze_with,
     canonical_schema,
+    joins_of,
 )
 from .normalize import KANA, LATIN, VOWEL_LOSSY
 from .packed import FlatKeys
@@ -482,9 +484,10 @@ def _indexed(toks: tuple[Tok, ...]) -> list[Tok]:
 def _leading_acronyms(analyzed: AnalyzedName) -> list[str]:
     """Initialisms of a name's leading words, three letters or more (retrieval keys)."""
     out: list[str] = []
-    if analyzed.acronyms:
-        first = analyzed.acronyms[0][0][0]
-        for idx, letters in analyzed.acronyms:
+    acronyms = acronyms_of(analyzed)
+    if acronyms:
+        first = acronyms[0][0][0]
+        for idx, letters in acronyms:
             if idx[0] != first:
                 break
             if len(letters) >= 3:
@@ -518,7 +521,7 @@ class _Frozen:
 _GONE_ROW: Final[_Row] = (-1, (), 0, 0, 0.0, 0.0, 1.0)
 
 # Bump when the pickled form of NameIndex changes.
-_PICKLE_VERSION: Final = 7
+_PICKLE_VERSION: Final = 8
 # What a NameIndex pickles: every attribute but the per-query caches
 # (_hits_cache, _specials_cache) and the build's _interner. A new attribute goes
 # here too (a test checks).
@@ -678,7 +681,7 @@ class NameIndex:
                 words = [(key, flags[key], seen[key] > 1) for key in flags]
                 org = "org" if qa.schema != PERSON else ""
                 others: set[Key4] = {("s", toks[k].raw, toks[k].text, org) for k in comparable}
-                for idx, joined in qa.joins:
+                for idx, joined in joins_of(qa):
                     if len(idx) <= 2:
                         others.add(("j", joined, "", ""))
                 others.add(("n", qa.normalized, "", ""))
@@ -686,7 +689,7 @@ class NameIndex:
                     t = toks[k]
                     if t.kind == Kind.GENERIC and t.raw != t.text:
                         others.add(("g", t.raw, t.script, t.native))
-                for _idx, letters in qa.acronyms:
+                for _idx, letters in acronyms_of(qa):
                     others.add(("a", letters, "", ""))
                 out.append((mode, words, sorted(others)))
         return out
@@ -956,7 +959,7 @@ class NameIndex:
         # and for initialisms of the name's leading words (MIO = Marine
         # Industries Organization): the forms a query is likely to use.
         joins = self._joins
-        for idx, joined in analyzed.joins:
+        for idx, joined in joins_of(analyzed):
             if len(idx) == 2:
                 _push(joins, joined, eid)
         for letters in _leading_acronyms(analyzed):
@@ -1042,7 +1045,7 @@ class NameIndex:
         for tok, vid in zip(_indexed(analyzed.tokens), entry.vids, strict=True):
             if tok.kind == Kind.GENERIC and tok.raw != tok.text:
                 self._drop_spelling(vid, tok.raw)
-        for idx, joined in analyzed.joins:
+        for idx, joined in joins_of(analyzed):
             if len(idx) == 2:
                 _pull(self._joins, joined, eid)
         for letters in _leading_acronyms(analyzed):
@@ -1308,7 +1311,7 @@ class NameIndex:
         # Joined adjacent query words against single listed words: credit both.
         joined_hits = False
         cand: set[int] = set()
-        for idx, joined in qa.joins:
+        for idx, joined in joins_of(qa):
             if len(idx) > 2:
                 continue
             found = self._joined_word(joined)
@@ -1405,7 +1408,7 @@ class NameIndex:
                         merged[vid] = cr
         # The query's initialisms as listed words ("SCIENTIFIC AND PRODUCTION
         # ENTERPRISE PULSAR" / SPE PULSAR): credited to the words they stand for.
-        for idx, letters in qa.acronyms:
+        for idx, letters in acronyms_of(qa):
             avid: _Stored = self._latin_vid.get(letters)
             if avid is None:
                 continue
@@ -1550,7 +1553,7 @@ class NameIndex:
             an = entry.analyzed
             positions = [p for p, t in enumerate(an.tokens) if t.kind in (Kind.NAME, Kind.GENERIC)]
             vid_at = dict(zip(positions, entry.vids, strict=True))
-            for idx, text in an.acronyms if acronym else an.joins:
+            for idx, text in acronyms_of(an) if acronym else joins_of(an):
                 if text == key:
                     out.update(vid_at[p] for p in idx if p in vid_at)
         return out

@@ -51,7 +51,9 @@ from .analysis import (
     AnalyzedName,
     Kind,
     Tok,
+    acronyms_of,
     analyze,
+    joins_of,
 )
 from .legal_forms import legal_form_words, legal_forms_conflict
 from .normalize import HAN, HANGUL, LATIN, VOWEL_LOSSY
@@ -313,7 +315,7 @@ def _multi_edges(q: AnalyzedName, c: AnalyzedName, schema: str) -> list[_Edge]:
     """Edges joining adjacent tokens or reading initialisms."""
     edges: list[_Edge] = []
     qt, ct = q.tokens, c.tokens
-    for side_joins, other, flip in ((c.joins, qt, False), (q.joins, ct, True)):
+    for side_joins, other, flip in ((joins_of(c), qt, False), (joins_of(q), ct, True)):
         if not side_joins:
             continue
         # (position, token, its text, its length + 3, first letter, first two)
@@ -345,7 +347,7 @@ def _multi_edges(q: AnalyzedName, c: AnalyzedName, schema: str) -> list[_Edge]:
                     edges.append(_edge((k,), idx, sim, "join", cr, cr, q, c))
     # Organisation initialisms: "HK" = "Hong Kong", "PLA" = "People's Liberation Army".
     if schema != PERSON:
-        for side_acr, other, flip in ((c.acronyms, qt, False), (q.acronyms, ct, True)):
+        for side_acr, other, flip in ((acronyms_of(c), qt, False), (acronyms_of(q), ct, True)):
             if not side_acr:
                 continue
             for k, t in enumerate(other):

@@ -10,7 +10,7 @@ import pytest
 
 from registry.matching import DEFAULT_THRESHOLD, NameIndex
 from registry.matching import index as index_module
-from registry.matching.analysis import analyze
+from registry.matching.analysis import AnalyzedName, acronyms_of, analyze, joins_of
 from registry.matching.index import _QueryCache
 from registry.matching.packed import FlatKeys
 from registry.matching.scorer import compare_analyzed
@@ -267,6 +267,14 @@ def test_flat_keys_answer_as_the_dict_they_were_made_of() -> None:
     assert not FlatKeys.of({}) and FlatKeys.of({}).get("a") is None
 
 
+def _read(a: AnalyzedName) -> tuple[object, ...]:
+    """What the scorer reads of an analysed name."""
+    return (
+        a.original, a.schema, a.normalized, a.tokens, a.inverted, joins_of(a), acronyms_of(a),
+        a.total_weight, a.name_count, a.part_count,
+    )  # fmt: skip
+
+
 def test_a_loaded_index_reads_its_names_when_queries_reach_them() -> None:
     copy = pickle.loads(pickle.dumps(INDEX))
     frozen = index_module._FROZEN
@@ -276,9 +284,15 @@ def test_a_loaded_index_reads_its_names_when_queries_reach_them() -> None:
     assert 0 < len(read) <= len(copy._entries)
     copy.thaw()
     assert not any(entry is frozen for entry in copy._entries) and copy._frozen is None
-    assert [(e.entity, e.name, e.name_kind, e.analyzed, e.vids) for e in copy._entries] == [
-        (e.entity, e.name, e.name_kind, e.analyzed, e.vids) for e in INDEX._entries
+    assert [(e.entity, e.name, e.name_kind, _read(e.analyzed), e.vids) for e in copy._entries] == [
+        (e.entity, e.name, e.name_kind, _read(e.analyzed), e.vids) for e in INDEX._entries
     ]
+    # Their joins and initialisms are not kept but derived when read, the same.
+    assert all(e.analyzed.joins is None and e.analyzed.acronyms is None for e in copy._entries)
+    assert any(joins_of(e.analyzed) for e in copy._entries)
+    assert any(acronyms_of(e.analyzed) for e in copy._entries)
+    for query, schema, _expected in SCREENS:
+        assert copy.screen(query, entity_type=schema) == INDEX.screen(query, entity_type=schema)
     # The tokens of the names stay shared between names, as in the index built.
     toks = {id(t) for e in copy._entries for t in e.analyzed.tokens}
     assert len(toks) == len({id(t) for e in INDEX._entries for t in e.analyzed.tokens})
