@@ -169,6 +169,9 @@ _PLAN_SINGLE: Final = 1
 _PLAN_PAIRS: Final = 2
 # Names with at least this many distinctive words count as long (see _candidates).
 _LONG_NAME: Final = 4
+# From this many candidates, _estimate first asks whether a name's unhit words are
+# alike to any query word at all (once per word), before comparing them in pairs.
+_NEAR_ANY_FROM: Final = 256
 # Above this many distinct query words, names hit by two are found by counting.
 _PAIRWISE_MAX_WORDS: Final = 8
 # Per-query caches (see _QueryCache): at most this many query words, holding at
@@ -521,7 +524,7 @@ class _Frozen:
 _GONE_ROW: Final[_Row] = (-1, (), 0, 0, 0.0, 0.0, 1.0)
 
 # Bump when the pickled form of NameIndex changes.
-_PICKLE_VERSION: Final = 8
+_PICKLE_VERSION: Final = 9
 # What a NameIndex pickles: every attribute but the per-query caches
 # (_hits_cache, _specials_cache) and the build's _interner. A new attribute goes
 # here too (a test checks).
@@ -530,7 +533,7 @@ _STATE: Final = (
     "_removed", "_entries", "_rows", "_gone", "_shared_words", "_vocab", "_vocab_tok",
     "_vocab_phon", "_postings", "_dominant", "_del_keys", "_phon_keys", "_skel_all",
     "_skel_lossy", "_joins", "_acronyms", "_spellings", "_latin_vid", "_long_names",
-    "_kana_keys", "_exact", "_free_texts",
+    "_kana_keys", "_exact", "_free_texts", "_token_counts",
 )  # fmt: skip
 
 
@@ -551,6 +554,10 @@ class NameIndex:
         self._removed: set[int] = set()
         self._entries: list[_Entry] = []
         self._rows: list[_Row] = []  # by entry
+        # Tokens per name, by entry: what _estimate bounds a long query's coverage
+        # by, read without reading the name (a loaded index's names stay pickled
+        # until a query scores them).
+        self._token_counts = array("H")
         self._gone = 0  # entries removed (their slots hold _GONE)
         self._shared_words: dict[tuple[int, float, bool], tuple[int, float, bool]] = {}
         # vocabulary: (text, script, native) -> vid
@@ -933,6 +940,7 @@ class NameIndex:
         name_count = names.count(True)
         # (name_kind: one string per kind, not one per name as read from SQLite)
         self._entries.append(_Entry(ent, name, sys.intern(name_kind), analyzed, tuple(vids)))
+        self._token_counts.append(min(len(analyzed.tokens), 0xFFFF))
         self._entity_entries[ent].append(eid)
         shared: dict[_Stored, _Stored] = self._shared_words
         words: list[_Stored] = []
@@ -1621,6 +1629,8 @@ class NameIndex:
         # the candidates of a common word share their other words.
         near_memo: list[dict[int, float]] = [{} for _ in comparable]
         near_any: dict[int, float] = {}  # vocabulary id -> its best pair's credit
+        # (worth knowing only when many names share words: a common word's)
+        many = len(cand) >= _NEAR_ANY_FROM
         for pos, k in enumerate(comparable):
             for vid, cr in hits[k].items():
                 found = by_vid.get(vid)
@@ -1665,9 +1675,10 @@ class NameIndex:
             for w in sorted((t.weight for t in toks), reverse=True):
                 top_w.append(top_w[-1] + w)
         lo_cap = 1.0 - EXTRA_WEIGHT
+        token_counts = self._token_counts
         for eid in cand:
             if capped:
-                k = _MAX_JOIN * len(self._entry(eid).analyzed.tokens)
+                k = _MAX_JOIN * token_counts[eid]
                 if k < n_all and lo_cap + EXTRA_WEIGHT * top_w[k] / wq < threshold:
                     continue
             ent, words, e_names, e_parts, e_free, e_initial, e_total = rows[eid]
@@ -1760,7 +1771,10 @@ class NameIndex:
                 )
                 - penalty
                 >= floor
-                and self._near_possible(qa, comparable, words, by_vid, near_memo, near_any)
+                and (
+                    not many
+                    or self._near_possible(qa, comparable, words, by_vid, near_memo, near_any)
+                )
             ):
                 # Words left unhit on both sides may still be alike: not one deletion
                 # apart, but a substitution or two in a long word ("daniltsev" /
