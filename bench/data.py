@@ -10,6 +10,7 @@ import csv
 import gc
 import json
 import random
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,6 +61,27 @@ def build_index(listed: list[Listed]) -> NameIndex:
                 item.entity_id, item.name, name_kind=item.name_kind, entity_type=item.entity_type
             )
     return index
+
+
+class CollectorClock:
+    """CPU seconds spent in the garbage collector since the clock started (a
+    callback around each collection), to tell a name's own work from a pause the
+    collector took while that name was screened."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self._since = 0.0
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, _info: dict[str, int]) -> None:
+        if phase == "start":
+            self._since = time.process_time()
+        else:
+            self.seconds += time.process_time() - self._since
+
+    def stop(self) -> None:
+        if self._callback in gc.callbacks:
+            gc.callbacks.remove(self._callback)
 
 
 def hold_as_served() -> Callable[[], None]:

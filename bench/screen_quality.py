@@ -36,7 +36,16 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from bench.data import Listed, build_index, hold_as_served, load_eu_un, load_ofac, load_uk, variants
+from bench.data import (
+    CollectorClock,
+    Listed,
+    build_index,
+    hold_as_served,
+    load_eu_un,
+    load_ofac,
+    load_uk,
+    variants,
+)
 from bench.screen_throughput import machine
 from registry.matching import DEFAULT_THRESHOLD, NameIndex, normalize_name
 from registry.matching.analysis import AnalyzedName, analyze
@@ -165,6 +174,18 @@ def main(argv: list[str] | None = None) -> int:
         f"{time.process_time() - t0:.1f} s CPU"
     )
     hold_as_served()
+    clock = CollectorClock()
+    # (CPU ms, of which in the collector, name) of the slowest names
+    slowest: list[tuple[float, float, str]] = []
+
+    def timed(query: str, start: float, in_gc: float) -> float:
+        took = time.process_time() - start
+        slowest.append((took * 1000, (clock.seconds - in_gc) * 1000, query))
+        if len(slowest) > 64:
+            slowest.sort(reverse=True)
+            del slowest[8:]
+        return took
+
     names_of: dict[str, list[Listed]] = defaultdict(list)
     for item in listed:
         names_of[item.entity_id].append(item)
@@ -186,9 +207,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         totals[group] += 1
         for mode, etype in (("typed", c.kind), ("untyped", None)):
-            t = time.process_time()
+            g, t = clock.seconds, time.process_time()
             found = index.screen(c.name, entity_type=etype, threshold=threshold)
-            normal_times.append(time.process_time() - t)
+            normal_times.append(timed(c.name, t, g))
             if found:
                 flagged[mode][group] += 1
                 m = found[0]
@@ -223,9 +244,9 @@ def main(argv: list[str] | None = None) -> int:
     missed_by_kind: Counter[str] = Counter()
     missed_examples: list[str] = []
     for query, item, kind in var:
-        t = time.process_time()
+        g, t = clock.seconds, time.process_time()
         found = index.screen(query, entity_type=item.entity_type, threshold=threshold)
-        normal_times.append(time.process_time() - t)
+        normal_times.append(timed(query, t, g))
         if any(m.entity_id == item.entity_id for m in found):
             hit += 1
         else:
@@ -269,9 +290,9 @@ def main(argv: list[str] | None = None) -> int:
     hostile = hostile_names(rng, args.hostile)
     hostile_times: list[float] = []
     for query in hostile:
-        t = time.process_time()
+        g, t = clock.seconds, time.process_time()
         index.screen(query, threshold=threshold)
-        hostile_times.append(time.process_time() - t)
+        hostile_times.append(timed(query, t, g))
     worst = max(hostile_times + normal_times) * 1000
     worst_hostile = max(hostile_times) * 1000
     mean_normal = sum(normal_times) / len(normal_times) * 1000
@@ -281,6 +302,9 @@ def main(argv: list[str] | None = None) -> int:
         f"hostile mean {mean_hostile:.2f} ms (max {worst_hostile:.1f}); "
         f"ratio hostile/ordinary {mean_hostile / max(mean_normal, 1e-9):.1f}"
     )
+    slowest.sort(reverse=True)
+    for took, in_gc, query in slowest[:5]:
+        print(f"  slowest: {took:.1f} ms CPU, {in_gc:.1f} of it in the collector: {query[:60]!r}")
     n = len(people) * 2 + len(var)
     print(
         f"recall={recall:.4f} fp_typed={fp_typed:.4f} fp_untyped={fp_untyped:.4f} "

@@ -275,11 +275,10 @@ class _WordHits:
 
 def _keys_of(lists: list[list[int]], hits: dict[int, float]) -> dict[int, None]:
     """The ids in `lists` of the hit words credited enough, as an untracked dict."""
-    out: dict[int, None] = {}
-    for vid, cr in hits.items():
-        if cr >= _NAMES_MIN_CREDIT:
-            out.update(dict.fromkeys(lists[vid]))
-    return out
+    chosen = [lists[vid] for vid, cr in hits.items() if cr >= _NAMES_MIN_CREDIT]
+    if len(chosen) == 1:
+        return dict.fromkeys(chosen[0])
+    return dict.fromkeys(chain.from_iterable(chosen))
 
 
 def _common(a: dict[int, None], b: dict[int, None]) -> set[int]:
