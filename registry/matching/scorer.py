@@ -172,17 +172,23 @@ def _edge(
 _ALIGNABLE: Final = (Kind.NAME, Kind.GENERIC)
 
 
+def _word_similarity(a: Tok, b: Tok) -> float:
+    """Similarity of two NAME or GENERIC tokens (the common case)."""
+    if a.script == LATIN and b.script == LATIN:
+        sim = latin_similarity(a.text, b.text)
+    else:
+        sim = token_similarity(a.text, b.text, a.script, b.script, a.native, b.native)
+    if (a.kind == Kind.GENERIC or b.kind == Kind.GENERIC) and sim < 1.0:
+        # Canonical spellings can drift apart ("motor" vs "mortars"): try the words.
+        sim = max(sim, token_similarity(a.raw, b.raw, a.script, b.script))
+    return sim
+
+
 def _pair(a: Tok, b: Tok, schema: str) -> tuple[float, str, float, float] | None:
     """Similarity of two single tokens, with how it was found and side credits."""
     ka, kb = a.kind, b.kind
     if ka <= 1 and kb <= 1:  # NAME or GENERIC on both sides: the common case
-        if a.script == LATIN and b.script == LATIN:
-            sim = latin_similarity(a.text, b.text)
-        else:
-            sim = token_similarity(a.text, b.text, a.script, b.script, a.native, b.native)
-        if (ka == Kind.GENERIC or kb == Kind.GENERIC) and sim < 1.0:
-            # Canonical spellings can drift apart ("motor" vs "mortars"): try the words.
-            sim = max(sim, token_similarity(a.raw, b.raw, a.script, b.script))
+        sim = _word_similarity(a, b)
         if sim < MIN_EDGE_SIM:
             return None
         c = credit(sim)
@@ -252,13 +258,8 @@ def _listed_hits(a: Tok, ctoks: tuple[Tok, ...], schema: str) -> tuple[list[_Hit
             hits.append((j, 1.0, "legal" if ka == Kind.LEGAL else "token", 1.0, 1.0))
             continue
         if ka <= 1 and kb <= 1:
-            # NAME or GENERIC on both sides (the common case): _pair, inline.
-            if a.script == LATIN and b.script == LATIN:
-                sim = latin_similarity(a.text, b.text)
-            else:
-                sim = token_similarity(a.text, b.text, a.script, b.script, a.native, b.native)
-            if (ka == Kind.GENERIC or kb == Kind.GENERIC) and sim < 1.0:
-                sim = max(sim, token_similarity(a.raw, b.raw, a.script, b.script))
+            # NAME or GENERIC on both sides (the common case): what _pair does.
+            sim = _word_similarity(a, b)
             if sim < MIN_EDGE_SIM:
                 continue
             cr = credit(sim)
