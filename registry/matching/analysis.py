@@ -369,7 +369,12 @@ def _pairs(toks: tuple[Tok, ...], schema: str, interner: Interner | None) -> tup
 def joins_of(a: AnalyzedName) -> _Pairs:
     """The name's adjacent runs of tokens written together (derived if not kept)."""
     found = a.joins
-    return found if found is not None else _pairs(a.tokens, a.schema, None)[0]
+    if found is not None:
+        return found
+    joins = _joins(a.tokens, None)
+    if a.schema == PERSON:
+        joins += _person_joins(a.tokens, None)
+    return tuple(joins)
 
 
 def acronyms_of(a: AnalyzedName) -> _Pairs:
