@@ -48,10 +48,11 @@ def main(argv: list[str] | None = None) -> int:
     other = load_uk(UK_NAMES, UK_SUBJECTS)
     queries += [rng.choice(other).name for _ in range(args.queries - len(queries))]
     lru: list[Any] = [
-        similarity.latin_similarity,
-        similarity.token_similarity,
+        similarity._latin_pair,
+        similarity._token_pair,
         similarity.phonetic_key,
-        similarity.skeleton_key,
+        similarity._skeleton,
+        similarity._abjad_skeleton,
         similarity.kana_key,
         normalize.normalize_name,
     ]

@@ -121,6 +121,7 @@ from .similarity import (
     latin_similarity,
     phonetic_key,
     skeleton_key,
+    skeleton_of,
     string_similarity,
     token_similarity,
 )
@@ -128,7 +129,7 @@ from .similarity import (
 __all__ = ["COUNTRY_MISMATCH_PENALTY", "Match", "NameIndex"]
 
 _phonetic_key: Final = phonetic_key.__wrapped__
-_skeleton_key: Final = skeleton_key.__wrapped__
+_skeleton_key: Final = skeleton_of
 _kana_key: Final = kana_key.__wrapped__
 _KANA_DEEP_LEN: Final = 4  # kana keys this long are also looked up less one letter
 # Retrieval only (the scorer verifies): voiced and voiceless consonants meet, as a

@@ -100,12 +100,27 @@ _SKEL_VOWELS: Final = re.compile(r"(?<!^)[aeiouyw]|^[aeiou]")
 _SKEL_MAP: Final = str.maketrans("pvwqgzc", "bffkkss")
 
 
-@lru_cache(maxsize=_OTHER_KEYS_CACHE)
 def skeleton_key(text: str, abjad: bool = False) -> str:
     """Consonant skeleton: phonetic key without vowels, similar consonants merged.
 
     For abjad tokens the letters w/v/y inside a word are vowel carriers too.
     """
+    return _abjad_skeleton(text) if abjad else _skeleton(text)
+
+
+# (One cache per kind, keyed by the word alone: see `_pair_key`.)
+@lru_cache(maxsize=_OTHER_KEYS_CACHE // 2)
+def _skeleton(text: str) -> str:
+    return skeleton_of(text, False)
+
+
+@lru_cache(maxsize=_OTHER_KEYS_CACHE // 2)
+def _abjad_skeleton(text: str) -> str:
+    return skeleton_of(text, True)
+
+
+def skeleton_of(text: str, abjad: bool) -> str:
+    """`skeleton_key` without its caches."""
     s = phonetic_key(text)
     if abjad:
         s = s[:1] + re.sub(r"[vwyi]", "", s[1:])
@@ -146,11 +161,35 @@ def string_similarity(a: str, b: str) -> float:
     return float(OSA.normalized_similarity(a, b))
 
 
-@lru_cache(maxsize=_PAIRS_CACHE)
+# The pair caches are keyed by one string, the words joined by NUL (which no
+# normalised word holds), not by a tuple of them. A full cache frees an old key
+# for each new one; a tuple is an object the garbage collector tracks, and the
+# collector counts allocations less deallocations, so that churn never counted
+# towards a young collection while every new tuple still joined the young
+# generation: each collection then walked 50,000-80,000 of them, 40-75 ms of CPU
+# (bench.screen_quality's slowest names). Strings are not tracked.
+_SEP: Final = "\0"
+
+
+def _pair_key(*parts: str) -> str | None:
+    """The parts joined by NUL, or None if one of them holds a NUL."""
+    key = _SEP.join(parts)
+    return key if key.count(_SEP) == len(parts) - 1 else None
+
+
 def latin_similarity(a: str, b: str) -> float:
     """`token_similarity` for two Latin-script tokens (the common case, cached)."""
     if a == b:
         return 1.0
+    key = _pair_key(a, b)
+    if key is None:
+        return keyed_latin_similarity(a, b, phonetic_key(a), phonetic_key(b))
+    return _latin_pair(key)
+
+
+@lru_cache(maxsize=_PAIRS_CACHE)
+def _latin_pair(key: str) -> float:
+    a, _, b = key.partition(_SEP)
     return keyed_latin_similarity(a, b, phonetic_key(a), phonetic_key(b))
 
 
@@ -168,12 +207,29 @@ def keyed_latin_similarity(a: str, b: str, pa: str, pb: str) -> float:
     return best
 
 
-@lru_cache(maxsize=_OTHER_PAIRS_CACHE)
 def token_similarity(
     a: str, b: str, script_a: str = LATIN, script_b: str = LATIN, native_a: str = "",
     native_b: str = "",
 ) -> float:  # fmt: skip
     """Similarity of two normalised tokens in [0, 1] (see module docstring)."""
+    if script_a == LATIN and script_b == LATIN:
+        return latin_similarity(a, b)
+    key = _pair_key(a, b, script_a, script_b, native_a, native_b)
+    if key is None:
+        return token_similarity_of(a, b, script_a, script_b, native_a, native_b)
+    return _token_pair(key)
+
+
+@lru_cache(maxsize=_OTHER_PAIRS_CACHE)
+def _token_pair(key: str) -> float:
+    a, b, script_a, script_b, native_a, native_b = key.split(_SEP)
+    return token_similarity_of(a, b, script_a, script_b, native_a, native_b)
+
+
+def token_similarity_of(
+    a: str, b: str, script_a: str, script_b: str, native_a: str, native_b: str
+) -> float:
+    """`token_similarity` without its caches."""
     if script_a == LATIN and script_b == LATIN:
         return latin_similarity(a, b)
     if a == b and (script_a != script_b or native_a == native_b or not native_a):

@@ -64,3 +64,35 @@ def test_answers_within_the_bounds_are_unchanged() -> None:
     assert word_count(at_max) == MAX_NAME_WORDS
     assert index.screen(at_max, threshold=0.0) == index.screen(over, threshold=0.0)
     assert [m.entity_id for m in index.screen("Alexander Vyacheslavovich Zakharov")] == ["p"]
+
+
+def test_the_word_pair_caches_hold_nothing_the_collector_walks() -> None:
+    """A full pair cache frees an old key for each new one; keys the collector
+    tracked (tuples) then piled up in its young generation uncounted, and each
+    young collection walked tens of thousands of them inside some name's time."""
+    import gc
+
+    from registry.matching.similarity import latin_similarity, string_similarity, token_similarity
+
+    gc.collect()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        before = len(gc.get_objects())
+        scores = [
+            (
+                latin_similarity(f"petrov{k}", f"petrow{k}"),
+                token_similarity(f"mhmd{k}", f"muhammad{k}", "abjad", "latin", f"محمد{k}", ""),
+            )
+            for k in range(3000)
+        ]
+        grown = len(gc.get_objects()) - before
+    finally:
+        if was_enabled:
+            gc.enable()
+    assert all(0.5 < a < 1 and 0 < b < 1 for a, b in scores)
+    # (the list of scores and its 3,000 pairs of results, and nothing per cached pair)
+    assert grown <= 3000 + 10, grown
+    # A word holding the separator is compared, not cached under a wrong key.
+    assert latin_similarity("ab\0c", "ab\0c") == 1.0
+    assert latin_similarity("ab\0cd", "ab\0ce") == string_similarity("ab\0cd", "ab\0ce") == 0.8
