@@ -118,6 +118,7 @@ from .scorer import (
 from .similarity import (
     kana_key,
     keyed_latin_similarity,
+    latin_alike,
     latin_similarity,
     phonetic_key,
     skeleton_key,
@@ -171,7 +172,7 @@ _PLAN_PAIRS: Final = 2
 # Names with at least this many distinctive words count as long (see _candidates).
 _LONG_NAME: Final = 4
 # From this many candidates, _estimate first asks whether a name's unhit words are
-# alike to any query word at all (once per word), before comparing them in pairs.
+# alike to any query word at all (`_AlikeWords`), before comparing them in pairs.
 _NEAR_ANY_FROM: Final = 256
 # Above this many distinct query words, names hit by two are found by counting.
 _PAIRWISE_MAX_WORDS: Final = 8
@@ -1628,9 +1629,11 @@ class NameIndex:
         # (query word position -> vocabulary id -> the pair's credit, 0.0 if none):
         # the candidates of a common word share their other words.
         near_memo: list[dict[int, float]] = [{} for _ in comparable]
-        near_any: dict[int, float] = {}  # vocabulary id -> its best pair's credit
-        # (worth knowing only when many names share words: a common word's)
-        many = len(cand) >= _NEAR_ANY_FROM
+        # Names whose unhit words want comparing, when many names share words (a
+        # common word's): most have no unhit word alike to any query word, which
+        # is found for all of them at once after this loop (`_alike_unhit`).
+        defer = len(cand) >= _NEAR_ANY_FROM
+        deferred: list[_Deferred] = []
         for pos, k in enumerate(comparable):
             for vid, cr in hits[k].items():
                 found = by_vid.get(vid)
@@ -1771,61 +1774,86 @@ class NameIndex:
                 )
                 - penalty
                 >= floor
-                and (
-                    not many
-                    or self._near_possible(qa, comparable, words, by_vid, near_memo, near_any)
-                )
             ):
-                # Words left unhit on both sides may still be alike: not one deletion
-                # apart, but a substitution or two in a long word ("daniltsev" /
-                # "zaytsev", 0.65; "kumsan" / "rounsan"). Their real credits, where the
-                # weak one above would drop a name that scores.
-                q_near, e_near = self._near_misses(
-                    qa, comparable, qbest, freeish if e_free else None, words, by_vid, near_memo
-                )
-                if q_near > q_left or e_near > e_left:
-                    near = _combined(
-                        eq + max(q_left, q_near), wq, ec + max(e_left, e_near), e_total
-                    )
-                    est = max(est, near - penalty)
+                near = _Deferred(
+                    eid, words, qbest, freeish if e_free else None, est, eq, q_left, ec, e_left,
+                    e_total, penalty,
+                )  # fmt: skip
+                if defer:
+                    deferred.append(near)
+                    continue
+                est = self._near_estimate(qa, comparable, near, by_vid, near_memo)
             if est >= floor:
                 out.append((eid, est))
+        if deferred:
+            alike = self._alike_unhit(qa, comparable, deferred, by_vid)
+            for near in deferred:
+                est = near.est
+                if any(v in alike for v, _w, _n in near.words if v not in by_vid):
+                    est = self._near_estimate(qa, comparable, near, by_vid, near_memo)
+                if est >= floor:
+                    out.append((near.eid, est))
         return out
 
-    def _near_possible(
+    def _near_estimate(
         self,
         qa: AnalyzedName,
         comparable: list[int],
-        words: tuple[tuple[int, float, bool], ...],
+        near: _Deferred,
         by_vid: dict[int, list[tuple[int, float]]],
         memo: list[dict[int, float]],
-        best_of: dict[int, float],
-    ) -> bool:
-        """Whether any of the name's unhit words is alike to any query word: where
-        none is, `_near_misses` finds nothing (most names of a common word, whose
-        other words the query does not have; one lookup each once known)."""
+    ) -> float:
+        """A name's estimate once its words left unhit on both sides are compared.
+
+        They may still be alike: not one deletion apart, but a substitution or two
+        in a long word ("daniltsev" / "zaytsev", 0.65; "kumsan" / "rounsan"). Their
+        real credits, where the weak one `_estimate` gives them would drop a name
+        that scores."""
+        q_near, e_near = self._near_misses(
+            qa, comparable, near.qbest, near.freeish, near.words, by_vid, memo
+        )
+        if q_near > near.q_left or e_near > near.e_left:
+            combined = _combined(
+                near.eq + max(near.q_left, q_near),
+                qa.total_weight,
+                near.ec + max(near.e_left, e_near),
+                near.e_total,
+            )
+            return max(near.est, combined - near.penalty)
+        return near.est
+
+    def _alike_unhit(
+        self,
+        qa: AnalyzedName,
+        comparable: list[int],
+        names: list[_Deferred],
+        by_vid: dict[int, list[tuple[int, float]]],
+    ) -> set[int]:
+        """Of the names' words no query word hit, those alike to some query word (a
+        pair credit above nothing): Latin pairs in two scans per query word inside
+        rapidfuzz (`latin_alike`), not a call per pair (a common word's names have
+        thousands of distinct other words)."""
+        vocab_tok, vocab_phon = self._vocab_tok, self._vocab_phon
+        unhit = {v for near in names for v, _w, _n in near.words if v not in by_vid}
+        latin = [v for v in unhit if vocab_tok[v][1] == LATIN]
+        other = [v for v in unhit if vocab_tok[v][1] != LATIN]
+        texts = [vocab_tok[v][0] for v in latin]
+        phons = [vocab_phon[v] for v in latin]
+        found: set[int] = set()
         toks = qa.tokens
-        vocab_tok = self._vocab_tok
-        for v, _w, _n in words:
-            if v in by_vid:
-                continue
-            best = best_of.get(v)
-            if best is None:
-                best = 0.0
-                vt, vs, vn = vocab_tok[v]
-                for pos, k in enumerate(comparable):
-                    known = memo[pos]
-                    cr = known.get(v)
-                    if cr is None:
-                        t = toks[k]
-                        sim = token_similarity(t.text, vt, t.script, vs, t.native, vn)
-                        cr = known[v] = credit(sim) if sim > _MIN_EDGE_SIM else 0.0
-                    if cr > best:
-                        best = cr
-                best_of[v] = best
-            if best > 0.0:
-                return True
-        return False
+        for k in comparable:
+            t = toks[k]
+            if t.script == LATIN:
+                found.update(latin[j] for j in latin_alike(t.text, texts, phons, _MIN_EDGE_SIM))
+                pairs = other
+            else:
+                pairs = latin + other
+            for v in pairs:
+                if v not in found:
+                    vt, vs, vn = vocab_tok[v]
+                    if token_similarity(t.text, vt, t.script, vs, t.native, vn) > _MIN_EDGE_SIM:
+                        found.add(v)
+        return found
 
     def _near_misses(
         self,
@@ -1867,6 +1895,23 @@ class NameIndex:
         q_terms.sort(reverse=True)
         e_terms.sort(reverse=True)
         return sum(q_terms[: len(left)]), sum(e_terms[: len(q_terms)])
+
+
+@dataclass(slots=True)
+class _Deferred:
+    """A name `_estimate` compares the unhit words of (see `_near_estimate`)."""
+
+    eid: int
+    words: tuple[tuple[int, float, bool], ...]
+    qbest: list[float]
+    freeish: list[bool] | None
+    est: float
+    eq: float
+    q_left: float
+    ec: float
+    e_left: float
+    e_total: float
+    penalty: float
 
 
 def _combined(eq: float, wq: float, ec: float, e_total: float) -> float:

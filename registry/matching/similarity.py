@@ -28,6 +28,7 @@ from functools import lru_cache
 from typing import Final
 
 from rapidfuzz.distance import OSA
+from rapidfuzz.process import extract
 
 from ..config import matcher_cache_entries
 from .normalize import KANA, LATIN, VOWEL_LOSSY
@@ -35,6 +36,7 @@ from .normalize import KANA, LATIN, VOWEL_LOSSY
 __all__ = [
     "kana_key",
     "keyed_latin_similarity",
+    "latin_alike",
     "latin_similarity",
     "phonetic_key",
     "skeleton_key",
@@ -191,6 +193,30 @@ def latin_similarity(a: str, b: str) -> float:
 def _latin_pair(key: str) -> float:
     a, _, b = key.partition(_SEP)
     return keyed_latin_similarity(a, b, phonetic_key(a), phonetic_key(b))
+
+
+def latin_alike(query: str, words: list[str], phons: list[str], floor: float) -> set[int]:
+    """The positions in `words` (Latin tokens; `phons` their phonetic keys) of those
+    whose `latin_similarity` to the Latin token `query` is above `floor` (below
+    PHONETIC_DISCOUNT): two scans of all of them inside rapidfuzz instead of a
+    call per pair. The same answer: a similarity is the better of the spellings'
+    and (where `_phonetic_applies`) the discounted keys' (see `latin_similarity`)."""
+    found = {
+        j
+        for _w, sim, j in extract(
+            query, words, scorer=OSA.normalized_similarity, score_cutoff=floor, limit=None
+        )
+        if sim > floor
+    }
+    # (a cutoff a little under the exact one: the discount's product decides)
+    cutoff = floor / PHONETIC_DISCOUNT - 1e-9
+    key = phonetic_key(query)
+    for _p, sim, j in extract(
+        key, phons, scorer=OSA.normalized_similarity, score_cutoff=cutoff, limit=None
+    ):
+        if PHONETIC_DISCOUNT * sim > floor and _phonetic_applies(query, words[j]):
+            found.add(j)
+    return found
 
 
 def keyed_latin_similarity(a: str, b: str, pa: str, pb: str) -> float:

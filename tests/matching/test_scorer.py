@@ -172,6 +172,41 @@ def test_keyed_latin_similarity_equals_latin_similarity() -> None:
             assert keyed == latin_similarity(a, b)
 
 
+def test_latin_alike_finds_what_latin_similarity_puts_above_the_floor() -> None:
+    """The index asks which of thousands of words are alike to a query word in two
+    scans (`latin_alike`); the answer must be the pairwise one, at the floor's edge
+    too: words a few edits or a phonetic fold apart, of every length."""
+    import random
+
+    from registry.matching.similarity import latin_alike, latin_similarity, phonetic_key
+
+    rng = random.Random(11)
+    letters = "aeiouybcdhklmnrstvzwxqjgfp"
+
+    def edited(word: str) -> str:
+        for _ in range(rng.randint(1, 4)):
+            k = rng.randrange(len(word) + 1)
+            op = rng.randrange(3)
+            if op == 0:
+                word = word[:k] + rng.choice(letters) + word[k:]
+            elif op == 1 and len(word) > 1:
+                word = word[:k] + word[k + 1 :]
+            else:
+                word = word[:k] + rng.choice(letters) + word[k + 1 :]
+        return word or "a"
+
+    near = 0
+    for floor in (0.55, 0.65):
+        for _ in range(150):
+            query = "".join(rng.choice(letters) for _ in range(rng.randint(1, 11)))
+            words = [edited(query) for _ in range(120)] + ["mohammed", query, query + query]
+            phons = [phonetic_key(w) for w in words]
+            expected = {j for j, w in enumerate(words) if latin_similarity(query, w) > floor}
+            assert latin_alike(query, words, phons, floor) == expected, query
+            near += len(expected)
+    assert near > 5_000  # (the edge is crossed both ways many times)
+
+
 @pytest.mark.parametrize(
     ("query", "listed"),
     [
