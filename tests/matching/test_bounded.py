@@ -96,3 +96,31 @@ def test_the_word_pair_caches_hold_nothing_the_collector_walks() -> None:
     # A word holding the separator is compared, not cached under a wrong key.
     assert latin_similarity("ab\0c", "ab\0c") == 1.0
     assert latin_similarity("ab\0cd", "ab\0ce") == string_similarity("ab\0cd", "ab\0ce") == 0.8
+
+
+def test_screening_runs_the_young_collections_its_caches_hide() -> None:
+    """The query caches free an old entry's objects for each new one's, so the
+    collector's own count (allocations less deallocations) stands still under a
+    stream of new names while its young generation grows: the index runs a young
+    collection every 16 names, and the middle one when its threshold says so."""
+    import gc
+
+    index = NameIndex()
+    index.add("e1", "Finder Technology Ltd", entity_type="organization")
+    index.add("e2", "Vladimir Vladimirovich PUTIN", entity_type="person")
+    seen: list[int] = []
+
+    def stopped(phase: str, info: dict[str, int]) -> None:
+        if phase == "stop":
+            seen.append(info["generation"])
+
+    threshold = gc.get_threshold()
+    gc.set_threshold(10**9, 3, 10)  # (the collector never starts one itself)
+    gc.callbacks.append(stopped)
+    try:
+        found = [index.screen(f"Finder Technology {k}") for k in range(96)]
+    finally:
+        gc.callbacks.remove(stopped)
+        gc.set_threshold(*threshold)
+    assert found[0] and found[0][0].entity_id == "e1"
+    assert len(seen) == 96 // 16 and 1 in seen and 0 in seen, seen
