@@ -1704,10 +1704,15 @@ class NameIndex:
         lo_cap = 1.0 - EXTRA_WEIGHT
         token_counts = self._token_counts
         for eid in cand:
+            # (the query weight the name can explain at most: all of it, or with a
+            # long query its `k` heaviest words; the estimate keeps within it too)
+            q_cap = wq
             if capped:
                 k = _MAX_JOIN * token_counts[eid]
-                if k < n_all and lo_cap + EXTRA_WEIGHT * top_w[k] / wq < threshold:
-                    continue
+                if k < n_all:
+                    q_cap = top_w[k]
+                    if lo_cap + EXTRA_WEIGHT * q_cap / wq < threshold:
+                        continue
             ent, words, e_names, e_parts, e_free, e_initial, e_total = rows[eid]
             if check_entity:
                 if schema_of[ent] not in schemas:
@@ -1782,7 +1787,7 @@ class NameIndex:
                 and ((q_names == 1 and e_parts > 1) or (e_parts == 1 and q_names > 1))
                 else 0.0
             )
-            est = _combined(eq + q_left, wq, ec + e_left, e_total) - penalty
+            est = _combined(min(eq + q_left, q_cap), wq, ec + e_left, e_total) - penalty
             if (
                 est < floor
                 and q_unresolved_n
@@ -1791,7 +1796,7 @@ class NameIndex:
                 # (not if every unhit pair at full credit would still fall short:
                 # each word explains at most one of the other side's)
                 and _combined(
-                    eq + max(q_left, min(q_unresolved_w, unresolved_n * w_max)),
+                    min(eq + max(q_left, min(q_unresolved_w, unresolved_n * w_max)), q_cap),
                     wq,
                     ec + max(e_left, unresolved_w),
                     e_total,
@@ -1800,8 +1805,8 @@ class NameIndex:
                 >= floor
             ):
                 near = _Deferred(
-                    eid, words, qbest, freeish if e_free else None, est, eq, q_left, ec, e_left,
-                    e_total, penalty,
+                    eid, words, qbest, freeish if e_free else None, est, eq, q_left, q_cap, ec,
+                    e_left, e_total, penalty,
                 )  # fmt: skip
                 if defer:
                     deferred.append(near)
@@ -1838,7 +1843,7 @@ class NameIndex:
         )
         if q_near > near.q_left or e_near > near.e_left:
             combined = _combined(
-                near.eq + max(near.q_left, q_near),
+                min(near.eq + max(near.q_left, q_near), near.q_cap),
                 qa.total_weight,
                 near.ec + max(near.e_left, e_near),
                 near.e_total,
@@ -1932,6 +1937,7 @@ class _Deferred:
     est: float
     eq: float
     q_left: float
+    q_cap: float
     ec: float
     e_left: float
     e_total: float
