@@ -1388,9 +1388,11 @@ class NameIndex:
                 and self._two_hits_hopeless(qa, threshold)
             )
             long_names = self._long_names
-            # A word the query repeats is one word here: its names meet themselves
-            # once (names holding it twice), and the pairs stay few whatever the
-            # number of repetitions ("ali ali ali ...").
+            # A word the query repeats is one word here, whatever the number of
+            # repetitions ("ali ali ali ..."): its pair with itself is the names
+            # holding two words it hits (one listed word explains one query word:
+            # a name holding it once is hit once), not all its names (all 4,054
+            # of Muhammad's for "Riad Muhammad Hasan Muhammad", scored in vain).
             firsts: dict[tuple[str, str, str], int] = {}
             repeated: set[int] = set()
             for k in comparable:
@@ -1400,8 +1402,12 @@ class NameIndex:
                 else:
                     firsts[key] = k
             distinct = list(firsts.values())
+            rows = self._rows
             for k in repeated:
-                cand.update(words[k].names)
+                hit = hits[k]
+                cand.update(
+                    e for e in words[k].names if sum(1 for v, _w, _n in rows[e][1] if v in hit) >= 2
+                )
             if len(distinct) > _PAIRWISE_MAX_WORDS:
                 # Many words (64 one-syllable Hangul words): count each name's
                 # hitting words once rather than intersect every pair, the same

@@ -189,6 +189,33 @@ def test_index_answers_as_scoring_every_name(
     assert retrieval_losses(sdn, analysed, queries, DEFAULT_THRESHOLD) == []
 
 
+def test_index_answers_as_scoring_every_name_with_a_word_repeated(
+    sdn: tuple[list[Listed], NameIndex],
+) -> None:
+    """A word the query repeats: its pair with itself is the names holding two words
+    it hits, and nothing that scores is lost. Against the SDN's names that repeat a
+    word, queries of that word twice and another word ("tun tun Lee" / OO, Tun Tun
+    0.834): the query's other word hits nothing, the repeated word is all."""
+    listed, _index = sdn
+    repeating = []
+    for item in listed:
+        words = [t.text for t in analyze(item.name, item.entity_type).tokens]
+        twice = [w for w in words if words.count(w) > 1]
+        if twice and len(words) <= 4:
+            repeating.append((item, twice[0]))
+    assert len(repeating) > 100
+    analysed = [
+        (item, [analyze(alt, item.entity_type) for alt in alternatives(item.name)])
+        for item, _w in repeating
+    ]
+    others = ("Lee", "Omar", "Jones", "Petrov")
+    queries: Queries = [
+        (f"{word} {word} {others[k % 4]}", item.entity_type if k % 2 else None)
+        for k, (item, word) in enumerate(repeating)
+    ]
+    assert retrieval_losses(sdn, analysed, queries, DEFAULT_THRESHOLD) == []
+
+
 @pytest.mark.xfail(
     strict=True,
     reason="a word only alike (0.65-0.75) to a listed word's is not always retrieved: "
