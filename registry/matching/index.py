@@ -173,7 +173,7 @@ _PLAN_PAIRS: Final = 2
 # Names with at least this many distinctive words count as long (see _candidates).
 _LONG_NAME: Final = 4
 # From this many candidates, _estimate first asks whether a name's unhit words are
-# alike to any query word at all (`_AlikeWords`), before comparing them in pairs.
+# alike to any query word at all (`_alike_unhit`), before comparing them in pairs.
 _NEAR_ANY_FROM: Final = 256
 # Names screened between the young collections `NameIndex.screen` runs itself. The
 # collector starts one when allocations less deallocations of the objects it tracks
