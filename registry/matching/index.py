@@ -126,6 +126,7 @@ from .similarity import (
     skeleton_of,
     string_similarity,
     token_similarity,
+    token_similarity_of,
 )
 
 __all__ = ["COUNTRY_MISMATCH_PENALTY", "Match", "NameIndex"]
@@ -1164,13 +1165,16 @@ class NameIndex:
                 cand.update(_ids(self._kana_keys, d))
         out: dict[int, float] = {}
         vocab, vocab_phon = self._vocab_tok, self._vocab_phon
-        plain = script == LATIN and not native
+        latin = script == LATIN
+        # (not through the pair caches: a word's hits are cached whole (`_word`), so
+        # its pairs would not be asked again, and thousands of one-off pairs, a
+        # Hangul query's, would push out the ones that are)
         for vid in cand:
             vt, vs, vn = vocab[vid]
-            if plain and vs == LATIN and not vn:
+            if latin and vs == LATIN:
                 sim = keyed_latin_similarity(text, vt, phon, vocab_phon[vid])
             else:
-                sim = token_similarity(text, vt, script, vs, native, vn)
+                sim = token_similarity_of(text, vt, script, vs, native, vn)
             spellings = self._spellings.get(vid)
             if spellings and sim < 1.0:
                 for raw in spellings:

@@ -40,8 +40,10 @@ __all__ = [
     "latin_similarity",
     "phonetic_key",
     "skeleton_key",
+    "skeleton_of",
     "string_similarity",
     "token_similarity",
+    "token_similarity_of",
 ]
 
 PHONETIC_DISCOUNT: Final = 0.97  # equal phonetic keys but different spelling
