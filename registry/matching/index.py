@@ -1438,6 +1438,7 @@ class NameIndex:
                                     cand.update(e for e in rest if e in other)
                     else:
                         cand |= pair
+            cand |= self._alike_pool(qa, comparable, words, hits, cand, threshold)
         # Query words that are listed names' joined words or initialisms: the
         # words behind them count as hits of the query word.
         org = qa.schema != PERSON
@@ -1825,7 +1826,8 @@ class NameIndex:
             if est >= floor:
                 out.append((eid, est))
         if deferred:
-            alike = self._alike_unhit(qa, comparable, deferred, by_vid)
+            unhit = {v for near in deferred for v, _w, _n in near.words if v not in by_vid}
+            alike = set().union(*self._alike_unhit(qa, comparable, unhit))
             for near in deferred:
                 est = near.est
                 if any(v in alike for v, _w, _n in near.words if v not in by_vid):
@@ -1861,38 +1863,113 @@ class NameIndex:
             return max(near.est, combined - near.penalty)
         return near.est
 
-    def _alike_unhit(
+    def _alike_pool(
         self,
         qa: AnalyzedName,
         comparable: list[int],
-        names: list[_Deferred],
-        by_vid: dict[int, list[tuple[int, float]]],
+        words: dict[int, _WordHits],
+        hits: dict[int, dict[int, float]],
+        cand: set[int],
+        threshold: float,
     ) -> set[int]:
-        """Of the names' words no query word hit, those alike to some query word (a
-        pair credit above nothing): Latin pairs in two scans per query word inside
-        rapidfuzz (`latin_alike`), not a call per pair (a common word's names have
-        thousands of distinct other words)."""
-        vocab_tok, vocab_phon = self._vocab_tok, self._vocab_phon
-        unhit = {v for near in names for v, _w, _n in near.words if v not in by_vid}
-        latin = [v for v in unhit if vocab_tok[v][1] == LATIN]
-        other = [v for v in unhit if vocab_tok[v][1] != LATIN]
-        texts = [vocab_tok[v][0] for v in latin]
-        phons = [vocab_phon[v] for v in latin]
+        """Names hit by one query word only that hold a word alike to another query
+        word beyond its hits ("SWALLEH Abukar" / ABUBAKAR, Swalleh: "abukar" is two
+        deletions from "abubakar", similarity 0.8): `_single_hit_hopeless` weighs such
+        a word at _UNRESOLVED_CREDIT, the scorer at its similarity's credit. They
+        are candidates, and the alike words hits of the query word with their
+        credit (`hits` updated), as if its keys had found them (exact retrieval)."""
+        toks = qa.tokens
+        wq = qa.total_weight
+        n_all = len(toks)
+        top_w: list[float] = [0.0]
+        for w in sorted((t.weight for t in toks), reverse=True):
+            top_w.append(top_w[-1] + w)
+        lo_cap = 1.0 - EXTRA_WEIGHT
+        rows, token_counts = self._rows, self._token_counts
+        hit_vids: set[int] = set()
+        for k in comparable:
+            hit_vids.update(hits[k])
+        seen: set[int] = set(cand)
+        pool: list[tuple[int, list[int]]] = []
+        unhit: set[int] = set()
+        for k in comparable:
+            for e in words[k].names:
+                if e in seen:
+                    continue
+                seen.add(e)
+                # (a long query's coverage by a short name is capped: see _estimate)
+                most = _MAX_JOIN * token_counts[e]
+                if most < n_all and lo_cap + EXTRA_WEIGHT * top_w[most] / wq < threshold:
+                    continue
+                left = [v for v, _w, _n in rows[e][1] if v not in hit_vids]
+                if left:
+                    pool.append((e, left))
+                    unhit.update(left)
+        if not pool:
+            return set()
+        # (a Latin word of two letters and one unhit are at least one edit apart,
+        # similarity 0.5 at best: nothing to credit)
+        scanned = [k for k in comparable if toks[k].script != LATIN or len(toks[k].text) > 2]
+        alike = self._alike_unhit(qa, scanned, unhit)
         found: set[int] = set()
+        vocab_tok = self._vocab_tok
+        for k, vids in zip(scanned, alike, strict=True):
+            if not vids:
+                continue
+            t = toks[k]
+            merged = hits[k] = dict(hits[k])
+            for v in vids:
+                vt, vs, vn = vocab_tok[v]
+                merged[v] = credit(token_similarity(t.text, vt, t.script, vs, t.native, vn))
+            found |= vids
+        return {e for e, left in pool if not found.isdisjoint(left)}
+
+    def _alike_unhit(
+        self, qa: AnalyzedName, comparable: list[int], unhit: set[int]
+    ) -> list[set[int]]:
+        """Of the listed words `unhit`, those alike to each query word (a pair credit
+        above nothing): Latin pairs in two scans per query word inside rapidfuzz
+        (`latin_alike`), not a call per pair (a common word's names have thousands
+        of distinct other words)."""
+        vocab_tok, vocab_phon = self._vocab_tok, self._vocab_phon
+        # By script, and whether the native letters are kept: what decides which
+        # comparisons `token_similarity` makes of a pair.
+        groups: dict[tuple[str, bool], list[int]] = {}
+        for v in unhit:
+            _vt, vs, vn = vocab_tok[v]
+            groups.setdefault((vs, bool(vn)), []).append(v)
+        texts = {g: [vocab_tok[v][0] for v in vids] for g, vids in groups.items()}
+        phons = {g: [vocab_phon[v] for v in vids] for g, vids in groups.items()}
+        skels: dict[tuple[str, bool], list[str]] = {}
+        out: list[set[int]] = []
         toks = qa.tokens
         for k in comparable:
             t = toks[k]
-            if t.script == LATIN:
-                found.update(latin[j] for j in latin_alike(t.text, texts, phons, _MIN_EDGE_SIM))
-                pairs = other
-            else:
-                pairs = latin + other
-            for v in pairs:
-                if v not in found:
-                    vt, vs, vn = vocab_tok[v]
-                    if token_similarity(t.text, vt, t.script, vs, t.native, vn) > _MIN_EDGE_SIM:
-                        found.add(v)
-        return found
+            found: set[int] = set()
+            out.append(found)
+            lossy = t.script in VOWEL_LOSSY
+            for g, vids in groups.items():
+                vs, native = g
+                if (vs == t.script != LATIN and t.native and native) or (
+                    KANA in (vs, t.script) and vs != t.script
+                ):
+                    # (the native letters, or kana keys: a call per pair, rare words)
+                    for v in vids:
+                        if v not in found:
+                            vt, vscript, vn = vocab_tok[v]
+                            sim = token_similarity(t.text, vt, t.script, vscript, t.native, vn)
+                            if sim > _MIN_EDGE_SIM:
+                                found.add(v)
+                    continue
+                skeletons = None
+                if (vs in VOWEL_LOSSY) != lossy:
+                    if g not in skels:
+                        abjad = vs == "abjad"
+                        skels[g] = [skeleton_key(x, abjad) for x in texts[g]]
+                    skeletons = (skeleton_key(t.text, t.script == "abjad"), skels[g])
+                alike = latin_alike(t.text, texts[g], phons[g], _MIN_EDGE_SIM, skeletons)
+                found.update(vids[j] for j in alike)
+        return out
 
     def _near_misses(
         self,

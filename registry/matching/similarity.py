@@ -197,12 +197,21 @@ def _latin_pair(key: str) -> float:
     return keyed_latin_similarity(a, b, phonetic_key(a), phonetic_key(b))
 
 
-def latin_alike(query: str, words: list[str], phons: list[str], floor: float) -> set[int]:
-    """The positions in `words` (Latin tokens; `phons` their phonetic keys) of those
-    whose `latin_similarity` to the Latin token `query` is above `floor` (below
+def latin_alike(
+    query: str,
+    words: list[str],
+    phons: list[str],
+    floor: float,
+    skeletons: tuple[str, list[str]] | None = None,
+) -> set[int]:
+    """The positions in `words` (tokens; `phons` their phonetic keys) of those
+    whose `latin_similarity` to the token `query` is above `floor` (below
     PHONETIC_DISCOUNT): two scans of all of them inside rapidfuzz instead of a
     call per pair. The same answer: a similarity is the better of the spellings'
-    and (where `_phonetic_applies`) the discounted keys' (see `latin_similarity`)."""
+    and (where `_phonetic_applies`) the discounted keys' (see `latin_similarity`).
+    With `skeletons` (the query's and the words' consonant skeletons), those
+    compared too, discounted: `token_similarity` across a vowel-less script and
+    another (no kana, not one script's native letters)."""
     found = {
         j
         for _w, sim, j in extract(
@@ -218,6 +227,14 @@ def latin_alike(query: str, words: list[str], phons: list[str], floor: float) ->
     ):
         if PHONETIC_DISCOUNT * sim > floor and _phonetic_applies(query, words[j]):
             found.add(j)
+    if skeletons is not None and skeletons[0]:
+        cutoff = floor / SKELETON_DISCOUNT - 1e-9
+        skel, skels = skeletons
+        for sk, sim, j in extract(
+            skel, skels, scorer=OSA.normalized_similarity, score_cutoff=cutoff, limit=None
+        ):
+            if sk and SKELETON_DISCOUNT * sim > floor:
+                found.add(j)
     return found
 
 

@@ -207,6 +207,45 @@ def test_latin_alike_finds_what_latin_similarity_puts_above_the_floor() -> None:
     assert near > 5_000  # (the edge is crossed both ways many times)
 
 
+def test_latin_alike_with_skeletons_finds_what_token_similarity_puts_above_the_floor() -> None:
+    """Across a vowel-less script and Latin (an Arabic or Hindi name's reading against
+    listed words), `token_similarity` compares consonant skeletons too; with them
+    `latin_alike` must still give the pairwise answer."""
+    import random
+
+    from registry.matching.similarity import (
+        latin_alike,
+        phonetic_key,
+        skeleton_key,
+        token_similarity_of,
+    )
+
+    rng = random.Random(12)
+    consonants, vowels = "bdhklmnrstzqjgf", "aiu"
+    found = 0
+    for script in ("abjad", "brahmic"):
+        for _ in range(150):
+            query = "".join(rng.choice(consonants) for _ in range(rng.randint(2, 6)))
+            words = []
+            for _w in range(80):
+                letters = [c + "".join(rng.choice(vowels) for _ in range(rng.randint(0, 1)))
+                           for c in query]  # fmt: skip
+                if rng.random() < 0.5:
+                    k = rng.randrange(len(letters))
+                    letters[k] = rng.choice(consonants)
+                words.append("".join(letters))
+            phons = [phonetic_key(w) for w in words]
+            skels = (skeleton_key(query, script == "abjad"), [skeleton_key(w) for w in words])
+            expected = {
+                j
+                for j, w in enumerate(words)
+                if token_similarity_of(query, w, script, "latin", "", "") > 0.55
+            }
+            assert latin_alike(query, words, phons, 0.55, skels) == expected, query
+            found += len(expected)
+    assert found > 3_000
+
+
 @pytest.mark.parametrize(
     ("query", "listed"),
     [
