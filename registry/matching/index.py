@@ -1468,6 +1468,9 @@ class NameIndex:
                     merged = hits[k] = dict(hits[k])
                     if merged.get(avid, 0.0) < _ACRONYM_CREDIT:
                         merged[avid] = _ACRONYM_CREDIT
+                        # (one listed initialism explains several query words, as
+                        # one joined listed word does: not one word per word)
+                        joined_hits = True
         exact = _ids(self._exact, qa.normalized)
         if not cand:
             return self._exact_only(exact, schemas, allowed_ids)
