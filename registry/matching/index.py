@@ -207,6 +207,9 @@ _PAIRWISE_MAX_WORDS: Final = 8
 _HITS_CACHE_SIZE: Final = 20_000
 _CACHE_MAX_IDS: Final = matcher_cache_entries(0.3, 40)
 _SPECIALS_MAX_IDS: Final = matcher_cache_entries(0.1, 82)
+# The words of a common listed word's names (NameIndex._cooccurring): ids held.
+_COOC_MAX_IDS: Final = matcher_cache_entries(0.06, 48)
+_COOC_CACHED_FROM: Final = 4  # names of a listed word: fewer are walked each time
 # Only words at least this similar bring candidate names (credit 0.5 = similarity
 # 0.62); fainter hits still count in the estimate of names found otherwise.
 _NAMES_MIN_CREDIT: Final = 0.5
@@ -262,7 +265,7 @@ class _WordHits:
     a full garbage collection (forever once frozen, see `gc.freeze`).
     """
 
-    __slots__ = ("_dominant", "_dominant_lists", "_names", "_postings", "hits")
+    __slots__ = ("_dominant", "_dominant_lists", "_names", "_postings", "cooccurring", "hits")
 
     def __init__(
         self, postings: list[list[int]], dominant: list[list[int]], hits: dict[int, float]
@@ -272,6 +275,8 @@ class _WordHits:
         self.hits = hits
         self._names: dict[int, None] | None = None
         self._dominant: dict[int, None] | None = None
+        # The words of its names (as keys), made by NameIndex._cooccurring.
+        self.cooccurring: dict[int, None] | None = None
 
     @property
     def names(self) -> dict[int, None]:
@@ -612,6 +617,9 @@ class NameIndex:
         self._hits_cache = _QueryCache()
         # (raw, text, org) -> what _specials returns
         self._specials_cache = _QueryCache(_HITS_CACHE_SIZE, _SPECIALS_MAX_IDS)
+        # listed word's vocabulary id -> the words of its names (see _cooccurring)
+        self._cooc_cache = _QueryCache(_HITS_CACHE_SIZE, _COOC_MAX_IDS)
+        self._vocab_skel: dict[int, str] = {}  # (see _skeletons)
         # generic word -> its written forms -> number of names using the form
         self._spellings: dict[int, dict[str, int]] = {}
         self._latin_vid: _KeyMap = {}  # Latin word -> vocabulary id
@@ -645,6 +653,8 @@ class NameIndex:
         self._lazy = lazy
         self._hits_cache = _QueryCache()
         self._specials_cache = _QueryCache(_HITS_CACHE_SIZE, _SPECIALS_MAX_IDS)
+        self._cooc_cache = _QueryCache(_HITS_CACHE_SIZE, _COOC_MAX_IDS)
+        self._vocab_skel = {}
         self._interner = None
 
     def keep_query_words(self, entries: int, ids: int = 4 * _CACHE_MAX_IDS) -> None:
@@ -921,6 +931,7 @@ class NameIndex:
         """Empty the per-query-word caches (the index changed)."""
         self._hits_cache.clear()
         self._specials_cache.clear()
+        self._cooc_cache.clear()
 
     def _add_entry(self, ent: int, name: str, name_kind: str, schema: str) -> None:
         self._forget_queries()
@@ -1406,6 +1417,7 @@ class NameIndex:
                 else:
                     firsts[key] = k
             distinct = list(firsts.values())
+            n_distinct = len(distinct)
             rows = self._rows
             for k in repeated:
                 hit = hits[k]
@@ -1438,7 +1450,11 @@ class NameIndex:
                                     cand.update(e for e in rest if e in other)
                     else:
                         cand |= pair
-            cand |= self._alike_pool(qa, comparable, words, hits, cand, threshold)
+            if n_distinct <= _PAIRWISE_MAX_WORDS:
+                # (with more words, a name one of them hits alone needs as many
+                # alike words to reach a threshold: not looked for, a hostile
+                # query's 64 syllables would each scan thousands of names' words)
+                cand |= self._alike_pool(qa, comparable, words, hits, cand, threshold)
         # Query words that are listed names' joined words or initialisms: the
         # words behind them count as hits of the query word.
         org = qa.schema != PERSON
@@ -1888,34 +1904,28 @@ class NameIndex:
         for w in sorted((t.weight for t in toks), reverse=True):
             top_w.append(top_w[-1] + w)
         lo_cap = 1.0 - EXTRA_WEIGHT
-        rows, token_counts = self._rows, self._token_counts
+        token_counts = self._token_counts
         hit_vids: set[int] = set()
         for k in comparable:
             hit_vids.update(hits[k])
-        seen: set[int] = set(cand)
-        pool: list[tuple[int, list[int]]] = []
         unhit: set[int] = set()
         for k in comparable:
-            for e in words[k].names:
-                if e in seen:
-                    continue
-                seen.add(e)
-                # (a long query's coverage by a short name is capped: see _estimate)
-                most = _MAX_JOIN * token_counts[e]
-                if most < n_all and lo_cap + EXTRA_WEIGHT * top_w[most] / wq < threshold:
-                    continue
-                left = [v for v, _w, _n in rows[e][1] if v not in hit_vids]
-                if left:
-                    pool.append((e, left))
-                    unhit.update(left)
-        if not pool:
+            unhit.update(self._cooccurring(words[k]))
+        unhit -= hit_vids
+        if not unhit:
             return set()
-        # (a Latin word of two letters and one unhit are at least one edit apart,
-        # similarity 0.5 at best: nothing to credit)
-        scanned = [k for k in comparable if toks[k].script != LATIN or len(toks[k].text) > 2]
+        # Each distinct query word once ("mohammed mohammed ..."). (A Latin word of
+        # two letters and one unhit are at least one edit apart, similarity 0.5 at
+        # best: nothing to credit.)
+        distinct: dict[tuple[str, str, str], int] = {}
+        for k in comparable:
+            t = toks[k]
+            if t.script != LATIN or len(t.text) > 2:
+                distinct.setdefault((t.text, t.script, t.native), k)
+        scanned = list(distinct.values())
         alike = self._alike_unhit(qa, scanned, unhit)
-        found: set[int] = set()
-        vocab_tok = self._vocab_tok
+        out: set[int] = set()
+        vocab_tok, postings = self._vocab_tok, self._postings
         for k, vids in zip(scanned, alike, strict=True):
             if not vids:
                 continue
@@ -1924,8 +1934,62 @@ class NameIndex:
             for v in vids:
                 vt, vs, vn = vocab_tok[v]
                 merged[v] = credit(token_similarity(t.text, vt, t.script, vs, t.native, vn))
-            found |= vids
-        return {e for e, left in pool if not found.isdisjoint(left)}
+            # (the names another query word hits that hold the alike words, in set
+            # operations: a short word's alike words are in thousands of names)
+            holding = set(chain.from_iterable(postings[v] for v in vids))
+            holding -= cand
+            key = (t.text, t.script, t.native)
+            for j in comparable:
+                if (toks[j].text, toks[j].script, toks[j].native) == key:
+                    continue
+                for e in holding.intersection(words[j].names):
+                    # (a long query's coverage by a short name is capped: see _estimate)
+                    most = _MAX_JOIN * token_counts[e]
+                    if most < n_all and lo_cap + EXTRA_WEIGHT * top_w[most] / wq < threshold:
+                        continue
+                    out.add(e)
+        return out
+
+    def _cooccurring(self, found: _WordHits) -> dict[int, None]:
+        """The words of the names a query word hits (as keys), kept with its hits;
+        a common listed word's (Muhammad's thousands of names) in `_cooc_cache` too,
+        as its hits are too big to keep: walked once, not at every query."""
+        cooc = found.cooccurring
+        if cooc is None:
+            rows, postings, cache = self._rows, self._postings, self._cooc_cache
+            small: list[list[int]] = []
+            common: list[dict[int, None]] = []
+            for vid, cr in found.hits.items():
+                if cr < _NAMES_MIN_CREDIT:
+                    continue  # (as in `names`)
+                names = postings[vid]
+                if len(names) < _COOC_CACHED_FROM:
+                    small.append(names)
+                    continue
+                words: dict[int, None] | None = cache.get(vid)
+                if words is None:
+                    words = dict.fromkeys(v for e in names for v, _w, _n in rows[e][1])
+                    cache.put(vid, words, len(words))
+                common.append(words)
+            cooc = dict.fromkeys(v for names in small for e in names for v, _w, _n in rows[e][1])
+            for words in common:
+                cooc.update(words)
+            found.cooccurring = cooc
+        return cooc
+
+    def _skeletons(self, vids: list[int]) -> list[str]:
+        """The consonant skeletons of vocabulary words, each made once (an Arabic or
+        Persian name is compared by skeleton with thousands of words: Muhammad's
+        names'). Vocabulary ids keep their word, so the kept ones stay right."""
+        known, vocab = self._vocab_skel, self._vocab_tok
+        out: list[str] = []
+        for v in vids:
+            skel = known.get(v)
+            if skel is None:
+                vt, vs, _vn = vocab[v]
+                skel = known[v] = skeleton_of(vt, vs == "abjad")
+            out.append(skel)
+        return out
 
     def _alike_unhit(
         self, qa: AnalyzedName, comparable: list[int], unhit: set[int]
@@ -1967,8 +2031,7 @@ class NameIndex:
                 skeletons = None
                 if (vs in VOWEL_LOSSY) != lossy:
                     if g not in skels:
-                        abjad = vs == "abjad"
-                        skels[g] = [skeleton_key(x, abjad) for x in texts[g]]
+                        skels[g] = self._skeletons(vids)
                     skeletons = (skeleton_key(t.text, t.script == "abjad"), skels[g])
                 alike = latin_alike(t.text, texts[g], phons[g], _MIN_EDGE_SIM, skeletons)
                 found.update(vids[j] for j in alike)
