@@ -230,6 +230,31 @@ _DEEP_QUERY_LEN: Final = 6
 _DEEP_QUERY_MAX: Final = 24  # (a 499-letter word would make 125,000 keys)
 # Each listed token explains at most this many query tokens (a join of up to three).
 _MAX_JOIN: Final = 3
+# Query words this long are compared with every listed word of a fitting length
+# (NameIndex._long_word), at this similarity: a pair's credit 0.7 and up, what a
+# name needs of one pair at least to be a match (see `distinctive` in _estimate).
+# At most _LONG_SCANS words a query, in queries of at most _LONG_SCAN_MAX_WORDS
+# words (each scan costs 2-10 ms of CPU with every list).
+_LONG_WORD: Final = 11
+_LONG_ALIKE_SIM: Final = 0.65
+_LONG_SCANS: Final = 2
+_LONG_SCAN_MAX_WORDS: Final = 4
+# By length: vocabulary ids, their words and phonetic keys.
+_LongWords = dict[int, tuple[list[int], list[str], list[str]]]
+_LONG_SHORTEST: Final = int(_LONG_WORD * _LONG_ALIKE_SIM) - 1  # (see _long_alike's window)
+
+
+def _add_long(by_len: _LongWords, vid: int, tok: tuple[str, str, str], phon: str) -> None:
+    """File a vocabulary word where `NameIndex._long_alike` looks, if it may."""
+    text, script, native = tok
+    if script == LATIN and not native and len(text) >= _LONG_SHORTEST:
+        group = by_len.get(len(text))
+        if group is None:
+            group = by_len[len(text)] = ([], [], [])
+        group[0].append(vid)
+        group[1].append(text)
+        group[2].append(phon)
+
 
 _COMPATIBLE: Final = {
     PERSON: {PERSON, UNKNOWN},
@@ -620,6 +645,7 @@ class NameIndex:
         # listed word's vocabulary id -> the words of its names (see _cooccurring)
         self._cooc_cache = _QueryCache(_HITS_CACHE_SIZE, _COOC_MAX_IDS)
         self._vocab_skel: dict[int, str] = {}  # (see _skeletons)
+        self._long_words: _LongWords | None = None  # (see _long_alike)
         # generic word -> its written forms -> number of names using the form
         self._spellings: dict[int, dict[str, int]] = {}
         self._latin_vid: _KeyMap = {}  # Latin word -> vocabulary id
@@ -655,6 +681,7 @@ class NameIndex:
         self._specials_cache = _QueryCache(_HITS_CACHE_SIZE, _SPECIALS_MAX_IDS)
         self._cooc_cache = _QueryCache(_HITS_CACHE_SIZE, _COOC_MAX_IDS)
         self._vocab_skel = {}
+        self._long_words = None
         self._interner = None
 
     def keep_query_words(self, entries: int, ids: int = 4 * _CACHE_MAX_IDS) -> None:
@@ -748,13 +775,19 @@ class NameIndex:
             vid: _Stored = self._latin_vid.get(a)
             found_names = set(self._postings[vid]) if vid is not None else set()
             return (found_names if len(found_names) <= _MAX_SPECIAL else set()), False
-        if kind == "w" or kind == "j":
-            found = (
-                _WordHits(self._postings, self._dominant, self._token_hits(a, b, c))
-                if kind == "w"
-                else _WordHits(self._postings, self._dominant, self._joined_hits(a))
-            )
-            return set(found.names), bool(found.dominant) if kind == "w" else False
+        if kind == "w":
+            found = _WordHits(self._postings, self._dominant, self._token_hits(a, b, c))
+            names = set(found.names)
+            # Names holding a word alike to this one beyond its hits: `_alike_pool`
+            # and `_long_word` may make them candidates. (Every listed word is
+            # compared: this is for the small index of the entities a change made.)
+            everything = set(range(len(self._vocab_tok)))
+            for vid in self._alike_unhit([(a, b, c)], everything)[0]:
+                names.update(self._postings[vid])
+            return names, bool(found.dominant)
+        if kind == "j":
+            found = _WordHits(self._postings, self._dominant, self._joined_hits(a))
+            return set(found.names), False
         # What `_specials` retrieves by (without leaving out the too common).
         names = set(_ids(self._joins, a))
         if len(a) >= 6:
@@ -881,6 +914,8 @@ class NameIndex:
                 yield self
             finally:
                 self._interner = None  # its tables are only needed while adding
+                # (made now, not by the first long query word: see _long_alike)
+                self._long_vocabulary()
 
     def dump(self, fh: BinaryIO) -> None:
         """Write the index to a binary file (a pickle; see `load`)."""
@@ -1023,6 +1058,8 @@ class NameIndex:
         # (not through the keys' caches: their strings would be shared with queries)
         phon = _phonetic_key(text)
         self._vocab_phon.append(phon)
+        if self._long_words is not None:  # (kept up to date once made)
+            _add_long(self._long_words, vid, key, phon)
         _push_all(self._phon_keys, _deletions(phon, 1 if len(phon) >= _PHON_DEEP_LEN else 0), vid)
         skel = _skeleton_key(text, script == "abjad")
         if skel:
@@ -1196,6 +1233,59 @@ class NameIndex:
                 out[vid] = credit(sim)
         return out
 
+    def _long_word(
+        self, text: str, base: _WordHits, may_scan: bool
+    ) -> tuple[_WordHits, int] | None:
+        """A long Latin query word's hits with the listed words `_long_alike` finds
+        ("promtekhnologiya" / STROYTEKHNOLOGIYA, 0.76: four edits, beyond the keys),
+        cached like `_word`, and 1 if that took a scan (None: not cached and not
+        `may_scan`)."""
+        key = (text, LATIN, "", "long")
+        cached: _WordHits | None = self._hits_cache.get(key)
+        if cached is not None:
+            return cached, 0
+        if not may_scan:
+            return None
+        phon = phonetic_key(text)
+        vocab, vocab_phon = self._vocab_tok, self._vocab_phon
+        merged: dict[int, float] | None = None
+        for vid in self._long_alike(text, phon):
+            if vid not in base.hits:
+                sim = keyed_latin_similarity(text, vocab[vid][0], phon, vocab_phon[vid])
+                if sim >= _MIN_EDGE_SIM:
+                    if merged is None:
+                        merged = dict(base.hits)
+                    merged[vid] = credit(sim)
+        result = base if merged is None else _WordHits(self._postings, self._dominant, merged)
+        self._hits_cache.put(key, result, result.weight())
+        return result, 1
+
+    def _long_vocabulary(self) -> _LongWords:
+        """The Latin words `_long_alike` compares with, by length: made once (20-50
+        ms with every list), then kept up to date by `_new_word`."""
+        by_len = self._long_words
+        if by_len is None:
+            by_len = {}
+            vocab, vocab_phon = self._vocab_tok, self._vocab_phon
+            for vid in range(len(vocab)):
+                _add_long(by_len, vid, vocab[vid], vocab_phon[vid])
+            self._long_words = by_len
+        return by_len
+
+    def _long_alike(self, text: str, phon: str) -> list[int]:
+        """Listed Latin words alike (above _LONG_ALIKE_SIM) to a long query word, by
+        comparing it with every listed word of a length that can be (rapidfuzz)."""
+        by_len = self._long_vocabulary()
+        n = len(text)
+        # (a similarity is at most the shorter's length over the longer's; the
+        # phonetic keys', discounted, likewise, with a letter's slack for the folds)
+        lo, hi = int(n * _LONG_ALIKE_SIM) - 1, int(n / _LONG_ALIKE_SIM) + 1
+        out: list[int] = []
+        for size, (vids, texts, phons) in by_len.items():
+            if lo <= size <= hi:
+                out.extend(vids[j] for j in latin_alike(text, texts, phons, _LONG_ALIKE_SIM))
+        return out
+
     def screen(
         self,
         name: str,
@@ -1218,8 +1308,11 @@ class NameIndex:
             for schema in self._schemas_for(qschema):
                 queries[(alt, schema)] = analyze(alt, schema)
         found: list[tuple[float, int, AnalyzedName]] = []
+        long_scans = [_LONG_SCANS]  # (for all the name's forms: "a/b/c/..." has many)
         for qa in queries.values():
-            for eid, est in self._candidates(qa, threshold, allowed_schemas, allowed_ids):
+            for eid, est in self._candidates(
+                qa, threshold, allowed_schemas, allowed_ids, long_scans
+            ):
                 found.append((est, eid, qa))
         # Most promising names first. An entity's other names are skipped once one
         # of them scores above what they can be estimated at; and once `limit`
@@ -1331,8 +1424,11 @@ class NameIndex:
         threshold: float,
         schemas: set[str],
         allowed_ids: Container[str] | None,
+        long_scans: list[int] | None = None,
     ) -> list[tuple[int, float]]:
-        """(entry, estimate) of acceptable entities whose estimate can reach `threshold`."""
+        """(entry, estimate) of acceptable entities whose estimate can reach `threshold`.
+        `long_scans`: how many long words may still be compared with the whole
+        vocabulary (see _long_word), counted down."""
         toks = qa.tokens
         comparable = [k for k, t in enumerate(toks) if t.kind in _COMPARABLE]
         if not comparable:
@@ -1356,6 +1452,22 @@ class NameIndex:
                             merged[vid] = cr
                     found = words[k] = _WordHits(self._postings, self._dominant, merged)
             hits[k] = found.hits
+        # Long words stay alike through more edits than the keys reach: compared
+        # with every listed word of a fitting length (see _long_word), a few a query.
+        if len(comparable) <= _LONG_SCAN_MAX_WORDS:
+            long = [k for k in comparable if toks[k].kind == Kind.NAME
+                    and toks[k].script == LATIN and not toks[k].native
+                    and len(toks[k].text) >= _LONG_WORD]  # fmt: skip
+            long.sort(key=lambda k: -len(toks[k].text))
+            budget = long_scans if long_scans is not None else [_LONG_SCANS]
+            for k in long:
+                extended = self._long_word(toks[k].text, words[k], budget[0] > 0)
+                if extended is None:
+                    continue
+                found, scanned = extended
+                budget[0] -= scanned
+                words[k] = found
+                hits[k] = found.hits
         # Joined adjacent query words against single listed words: credit both.
         joined_hits = False
         cand: set[int] = set()
@@ -1846,7 +1958,9 @@ class NameIndex:
                 out.append((eid, est))
         if deferred:
             unhit = {v for near in deferred for v, _w, _n in near.words if v not in by_vid}
-            alike = set().union(*self._alike_unhit(qa, comparable, unhit))
+            toks = qa.tokens
+            query_words = [(toks[k].text, toks[k].script, toks[k].native) for k in comparable]
+            alike = set().union(*self._alike_unhit(query_words, unhit))
             for near in deferred:
                 est = near.est
                 if any(v in alike for v, _w, _n in near.words if v not in by_vid):
@@ -1923,7 +2037,7 @@ class NameIndex:
             if t.script != LATIN or len(t.text) > 2:
                 distinct.setdefault((t.text, t.script, t.native), k)
         scanned = list(distinct.values())
-        alike = self._alike_unhit(qa, scanned, unhit)
+        alike = self._alike_unhit(list(distinct), unhit)
         out: set[int] = set()
         vocab_tok, postings = self._vocab_tok, self._postings
         for k, vids in zip(scanned, alike, strict=True):
@@ -1992,12 +2106,12 @@ class NameIndex:
         return out
 
     def _alike_unhit(
-        self, qa: AnalyzedName, comparable: list[int], unhit: set[int]
+        self, query_words: list[tuple[str, str, str]], unhit: set[int]
     ) -> list[set[int]]:
-        """Of the listed words `unhit`, those alike to each query word (a pair credit
-        above nothing): Latin pairs in two scans per query word inside rapidfuzz
-        (`latin_alike`), not a call per pair (a common word's names have thousands
-        of distinct other words)."""
+        """Of the listed words `unhit`, those alike to each query word (text, script,
+        native): a pair credit above nothing. Latin pairs in two scans per query
+        word inside rapidfuzz (`latin_alike`), not a call per pair (a common word's
+        names have thousands of distinct other words)."""
         vocab_tok, vocab_phon = self._vocab_tok, self._vocab_phon
         # By script, and whether the native letters are kept: what decides which
         # comparisons `token_similarity` makes of a pair.
@@ -2009,22 +2123,20 @@ class NameIndex:
         phons = {g: [vocab_phon[v] for v in vids] for g, vids in groups.items()}
         skels: dict[tuple[str, bool], list[str]] = {}
         out: list[set[int]] = []
-        toks = qa.tokens
-        for k in comparable:
-            t = toks[k]
+        for text, script, native_q in query_words:
             found: set[int] = set()
             out.append(found)
-            lossy = t.script in VOWEL_LOSSY
+            lossy = script in VOWEL_LOSSY
             for g, vids in groups.items():
                 vs, native = g
-                if (vs == t.script != LATIN and t.native and native) or (
-                    KANA in (vs, t.script) and vs != t.script
+                if (vs == script != LATIN and native_q and native) or (
+                    KANA in (vs, script) and vs != script
                 ):
                     # (the native letters, or kana keys: a call per pair, rare words)
                     for v in vids:
                         if v not in found:
                             vt, vscript, vn = vocab_tok[v]
-                            sim = token_similarity(t.text, vt, t.script, vscript, t.native, vn)
+                            sim = token_similarity(text, vt, script, vscript, native_q, vn)
                             if sim > _MIN_EDGE_SIM:
                                 found.add(v)
                     continue
@@ -2032,8 +2144,8 @@ class NameIndex:
                 if (vs in VOWEL_LOSSY) != lossy:
                     if g not in skels:
                         skels[g] = self._skeletons(vids)
-                    skeletons = (skeleton_key(t.text, t.script == "abjad"), skels[g])
-                alike = latin_alike(t.text, texts[g], phons[g], _MIN_EDGE_SIM, skeletons)
+                    skeletons = (skeleton_key(text, script == "abjad"), skels[g])
+                alike = latin_alike(text, texts[g], phons[g], _MIN_EDGE_SIM, skeletons)
                 found.update(vids[j] for j in alike)
         return out
 

@@ -279,13 +279,6 @@ def test_one_word_vessel_inside_a_longer_name_is_no_match(
     assert compare_names(query, listed, schema).score < DEFAULT_THRESHOLD
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a long word several edits from a listed one (similarity 0.65-0.8) is beyond "
-    "the deletion keys; a name with no other word in common is not retrieved. Comparing "
-    "every long query word with every listed word of a fitting length fixed this but cost "
-    "up to 190 ms CPU on hostile names with every list loaded",
-)
 def test_index_answers_as_scoring_every_name_for_long_words_edited(
     sdn: tuple[list[Listed], NameIndex], brute_cases: BruteCases
 ) -> None:
