@@ -1502,6 +1502,13 @@ class NameIndex:
         elif len(comparable) == 1 or not self._single_hit_hopeless(qa, comparable, threshold):
             for k in distinctive:
                 cand.update(words[k].names)
+            # (names only a generic word hits may hold a word alike to a name word:
+            # "Abukar Trading LLC" / ABUBAKAR TRADING LLC, 0.831)
+            if (
+                len(comparable) > 1
+                and len({toks[k].text for k in comparable}) <= _PAIRWISE_MAX_WORDS
+            ):
+                cand |= self._alike_pool(qa, comparable, words, hits, cand, threshold)
         else:
             # A name that shares only one of several query words, and in which
             # that word does not dominate, cannot reach the threshold: keep names
@@ -2039,15 +2046,16 @@ class NameIndex:
         scanned = list(distinct.values())
         alike = self._alike_unhit(list(distinct), unhit)
         out: set[int] = set()
-        vocab_tok, postings = self._vocab_tok, self._postings
+        postings = self._postings
         for k, vids in zip(scanned, alike, strict=True):
             if not vids:
                 continue
             t = toks[k]
             merged = hits[k] = dict(hits[k])
             for v in vids:
-                vt, vs, vn = vocab_tok[v]
-                merged[v] = credit(token_similarity(t.text, vt, t.script, vs, t.native, vn))
+                sim = self._pair_similarity(t.text, t.script, t.native, v)
+                if sim > _MIN_EDGE_SIM:  # (a written form's scan may find more)
+                    merged[v] = credit(sim)
             # (the names another query word hits that hold the alike words, in set
             # operations: a short word's alike words are in thousands of names)
             holding = set(chain.from_iterable(postings[v] for v in vids))
@@ -2063,6 +2071,17 @@ class NameIndex:
                         continue
                     out.add(e)
         return out
+
+    def _pair_similarity(self, text: str, script: str, native: str, vid: int) -> float:
+        """A query word's similarity to a vocabulary word, its written forms included
+        (as `_token_hits` has it)."""
+        vt, vs, vn = self._vocab_tok[vid]
+        sim = token_similarity(text, vt, script, vs, native, vn)
+        spellings = self._spellings.get(vid)
+        if spellings and sim < 1.0:
+            for raw in spellings:
+                sim = max(sim, latin_similarity(text, raw))
+        return sim
 
     def _cooccurring(self, found: _WordHits) -> dict[int, None]:
         """The words of the names a query word hits (as keys), kept with its hits;
@@ -2121,6 +2140,16 @@ class NameIndex:
             groups.setdefault((vs, bool(vn)), []).append(v)
         texts = {g: [vocab_tok[v][0] for v in vids] for g, vids in groups.items()}
         phons = {g: [vocab_phon[v] for v in vids] for g, vids in groups.items()}
+        # A generic word's written forms are compared too ("svices" / SERVICES, read
+        # as "service"), as `_token_hits` does: the same id again, another text.
+        plain = groups.get((LATIN, False))
+        if plain:
+            spellings = self._spellings
+            for v in [v for v in plain if v in spellings]:
+                for raw in spellings[v]:
+                    plain.append(v)
+                    texts[(LATIN, False)].append(raw)
+                    phons[(LATIN, False)].append(phonetic_key(raw))
         skels: dict[tuple[str, bool], list[str]] = {}
         out: list[set[int]] = []
         for text, script, native_q in query_words:

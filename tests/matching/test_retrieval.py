@@ -309,3 +309,29 @@ def test_index_answers_as_scoring_every_name_for_long_words_edited(
     ]
     queries.append(("PROMTEKHNOLOGIYA LLC", None))
     assert retrieval_losses(sdn, analysed, queries, DEFAULT_THRESHOLD) == []
+
+
+def test_index_answers_as_scoring_every_name_for_a_name_word_two_edits_off(
+    sdn: tuple[list[Listed], NameIndex], brute_cases: BruteCases
+) -> None:
+    """Sampled names with a generic word ("TRADING", "COMPANY") whose longest name
+    word loses two letters ("ABUBAKAR TRADING LLC" -> "Abukar Trading LLC", 0.831):
+    the name word is beyond the keys, and only the generic word hits the name."""
+    from registry.matching.analysis import Kind
+
+    analysed, _queries, _near = brute_cases
+    rng = random.Random(16)
+    queries: Queries = []
+    for item, alts in analysed:
+        kinds = [t.kind for t in alts[0].tokens]
+        words = item.name.replace(",", " ").split()
+        long = [w for w in words if len(w) >= 6 and w.isalpha()]
+        # (one name word and a generic one: only the generic word hits the name)
+        if Kind.GENERIC not in kinds or kinds.count(Kind.NAME) != 1 or not long:
+            continue
+        word = max(long, key=len)
+        at = rng.randrange(1, len(word) - 2)
+        edited = [word[:at] + word[at + 2 :] if w == word else w for w in words]
+        queries.append((" ".join(edited), item.entity_type if len(queries) % 2 else None))
+    assert len(queries) >= 30
+    assert retrieval_losses(sdn, analysed, queries, DEFAULT_THRESHOLD) == []
