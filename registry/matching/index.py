@@ -2193,7 +2193,6 @@ class NameIndex:
         side): what `_estimate` weighs at _UNRESOLVED_CREDIT otherwise. `memo`
         keeps each pair's credit for the rest of the query."""
         toks = qa.tokens
-        vocab_tok = self._vocab_tok
         left = [(v, w) for v, w, _n in words if v not in by_vid]
         e_best = [0.0] * len(left)
         q_terms: list[float] = []
@@ -2206,8 +2205,8 @@ class NameIndex:
             for j, (v, _w) in enumerate(left):
                 cr = known.get(v)
                 if cr is None:
-                    vt, vs, vn = vocab_tok[v]
-                    sim = token_similarity(t.text, vt, t.script, vs, t.native, vn)
+                    # (a generic word's written forms too: see _pair_similarity)
+                    sim = self._pair_similarity(t.text, t.script, t.native, v)
                     cr = known[v] = credit(sim) if sim > _MIN_EDGE_SIM else 0.0
                 if cr > best:
                     best = cr
