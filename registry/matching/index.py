@@ -646,6 +646,8 @@ class NameIndex:
         self._cooc_cache = _QueryCache(_HITS_CACHE_SIZE, _COOC_MAX_IDS)
         self._vocab_skel: dict[int, str] = {}  # (see _skeletons)
         self._long_words: _LongWords | None = None  # (see _long_alike)
+        # Every listed word grouped: what key_reach compares with (see _forget_queries).
+        self._reach_words: _WordGroups | None = None
         # generic word -> its written forms -> number of names using the form
         self._spellings: dict[int, dict[str, int]] = {}
         self._latin_vid: _KeyMap = {}  # Latin word -> vocabulary id
@@ -682,6 +684,7 @@ class NameIndex:
         self._cooc_cache = _QueryCache(_HITS_CACHE_SIZE, _COOC_MAX_IDS)
         self._vocab_skel = {}
         self._long_words = None
+        self._reach_words = None
         self._interner = None
 
     def keep_query_words(self, entries: int, ids: int = 4 * _CACHE_MAX_IDS) -> None:
@@ -781,8 +784,10 @@ class NameIndex:
             # Names holding a word alike to this one beyond its hits: `_alike_pool`
             # and `_long_word` may make them candidates. (Every listed word is
             # compared: this is for the small index of the entities a change made.)
-            everything = set(range(len(self._vocab_tok)))
-            for vid in self._alike_unhit([(a, b, c)], everything)[0]:
+            reach = self._reach_words
+            if reach is None:  # (grouped once for all the keys asked, until a change)
+                reach = self._reach_words = self._word_groups(set(range(len(self._vocab_tok))))
+            for vid in self._alike_in([(a, b, c)], reach)[0]:
                 names.update(self._postings[vid])
             return names, bool(found.dominant)
         if kind == "j":
@@ -967,6 +972,7 @@ class NameIndex:
         self._hits_cache.clear()
         self._specials_cache.clear()
         self._cooc_cache.clear()
+        self._reach_words = None
 
     def _add_entry(self, ent: int, name: str, name_kind: str, schema: str) -> None:
         self._forget_queries()
@@ -2131,6 +2137,10 @@ class NameIndex:
         native): a pair credit above nothing. Latin pairs in two scans per query
         word inside rapidfuzz (`latin_alike`), not a call per pair (a common word's
         names have thousands of distinct other words)."""
+        return self._alike_in(query_words, self._word_groups(unhit))
+
+    def _word_groups(self, unhit: set[int]) -> _WordGroups:
+        """Listed words as `_alike_in` compares them."""
         vocab_tok, vocab_phon = self._vocab_tok, self._vocab_phon
         # By script, and whether the native letters are kept: what decides which
         # comparisons `token_similarity` makes of a pair.
@@ -2150,7 +2160,14 @@ class NameIndex:
                     plain.append(v)
                     texts[(LATIN, False)].append(raw)
                     phons[(LATIN, False)].append(phonetic_key(raw))
-        skels: dict[tuple[str, bool], list[str]] = {}
+        return _WordGroups(groups, texts, phons, {})
+
+    def _alike_in(
+        self, query_words: list[tuple[str, str, str]], words: _WordGroups
+    ) -> list[set[int]]:
+        """`_alike_unhit` over words already grouped."""
+        vocab_tok = self._vocab_tok
+        groups, texts, phons, skels = words.groups, words.texts, words.phons, words.skels
         out: list[set[int]] = []
         for text, script, native_q in query_words:
             found: set[int] = set()
@@ -2217,6 +2234,18 @@ class NameIndex:
         q_terms.sort(reverse=True)
         e_terms.sort(reverse=True)
         return sum(q_terms[: len(left)]), sum(e_terms[: len(q_terms)])
+
+
+@dataclass(slots=True)
+class _WordGroups:
+    """Listed words by script and whether their native letters are kept (what
+    decides the comparisons `token_similarity` makes), with their texts (a generic
+    word's written forms too), phonetic keys and, once asked, skeletons."""
+
+    groups: dict[tuple[str, bool], list[int]]
+    texts: dict[tuple[str, bool], list[str]]
+    phons: dict[tuple[str, bool], list[str]]
+    skels: dict[tuple[str, bool], list[str]]
 
 
 @dataclass(slots=True)

@@ -333,7 +333,7 @@ def test_a_pickle_holds_every_attribute_but_the_caches() -> None:
     compiled_attrs: tuple[str, ...] = getattr(NameIndex, "__mypyc_attrs__", ())
     attrs = set(vars(fresh)) if hasattr(fresh, "__dict__") else set(compiled_attrs)
     transient = {"_hits_cache", "_specials_cache", "_cooc_cache", "_vocab_skel", "_interner"}
-    transient |= {"_frozen", "_lazy", "_long_words"}
+    transient |= {"_frozen", "_lazy", "_long_words", "_reach_words"}
     assert set(state) == (attrs - transient) | {"_pickle_version"}
 
 
